@@ -1,0 +1,95 @@
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import type { GatewayContext } from '../src/context';
+import { CustomerInputError } from '../src/customers/errors';
+import { chooseRegistration, today, type LicensePoolSummary, type SigningKeySummary } from '../src/customers/onboarding';
+import type { Contract, Customer, CustomerConnection } from '../src/customers/types';
+
+/** Domain input errors become GraphQL errors clients can branch on, naming the field. */
+async function withInputErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof CustomerInputError) {
+      throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', field: error.field } });
+    }
+    throw error;
+  }
+}
+
+function exactlyOne(args: Record<string, unknown>, names: string[]): void {
+  if (names.filter((name) => args[name] != null).length !== 1) {
+    throw new GraphQLError(`Provide exactly one of ${names.join(' or ')}.`, {
+      extensions: { code: 'BAD_USER_INPUT', field: names.join('|') },
+    });
+  }
+}
+
+const customerOfInstallation = {
+  selectionSet: '{ externalId }',
+  resolve: (installation: { externalId?: string | null }, _args: unknown, context: GatewayContext) =>
+    installation.externalId ? context.customerLoaders.customerByExternalId.load(installation.externalId) : null,
+};
+
+export const resolvers = {
+  Query: {
+    customer: (_root: unknown, args: { id?: string; externalId?: string }, context: GatewayContext) => {
+      exactlyOne(args, ['id', 'externalId']);
+      return args.id
+        ? context.customerLoaders.customerById.load(args.id)
+        : context.customerLoaders.customerByExternalId.load(args.externalId!);
+    },
+    customers: (_root: unknown, args: { search?: string; first?: number; after?: string }, context: GatewayContext) =>
+      withInputErrors(() => context.customerStore.searchCustomers(args)),
+  },
+  Mutation: {
+    upsertCustomer: (_root: unknown, { input }: { input: Parameters<GatewayContext['customerStore']['upsertCustomer']>[0] }, context: GatewayContext) =>
+      withInputErrors(() => context.customerStore.upsertCustomer(input)),
+    onboardCustomer: async (
+      root: unknown,
+      args: { externalId: string; licensePoolId?: string; signingKeyId?: string; startDate?: string },
+      context: GatewayContext & { Iometer: { Mutation: { createRegistrationToken(options: object): Promise<unknown> } } },
+      info: GraphQLResolveInfo,
+    ) => {
+      const customer = await context.customerLoaders.customerByExternalId.load(args.externalId);
+      if (!customer) {
+        throw new GraphQLError(`No customer has externalId ${args.externalId}.`, {
+          extensions: { code: 'NOT_FOUND', field: 'externalId' },
+        });
+      }
+      const available = (await context.Iometer.Query.provider({
+        root,
+        args: {},
+        context,
+        info,
+        selectionSet: '{ signingKeys { id enabled } licensePools { id size usage } }',
+      })) as { signingKeys: SigningKeySummary[]; licensePools: LicensePoolSummary[] } | Error;
+      if (available instanceof Error) throw available;
+      const choice = chooseRegistration(args, context.registrationDefaults, available);
+      return context.Iometer.Mutation.createRegistrationToken({
+        root,
+        args: {
+          externalId: customer.externalId,
+          signingKeyId: choice.signingKeyId,
+          license: { poolId: choice.poolId, startDate: args.startDate ?? today() },
+        },
+        context,
+        info,
+      });
+    },
+  },
+  Customer: {
+    contract: (customer: Customer, _args: unknown, context: GatewayContext) => context.customerLoaders.contractByCustomerId.load(customer.id),
+    installation: (customer: Customer, _args: unknown, context: GatewayContext, info: GraphQLResolveInfo) =>
+      context.loadInstallation(context, info, customer.externalId),
+    createdAt: (customer: Customer) => customer.createdAt.toISOString(),
+    updatedAt: (customer: Customer) => customer.updatedAt.toISOString(),
+  },
+  Contract: {
+    tariff: (contract: Contract, _args: unknown, context: GatewayContext) => context.customerLoaders.tariffById.load(contract.tariffId),
+  },
+  CustomerConnection: {
+    pageInfo: (connection: CustomerConnection) => ({ hasNextPage: connection.hasNextPage, endCursor: connection.endCursor }),
+  },
+  IometerInstallation: { customer: customerOfInstallation },
+  IometerMeterReadingInstallation: { customer: customerOfInstallation },
+};

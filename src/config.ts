@@ -1,0 +1,170 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads process.env. Every module receives its settings from here,
+ * so a bad value fails at start-up with the variable's name instead of deep inside a request.
+ */
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const port = z.coerce.number().int().min(0).max(65535);
+const httpUrl = z
+  .string()
+  .url()
+  .refine((value) => /^https?:\/\//.test(value), 'must be an http:// or https:// URL');
+const wsUrl = z
+  .string()
+  .url()
+  .refine((value) => /^wss?:\/\//.test(value), 'must be a ws:// or wss:// URL');
+
+const durationMs = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)?$/, 'must be a duration such as 500ms, 2s, 5m, 1h or 1d')
+  .transform(parseDuration);
+
+export function parseDuration(value: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value);
+  if (!match) throw new Error(`invalid duration "${value}"`);
+  const amount = Number(match[1]);
+  const unitMs = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? 'ms'];
+  return amount * (unitMs ?? 1);
+}
+
+const gatewayEnv = z
+  .object({
+    PORT: port.default(4000),
+    HOST: z.string().default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    IOMETER_ENDPOINT: optionalString.pipe(httpUrl.optional()),
+    IOMETER_WS_ENDPOINT: optionalString.pipe(wsUrl.optional()),
+    IOMETER_TOKEN: optionalString,
+    IOMETER_SECRET: optionalString,
+    IOMETER_TIMEOUT: durationMs.default('10s'),
+    IOMETER_DEFAULT_LICENSE_POOL_ID: optionalString.pipe(z.string().uuid().optional()),
+    IOMETER_DEFAULT_SIGNING_KEY_ID: optionalString.pipe(z.string().uuid().optional()),
+    DATABASE_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+        .optional(),
+    ),
+    EMBEDDED_DB_DIR: z.string().default('./data/pglite'),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.IOMETER_ENDPOINT) return;
+    for (const name of ['IOMETER_TOKEN', 'IOMETER_SECRET'] as const) {
+      if (!env[name]) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [name],
+          message: 'is required when IOMETER_ENDPOINT is set',
+        });
+      }
+    }
+  });
+
+const simulatorEnv = z.object({
+  SIMULATOR_PORT: port.default(4100),
+  SIMULATOR_HOST: z.string().default('127.0.0.1'),
+  SIMULATOR_SEED: z.coerce.number().int().default(1),
+  SIMULATOR_INSTALLATIONS: z.coerce.number().int().min(1).max(100_000).default(25),
+  SIMULATOR_READING_INTERVAL: durationMs.default('2s'),
+  SIMULATOR_DUPLICATE_RATE: z.coerce.number().min(0).max(1).default(0),
+  SIMULATOR_HISTORY: durationMs.default('15m'),
+  SIMULATOR_TOKEN: z.string().min(1).default('sandbox-token'),
+  SIMULATOR_SECRET: z.string().min(1).default('sandbox-secret'),
+});
+
+export class ConfigError extends Error {
+  constructor(issues: z.ZodIssue[]) {
+    super(
+      'Invalid configuration:\n' +
+        issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function parseEnv<T extends z.ZodTypeAny>(schema: T, env: Env): z.output<T> {
+  const result = schema.safeParse(env);
+  if (!result.success) throw new ConfigError(result.error.issues);
+  return result.data;
+}
+
+export interface UpstreamConfig {
+  endpoint: string;
+  wsEndpoint: string;
+  token: string;
+  secret: string;
+  timeoutMs: number;
+}
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  logLevel: z.output<typeof gatewayEnv>['LOG_LEVEL'];
+  /** Undefined in sandbox mode: the simulator is started in-process and fills this in. */
+  upstream?: UpstreamConfig;
+  upstreamTimeoutMs: number;
+  defaultLicensePoolId?: string;
+  defaultSigningKeyId?: string;
+  database: { url?: string; embeddedDir: string };
+}
+
+export function deriveWsEndpoint(httpEndpoint: string): string {
+  return httpEndpoint.replace(/^http/, 'ws');
+}
+
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  const parsed = parseEnv(gatewayEnv, env);
+  return {
+    port: parsed.PORT,
+    host: parsed.HOST,
+    logLevel: parsed.LOG_LEVEL,
+    upstream: parsed.IOMETER_ENDPOINT
+      ? {
+          endpoint: parsed.IOMETER_ENDPOINT,
+          wsEndpoint: parsed.IOMETER_WS_ENDPOINT ?? deriveWsEndpoint(parsed.IOMETER_ENDPOINT),
+          token: parsed.IOMETER_TOKEN as string,
+          secret: parsed.IOMETER_SECRET as string,
+          timeoutMs: parsed.IOMETER_TIMEOUT,
+        }
+      : undefined,
+    upstreamTimeoutMs: parsed.IOMETER_TIMEOUT,
+    defaultLicensePoolId: parsed.IOMETER_DEFAULT_LICENSE_POOL_ID,
+    defaultSigningKeyId: parsed.IOMETER_DEFAULT_SIGNING_KEY_ID,
+    database: { url: parsed.DATABASE_URL, embeddedDir: parsed.EMBEDDED_DB_DIR },
+  };
+}
+
+export interface SimulatorConfig {
+  port: number;
+  host: string;
+  seed: number;
+  installations: number;
+  readingIntervalMs: number;
+  duplicateRate: number;
+  historyMs: number;
+  token: string;
+  secret: string;
+}
+
+export function loadSimulatorConfig(env: Env = process.env): SimulatorConfig {
+  const parsed = parseEnv(simulatorEnv, env);
+  return {
+    port: parsed.SIMULATOR_PORT,
+    host: parsed.SIMULATOR_HOST,
+    seed: parsed.SIMULATOR_SEED,
+    installations: parsed.SIMULATOR_INSTALLATIONS,
+    readingIntervalMs: parsed.SIMULATOR_READING_INTERVAL,
+    duplicateRate: parsed.SIMULATOR_DUPLICATE_RATE,
+    historyMs: parsed.SIMULATOR_HISTORY,
+    token: parsed.SIMULATOR_TOKEN,
+    secret: parsed.SIMULATOR_SECRET,
+  };
+}

@@ -1,0 +1,58 @@
+import type { GatewayConfig } from '../config';
+import { migrate } from './migrate';
+import { openPgliteDatabase } from './pglite';
+import { openPostgresDatabase } from './postgres';
+
+/** The value of EMBEDDED_DB_DIR that selects an in-memory PGlite instead of a directory. */
+export const IN_MEMORY = 'memory://';
+
+export interface QueryResult<T> {
+  rows: T[];
+}
+
+/** What a statement can run on: the database itself or an open transaction. */
+export interface Queryable {
+  /** One statement, with `$1…` parameters. */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  /** One or more statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Statements sent so far through query() and exec(), inside transactions too; BEGIN/COMMIT are not counted. */
+  readonly queryCount: number;
+  /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** Apply pending migrations before returning (default true). */
+  migrate?: boolean;
+  /** PostgreSQL pool size (default 10). */
+  maxConnections?: number;
+  /** Errors of idle pooled connections, which have no caller to reject. */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * PostgreSQL when `url` is set, otherwise the embedded PGlite: file-backed in `embeddedDir`,
+ * or in memory when `embeddedDir` is `memory://`. Migrations are applied before it is returned.
+ */
+export async function openDatabase(
+  config: GatewayConfig['database'],
+  options: OpenDatabaseOptions = {},
+): Promise<Database> {
+  const db = config.url
+    ? openPostgresDatabase(config.url, options)
+    : await openPgliteDatabase(config.embeddedDir === IN_MEMORY ? undefined : config.embeddedDir);
+  if (options.migrate === false) return db;
+  try {
+    await migrate(db);
+    return db;
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}

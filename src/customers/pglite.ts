@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { PGlite as PGliteInstance, Transaction } from '@electric-sql/pglite';
+import type { Database, Queryable } from './database';
+
+type PGliteModule = typeof import('@electric-sql/pglite');
+
+/**
+ * PGlite loads its WASM and file system lazily through `import()`. Jest evaluates modules in a
+ * vm sandbox that rejects `import()`, so the package is required through Node's own loader
+ * (`process.getBuiltinModule`, Node ≥ 20.16) rather than through whatever wraps `require` here.
+ * Under plain Node or tsx this is the same as `require('@electric-sql/pglite')`.
+ */
+function loadPGlite(): PGliteModule['PGlite'] {
+  const getBuiltinModule = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  const nodeModule = getBuiltinModule?.('node:module') as typeof import('node:module') | undefined;
+  const nativeRequire = nodeModule ? nodeModule.createRequire(__filename) : require;
+  return (nativeRequire('@electric-sql/pglite') as PGliteModule).PGlite;
+}
+
+/** Embedded PostgreSQL: in memory when dataDir is undefined, else persisted in dataDir (created if missing). */
+export async function openPgliteDatabase(dataDir?: string): Promise<Database> {
+  let location: string | undefined;
+  if (dataDir !== undefined) {
+    location = path.resolve(dataDir);
+    fs.mkdirSync(location, { recursive: true });
+  }
+  const PGlite = loadPGlite();
+  const pglite: PGliteInstance = await PGlite.create(location ? { dataDir: location } : {});
+
+  let queryCount = 0;
+  const queryable = (target: PGliteInstance | Transaction): Queryable => ({
+    async query<T>(sql: string, params?: readonly unknown[]) {
+      queryCount += 1;
+      const result = await target.query<T>(sql, params as unknown[] | undefined);
+      return { rows: result.rows };
+    },
+    async exec(sql: string) {
+      queryCount += 1;
+      await target.exec(sql);
+    },
+  });
+  const root = queryable(pglite);
+
+  return {
+    kind: 'pglite',
+    get queryCount() {
+      return queryCount;
+    },
+    query: root.query,
+    exec: root.exec,
+    // PGlite has one connection: top-level statements wait until a running transaction ends.
+    transaction: (fn) => pglite.transaction((tx) => fn(queryable(tx))),
+    close: () => pglite.close(),
+  };
+}

@@ -1,0 +1,62 @@
+import { GraphQLError } from 'graphql';
+import type { Logger } from './logger';
+import { isUpstreamErrorCode } from './upstream/errors';
+
+/** Codes a client may see and branch on. Anything else is an internal detail and gets masked. */
+const PUBLIC_CODES = new Set([
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'NOT_FOUND',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'PERSISTED_QUERY_NOT_FOUND',
+]);
+
+/** Extension keys that are safe to forward; upstream request/response dumps are not among them. */
+const PUBLIC_EXTENSION_KEYS = ['code', 'field', 'http'];
+
+function publicCode(error: GraphQLError): string | undefined {
+  const code = error.extensions?.code;
+  if (typeof code === 'string' && (PUBLIC_CODES.has(code) || isUpstreamErrorCode(code))) return code;
+  const original = error.originalError;
+  return original instanceof GraphQLError ? publicCode(original) : undefined;
+}
+
+function pick(extensions: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((key) => extensions[key] !== undefined).map((key) => [key, extensions[key]]));
+}
+
+/**
+ * Yoga's maskError hook: known, client-facing errors keep their message and a trimmed set of
+ * extensions; everything else is logged with the request context and replaced by a generic message.
+ */
+export function createErrorMasker(logger: Logger) {
+  return function maskError(error: unknown, message: string): Error {
+    if (error instanceof GraphQLError) {
+      const code = publicCode(error);
+      if (code) {
+        const source = error.extensions?.code === code ? error : (error.originalError as GraphQLError);
+        const extensions = { ...pick(source.extensions ?? {}, PUBLIC_EXTENSION_KEYS), code };
+        if (isUpstreamErrorCode(code) && error.originalError) {
+          logger.warn({ err: error.originalError, code, path: error.path }, 'upstream failure');
+        }
+        return new GraphQLError(source.message, {
+          nodes: error.nodes,
+          source: error.source,
+          positions: error.positions,
+          path: error.path,
+          extensions,
+        });
+      }
+      if (!error.originalError && !error.path) return error;
+    }
+    logger.error({ err: error }, 'unexpected error');
+    return new GraphQLError(message, {
+      path: error instanceof GraphQLError ? error.path : undefined,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+  };
+}

@@ -1,0 +1,38 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Secrets are redacted here, at the logger, so no call site has to remember to.
+ * The paths cover the places a credential could travel: request headers, upstream
+ * connection params and config objects.
+ */
+const redactPaths = [
+  'secret',
+  'token',
+  'authorization',
+  '*.secret',
+  '*.token',
+  '*.authorization',
+  '*.*.secret',
+  '*.*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+];
+
+export interface LoggerOptions {
+  level: string;
+  pretty?: boolean;
+  /** Where JSON lines go; stdout by default. Tests pass a stream to read what was logged. */
+  destination?: pino.DestinationStream;
+}
+
+export function createLogger({ level, pretty = false, destination }: LoggerOptions): Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
+  };
+  return destination ? pino(options, destination) : pino(options);
+}

@@ -1,0 +1,40 @@
+import { ConfigError, loadGatewayConfig } from './config';
+import { openDatabase } from './customers/database';
+import { CustomerStore } from './customers/store';
+import { createLogger } from './logger';
+import { startSandbox } from './sandbox';
+import { startGateway } from './server';
+
+async function main(): Promise<void> {
+  const config = loadGatewayConfig();
+  const sandboxMode = !config.upstream;
+  const logger = createLogger({ level: config.logLevel, pretty: sandboxMode && process.stdout.isTTY });
+  const database = await openDatabase(config.database, {
+    onError: (error) => logger.error({ err: error }, 'database connection error'),
+  });
+  logger.info({ database: database.kind }, 'customer database ready');
+  const sandbox = sandboxMode ? await startSandbox(config, new CustomerStore(database), logger) : undefined;
+  const upstream = config.upstream ?? sandbox!.upstream;
+  const gateway = await startGateway({ config, upstream, logger, database });
+  logger.info({ url: gateway.url, sandbox: sandboxMode }, `IOmeter Gateway ready: GraphiQL at ${gateway.url}`);
+
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await gateway.close();
+    await sandbox?.simulator.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  // Config errors are for humans reading a terminal: print the message, not a stack.
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`IOmeter Gateway failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+import { getMesh, type MeshInstance } from '@graphql-mesh/runtime';
+import type { MeshHandler, MeshSource } from '@graphql-mesh/types';
+import { getMeshOptions } from '../.mesh';
+import type { UpstreamConfig } from './config';
+import type { Logger } from './logger';
+import { createIometerExecutor } from './upstream/executor';
+
+export interface GatewayMesh {
+  mesh: MeshInstance;
+  dispose(): Promise<void>;
+}
+
+const IOMETER_SOURCE = 'Iometer';
+
+/**
+ * Builds a fresh mesh from the .mesh artifact for one gateway instance. The declarative wiring
+ * (SDL source, renames, additional typedefs and resolvers) comes from .meshrc.yaml; the IOmeter
+ * transport is swapped for ours so endpoint, credentials, timeouts and the WebSocket retry policy
+ * come from the validated config instead of process-wide environment placeholders.
+ */
+export async function createGatewayMesh(upstream: UpstreamConfig, logger: Logger): Promise<GatewayMesh> {
+  const options = await getMeshOptions();
+  const iometer = createIometerExecutor(upstream, logger);
+  const source = options.sources.find((candidate) => candidate.name === IOMETER_SOURCE);
+  if (!source) throw new Error(`.meshrc.yaml has no source named ${IOMETER_SOURCE}`);
+  const declared = source.handler;
+  const handler: MeshHandler = {
+    getMeshSource: async (payload) => ({ ...(await declared.getMeshSource(payload)), executor: iometer.executor as MeshSource['executor'] }),
+  };
+  source.handler = handler;
+  const mesh = await getMesh(options);
+  return {
+    mesh,
+    dispose: async () => {
+      mesh.destroy();
+      await iometer.dispose();
+    },
+  };
+}

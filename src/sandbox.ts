@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { loadSimulatorConfig, type GatewayConfig, type UpstreamConfig } from './config';
+import { seedSandboxCustomers } from './customers/sandboxSeed';
+import type { CustomerStore } from './customers/store';
+import type { Logger } from './logger';
+import { startSimulator, type RunningSimulator } from './simulator';
+
+export interface Sandbox {
+  simulator: RunningSimulator;
+  upstream: UpstreamConfig;
+}
+
+/**
+ * Sandbox mode: with no IOMETER_ENDPOINT configured, the gateway fronts an in-process IOmeter
+ * simulator on a free loopback port, and the customer store gets demo customers whose
+ * externalIds match the simulator's installations. The credentials are generated per start.
+ */
+export async function startSandbox(config: GatewayConfig, store: CustomerStore, logger: Logger): Promise<Sandbox> {
+  const simulatorConfig = loadSimulatorConfig();
+  const simulator = await startSimulator({
+    ...simulatorConfig,
+    host: '127.0.0.1',
+    port: 0,
+    token: randomBytes(16).toString('hex'),
+    secret: randomBytes(24).toString('hex'),
+  });
+  // The simulator numbers its installations C-1001, C-1002, … (see src/simulator/seed.ts).
+  const onboardedExternalIds = Array.from({ length: simulatorConfig.installations }, (_, index) => `C-${1001 + index}`);
+  const seeded = await seedSandboxCustomers(store, { onboardedExternalIds });
+  logger.warn(
+    { simulator: simulator.url, demoCustomers: seeded.customers.length },
+    'SANDBOX MODE: IOMETER_ENDPOINT is not set, so the gateway fronts the built-in IOmeter simulator ' +
+      'with demo customers. Set IOMETER_ENDPOINT, IOMETER_TOKEN and IOMETER_SECRET to front the real IOmeter API.',
+  );
+  return {
+    simulator,
+    upstream: {
+      endpoint: simulator.url,
+      wsEndpoint: simulator.wsUrl,
+      token: simulator.token,
+      secret: simulator.secret,
+      timeoutMs: config.upstreamTimeoutMs,
+    },
+  };
+}

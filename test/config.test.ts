@@ -1,0 +1,71 @@
+import { ConfigError, loadGatewayConfig, loadSimulatorConfig } from '../src/config';
+
+function configError(load: () => unknown): string {
+  try {
+    load();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('gateway configuration', () => {
+  it('defaults to sandbox mode on port 4000', () => {
+    const config = loadGatewayConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.upstream).toBeUndefined();
+    expect(config.database).toEqual({ url: undefined, embeddedDir: './data/pglite' });
+  });
+
+  it('fronts a real upstream when endpoint, token and secret are set, deriving the WebSocket endpoint', () => {
+    const config = loadGatewayConfig({
+      IOMETER_ENDPOINT: 'https://provider-api.example/v1/query',
+      IOMETER_TOKEN: 't',
+      IOMETER_SECRET: 's',
+      IOMETER_TIMEOUT: '2s',
+    });
+    expect(config.upstream).toEqual({
+      endpoint: 'https://provider-api.example/v1/query',
+      wsEndpoint: 'wss://provider-api.example/v1/query',
+      token: 't',
+      secret: 's',
+      timeoutMs: 2000,
+    });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ IOMETER_ENDPOINT: 'not a url' }, 'IOMETER_ENDPOINT'],
+    [{ IOMETER_ENDPOINT: 'ftp://x/y', IOMETER_TOKEN: 't', IOMETER_SECRET: 's' }, 'IOMETER_ENDPOINT'],
+    [{ IOMETER_ENDPOINT: 'https://x/v1/query', IOMETER_SECRET: 's' }, 'IOMETER_TOKEN'],
+    [{ IOMETER_ENDPOINT: 'https://x/v1/query', IOMETER_TOKEN: 't' }, 'IOMETER_SECRET'],
+    [{ IOMETER_WS_ENDPOINT: 'http://x' }, 'IOMETER_WS_ENDPOINT'],
+    [{ IOMETER_TIMEOUT: 'soon' }, 'IOMETER_TIMEOUT'],
+    [{ IOMETER_DEFAULT_LICENSE_POOL_ID: 'pool-1' }, 'IOMETER_DEFAULT_LICENSE_POOL_ID'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+  ])('rejects %j naming %s', (env, variable) => {
+    expect(configError(() => loadGatewayConfig(env))).toContain(variable);
+  });
+
+  it('never echoes the secret in a config error', () => {
+    const message = configError(() => loadGatewayConfig({ IOMETER_ENDPOINT: 'nope', IOMETER_TOKEN: 't', IOMETER_SECRET: 'hunter2' }));
+    expect(message).not.toContain('hunter2');
+  });
+});
+
+describe('simulator configuration', () => {
+  it('has the documented defaults', () => {
+    expect(loadSimulatorConfig({})).toMatchObject({ seed: 1, installations: 25, readingIntervalMs: 2000, duplicateRate: 0 });
+  });
+
+  it.each([
+    [{ SIMULATOR_DUPLICATE_RATE: '2' }, 'SIMULATOR_DUPLICATE_RATE'],
+    [{ SIMULATOR_READING_INTERVAL: 'fast' }, 'SIMULATOR_READING_INTERVAL'],
+    [{ SIMULATOR_SEED: 'x' }, 'SIMULATOR_SEED'],
+  ])('rejects %j naming %s', (env, variable) => {
+    expect(configError(() => loadSimulatorConfig(env))).toContain(variable);
+  });
+});

@@ -1,0 +1,73 @@
+import { subscribeSse, subscribeWs } from './helpers/clients';
+import { startStack, type Stack } from './helpers/stack';
+
+const READINGS = `subscription {
+  readings {
+    meter { id number }
+    installation { id externalId }
+    time
+    receiveTime
+    values { obisCode value unit }
+  }
+}`;
+
+describe('subscriptions through the gateway', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.close());
+
+  it.each([
+    ['WebSocket', (query: string, count: number) => subscribeWs(stack.gateway.wsUrl, query, count)],
+    ['SSE', (query: string, count: number) => subscribeSse(stack.gateway.url, query, count)],
+  ])('streams live readings over %s', async (_transport, subscribe) => {
+    const started = Date.now();
+    const results = await subscribe(READINGS, 5).done;
+    expect(results).toHaveLength(5);
+    for (const result of results) {
+      expect(result.errors).toBeUndefined();
+      const reading = result.data.readings;
+      expect(reading.installation.externalId).toMatch(/^C-\d+$/);
+      expect(Date.parse(reading.receiveTime)).toBeGreaterThanOrEqual(Date.parse(reading.time));
+      expect(reading.values.map((value: { obisCode: string }) => value.obisCode)).toContain('1-0:1.8.0');
+    }
+    // Live, not only replayed history: the newest reading was received after the subscription opened.
+    expect(Math.max(...results.map((result) => Date.parse(result.data.readings.receiveTime)))).toBeGreaterThan(started - 1_000);
+  });
+
+  it('replays from startTime before going live', async () => {
+    const startTime = new Date(Date.now() - 60_000).toISOString();
+    const results = await subscribeWs(
+      stack.gateway.wsUrl,
+      `subscription($startTime: DateTime) { readings(startTime: $startTime) { receiveTime } }`,
+      30,
+      { variables: { startTime } },
+    ).done;
+    const times = results.map((result) => Date.parse(result.data.readings.receiveTime));
+    expect(times[0]).toBeLessThan(Date.now() - 30_000);
+    expect(times.every((time) => time >= Date.parse(startTime))).toBe(true);
+  });
+
+  it('filters scheduledReadings by OBIS code, given in hex', async () => {
+    const results = await subscribeSse(
+      stack.gateway.url,
+      `subscription { scheduledReadings(obisCodes: ["01-00:10.07.00*ff"]) { obisCode hex: obisCode(format: hex) value unit meter { number installation { externalId } } } }`,
+      6,
+    ).done;
+    for (const result of results) {
+      expect(result.errors).toBeUndefined();
+      expect(result.data.scheduledReadings).toMatchObject({ obisCode: '1-0:16.7.0', hex: '01-00:10.07.00*ff', unit: 'W' });
+    }
+  });
+
+  it('closes the upstream subscription when the client leaves', async () => {
+    const subscription = subscribeWs(stack.gateway.wsUrl, READINGS, 1);
+    await subscription.done;
+    const deadline = Date.now() + 5_000;
+    while (stack.simulator.stats.activeSubscriptions > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(stack.simulator.stats.activeSubscriptions).toBe(0);
+  });
+});

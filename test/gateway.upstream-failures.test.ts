@@ -1,0 +1,104 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { postGraphQL, subscribeSse, subscribeWs } from './helpers/clients';
+import { startStack, type Stack } from './helpers/stack';
+
+const READINGS = 'subscription { readings { time } }';
+
+describe('when IOmeter rejects the gateway credentials', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ upstream: { secret: 'not-the-secret' } });
+  });
+  afterAll(() => stack.close());
+
+  it('answers queries with UPSTREAM_UNAUTHORIZED', async () => {
+    const { body } = await postGraphQL(stack.gateway.url, '{ provider { id } }');
+    expect(body.data).toBeNull();
+    expect(body.errors).toEqual([
+      expect.objectContaining({ extensions: { code: 'UPSTREAM_UNAUTHORIZED' }, path: ['provider'] }),
+    ]);
+  });
+
+  it.each([
+    ['WebSocket', (stack: Stack) => subscribeWs(stack.gateway.wsUrl, READINGS, 1)],
+    ['SSE', (stack: Stack) => subscribeSse(stack.gateway.url, READINGS, 1)],
+  ])('ends a %s subscription promptly with UPSTREAM_UNAUTHORIZED and no retry loop', async (_transport, subscribe) => {
+    stack.simulator.resetStats();
+    const started = Date.now();
+    const [result] = await subscribe(stack).done;
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(result.errors[0].extensions.code).toBe('UPSTREAM_UNAUTHORIZED');
+    expect(stack.simulator.stats.connectionInitPayloads).toHaveLength(1);
+  });
+});
+
+describe('when IOmeter is down', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+    await stack.simulator.close();
+  });
+  afterAll(async () => {
+    await stack.gateway.close();
+    await stack.database.close();
+  });
+
+  it('answers queries with UPSTREAM_UNAVAILABLE', async () => {
+    const { body } = await postGraphQL(stack.gateway.url, '{ provider { id } }');
+    expect(body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/unavailable/i), extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
+    expect(JSON.stringify(body)).not.toContain(String(stack.simulator.port));
+  });
+
+  it.each([
+    ['WebSocket', (stack: Stack) => subscribeWs(stack.gateway.wsUrl, READINGS, 1)],
+    ['SSE', (stack: Stack) => subscribeSse(stack.gateway.url, READINGS, 1)],
+  ])('fails a %s subscription within a few seconds', async (_transport, subscribe) => {
+    const started = Date.now();
+    const [result] = await subscribe(stack).done;
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(result.errors[0].extensions.code).toBe('UPSTREAM_UNAVAILABLE');
+  });
+});
+
+describe('when IOmeter hangs', () => {
+  let stack: Stack;
+  let hanging: Server;
+  beforeAll(async () => {
+    hanging = createServer(() => {
+      /* never answers */
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const { port } = hanging.address() as AddressInfo;
+    stack = await startStack({ upstream: { endpoint: `http://127.0.0.1:${port}/v1/query`, timeoutMs: 500 } });
+  });
+  afterAll(async () => {
+    await stack.close();
+    hanging.closeAllConnections();
+    hanging.close();
+  });
+
+  it('gives up after the configured timeout with UPSTREAM_TIMEOUT', async () => {
+    const started = Date.now();
+    const { body } = await postGraphQL(stack.gateway.url, '{ provider { id } }');
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(body.errors?.[0].extensions?.code).toBe('UPSTREAM_TIMEOUT');
+  });
+});
+
+describe('when the upstream WebSocket drops mid-stream', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.close());
+
+  it('resubscribes and keeps streaming to the client', async () => {
+    const subscription = subscribeWs(stack.gateway.wsUrl, READINGS, 100);
+    while (subscription.results.length < 3) await new Promise((resolve) => setTimeout(resolve, 50));
+    stack.simulator.dropConnections();
+    const results = await subscription.done;
+    expect(results).toHaveLength(100);
+    expect(results.every((result) => result.errors === undefined)).toBe(true);
+  });
+});

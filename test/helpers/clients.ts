@@ -1,0 +1,87 @@
+import { createClient as createSseClient } from 'graphql-sse';
+import { createClient as createWsClient } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: { data?: T; errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, any> }> };
+  text: string;
+}
+
+export async function postGraphQL<T = any>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
+}
+
+export interface Subscribed<T> {
+  results: T[];
+  /** Resolves once `count` results arrived, or the stream ended or failed. */
+  done: Promise<T[]>;
+  close(): void;
+}
+
+type Sink<T> = { next: (value: T) => void; error: (error: unknown) => void; complete: () => void };
+
+function collect<T>(count: number, subscribe: (sink: Sink<T>) => () => void, dispose: () => void): Subscribed<T> {
+  const results: T[] = [];
+  let unsubscribe = () => {};
+  const done = new Promise<T[]>((resolve, reject) => {
+    unsubscribe = subscribe({
+      next: (value) => {
+        results.push(value);
+        if (results.length >= count) resolve(results);
+      },
+      error: (error) => reject(error),
+      complete: () => resolve(results),
+    });
+  });
+  const close = () => {
+    unsubscribe();
+    dispose();
+  };
+  return { results, done: done.finally(close), close };
+}
+
+export function subscribeWs<T = any>(
+  url: string,
+  query: string,
+  count: number,
+  options: { variables?: Record<string, unknown>; connectionParams?: Record<string, unknown> } = {},
+): Subscribed<T> {
+  const client = createWsClient({
+    url,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: options.connectionParams,
+  });
+  return collect<T>(
+    count,
+    (sink) => client.subscribe({ query, variables: options.variables }, sink as any),
+    () => void client.dispose(),
+  );
+}
+
+export function subscribeSse<T = any>(
+  url: string,
+  query: string,
+  count: number,
+  options: { variables?: Record<string, unknown>; headers?: Record<string, string> } = {},
+): Subscribed<T> {
+  const client = createSseClient({ url, retryAttempts: 0, headers: options.headers });
+  return collect<T>(
+    count,
+    (sink) => client.subscribe({ query, variables: options.variables }, sink as any),
+    () => client.dispose(),
+  );
+}

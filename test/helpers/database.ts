@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { IN_MEMORY, openDatabase, type Database, type OpenDatabaseOptions } from '../../src/customers';
+
+/** Local PostgreSQL with trust auth; `test` is only used to create and drop per-run databases. */
+const SERVER = 'postgres://postgres@127.0.0.1:5432';
+let databases = 0;
+
+export interface ScratchPostgres {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh, uniquely named database on the local server. */
+export async function createScratchPostgres(): Promise<ScratchPostgres> {
+  databases += 1;
+  const name = `iometer_test_${process.pid}_${Date.now()}_${databases}`;
+  await administer(`CREATE DATABASE ${name}`);
+  return {
+    url: `${SERVER}/${name}`,
+    drop: () => administer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+async function administer(sql: string): Promise<void> {
+  const client = new Client({ connectionString: `${SERVER}/test` });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestDatabase {
+  db: Database;
+  /** Closes the database and removes whatever was created for it. */
+  cleanup(): Promise<void>;
+}
+
+export interface TestBackend {
+  name: Database['kind'];
+  open(options?: OpenDatabaseOptions): Promise<TestDatabase>;
+}
+
+export const postgresBackend: TestBackend = {
+  name: 'postgres',
+  async open(options) {
+    const scratch = await createScratchPostgres();
+    try {
+      const db = await openDatabase({ url: scratch.url, embeddedDir: IN_MEMORY }, options);
+      return {
+        db,
+        async cleanup() {
+          await db.close();
+          await scratch.drop();
+        },
+      };
+    } catch (error) {
+      await scratch.drop();
+      throw error;
+    }
+  },
+};
+
+export const pgliteBackend: TestBackend = {
+  name: 'pglite',
+  async open(options) {
+    const db = await openDatabase({ embeddedDir: IN_MEMORY }, options);
+    return { db, cleanup: () => db.close() };
+  },
+};
+
+/** For `describe.each`: the same suite against real PostgreSQL and in-memory PGlite. */
+export const backends: Array<[string, TestBackend]> = [
+  ['postgres', postgresBackend],
+  ['pglite', pgliteBackend],
+];
+
+export function makeTempDir(prefix = 'iometer-pglite-'): { dir: string; remove(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Statements `fn` sent to the database. */
+export async function countQueries<T>(db: Database, fn: () => Promise<T>): Promise<{ result: T; queries: number }> {
+  const before = db.queryCount;
+  const result = await fn();
+  return { result, queries: db.queryCount - before };
+}

@@ -1,0 +1,62 @@
+import { Writable } from 'node:stream';
+import { loadGatewayConfig, type UpstreamConfig } from '../../src/config';
+import { openDatabase, type Database } from '../../src/customers/database';
+import { createLogger } from '../../src/logger';
+import { startGateway, type RunningGateway } from '../../src/server';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator';
+
+export interface Stack {
+  simulator: RunningSimulator;
+  gateway: RunningGateway;
+  database: Database;
+  /** Every JSON line the gateway logged. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  simulator?: SimulatorOptions;
+  /** Overrides what the gateway believes about its upstream, e.g. a wrong secret. */
+  upstream?: Partial<UpstreamConfig>;
+  env?: Record<string, string>;
+  /** Defaults to an in-memory PGlite. */
+  database?: Database;
+}
+
+/** A simulator and a gateway in front of it, both on free loopback ports. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const simulator = await startSimulator({ readingIntervalMs: 200, ...options.simulator, port: 0 });
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  const config = loadGatewayConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', EMBEDDED_DB_DIR: 'memory://', ...options.env });
+  const database = options.database ?? (await openDatabase(config.database));
+  const gateway = await startGateway({
+    config,
+    database,
+    logger: createLogger({ level: 'debug', destination }),
+    upstream: {
+      endpoint: simulator.url,
+      wsEndpoint: simulator.wsUrl,
+      token: simulator.token,
+      secret: simulator.secret,
+      timeoutMs: 5_000,
+      ...options.upstream,
+    },
+  });
+  return {
+    simulator,
+    gateway,
+    database,
+    logs,
+    close: async () => {
+      await gateway.close();
+      await simulator.close();
+      if (!options.database) await database.close();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..');
+
+function start(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', EMBEDDED_DB_DIR: 'memory://', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('npm start (src/main.ts)', () => {
+  it('fails at start-up with a message naming the bad variable', async () => {
+    const { exited, output } = start({ PORT: 'forty' });
+    expect(await exited).toBe(1);
+    expect(output()).toContain('PORT');
+    expect(output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('runs in sandbox mode, serves GraphiQL from the package and shuts down cleanly on SIGTERM', async () => {
+    const { child, output, exited } = start({ PORT: '0', HOST: '127.0.0.1' });
+    try {
+      await waitFor(() => /GraphiQL at (http:\/\/\S+)/.test(output()), 20_000);
+      expect(output()).toMatch(/SANDBOX MODE/);
+      const url = /GraphiQL at (http:\/\/[^\s"]+)/.exec(output())![1];
+
+      const page = await fetch(url, { headers: { accept: 'text/html' } });
+      const html = await page.text();
+      expect(page.status).toBe(200);
+      expect(html).toContain('IOmeter Gateway');
+      expect(html).not.toMatch(/<script[^>]+src=["']https?:/);
+      expect(html).not.toContain('unpkg.com');
+
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ provider { installation(externalId: "C-1001") { externalId } } }' }),
+      });
+      expect(await response.json()).toEqual({ data: { provider: { installation: { externalId: 'C-1001' } } } });
+      expect((await fetch(url.replace('/graphql', '/healthz'))).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});
