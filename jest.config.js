@@ -3,7 +3,11 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: {
+    // CommonJS output turns the .mesh artifact's dynamic import() calls into require(), which
+    // jest's module system supports without --experimental-vm-modules.
+    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { module: 'commonjs', moduleResolution: 'node' } }],
+  },
   testTimeout: 30000,
   maxWorkers: 2,
 };

@@ -51,7 +51,17 @@ export function createErrorMasker(logger: Logger) {
           extensions,
         });
       }
-      if (!error.originalError && !error.path) return error;
+      // Variable coercion failures describe the client's own input: safe to show, and a 400.
+      if (!error.path && error.message.startsWith('Variable "$')) {
+        return new GraphQLError(error.message, {
+          nodes: error.nodes,
+          source: error.source,
+          positions: error.positions,
+          extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+        });
+      }
+      // Parse and validation errors: yoga adds their codes after masking.
+      if (!error.path && !error.originalError) return error;
     }
     logger.error({ err: error }, 'unexpected error');
     return new GraphQLError(message, {

@@ -26,29 +26,40 @@ function describeValue(value: unknown): string {
   }
 }
 
+// Input errors keep this code and status when graphql-js wraps them for a variable or literal.
+const BAD_INPUT = { code: 'BAD_USER_INPUT', http: { status: 400 } };
+
 function stringScalar(spec: StringScalarSpec): GraphQLScalarType<string, string> {
-  const reject = (shown: string, node?: ValueNode): never => {
-    throw new GraphQLError(`${spec.name} cannot represent ${shown}: ${spec.expectation}`, { nodes: node });
+  const invalid = (shown: string, options: { input: boolean; node?: ValueNode }) =>
+    new GraphQLError(`${spec.name} cannot represent ${shown}: ${spec.expectation}`, {
+      nodes: options.node,
+      extensions: options.input ? BAD_INPUT : undefined,
+    });
+  const check = (value: unknown, input: boolean): string => {
+    if (typeof value === 'string' && spec.isValid(value)) return value;
+    throw invalid(describeValue(value), { input });
   };
-  const coerce = (value: unknown): string =>
-    typeof value === 'string' && spec.isValid(value) ? value : reject(describeValue(value));
   return new GraphQLScalarType<string, string>({
     name: spec.name,
     description: spec.description,
-    serialize: coerce,
-    parseValue: coerce,
+    // A value we produce that fails is our bug, not the client's, so it gets no input error code.
+    serialize: (value) => check(value, false),
+    parseValue: (value) => check(value, true),
     parseLiteral(node) {
-      if (node.kind !== Kind.STRING) return reject(print(node), node);
-      return spec.isValid(node.value) ? node.value : reject(describeValue(node.value), node);
+      if (node.kind !== Kind.STRING) throw invalid(print(node), { input: true, node });
+      if (!spec.isValid(node.value)) throw invalid(describeValue(node.value), { input: true, node });
+      return node.value;
     },
     extensions: { codegenScalarType: 'string' },
   });
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeapYear = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+
 function isCalendarDate(year: number, month: number, day: number): boolean {
   if (month < 1 || month > 12 || day < 1) return false;
-  // Day 0 of the following month is the last day of this one; Date.UTC handles leap years.
-  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return day <= (month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1]);
 }
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CustomerStore, loadMigrations, migrate, openDatabase } from '../src/customers';
-import { backends, countQueries, createScratchPostgres, makeTempDir, type TestDatabase } from './helpers/database';
+import {
+  backends,
+  countQueries,
+  createScratchPostgres,
+  makeTempDir,
+  type TestDatabase,
+} from './helpers/database';
 
 const migrations = loadMigrations();
 const versions = migrations.map((migration) => migration.version);

@@ -12,7 +12,11 @@ describe.each(backends)('customer loaders on %s', (_name, backend) => {
     for (let n = 0; n < 50; n += 1) {
       customers.push(await store.upsertCustomer({ externalId: `L-${n}`, name: `Loader ${n}` }));
     }
-    const tariff = await store.upsertTariff({ name: 'Loader Tarif', energyPriceCtPerKwh: 30, basePriceEurPerMonth: 10 });
+    const tariff = await store.upsertTariff({
+      name: 'Loader Tarif',
+      energyPriceCtPerKwh: 30,
+      basePriceEurPerMonth: 10,
+    });
     for (const customer of customers.slice(0, 10)) {
       await store.setContract({ customerId: customer.id, tariffId: tariff.id, startDate: '2024-01-01' });
     }
@@ -55,7 +59,7 @@ describe.each(backends)('customer loaders on %s', (_name, backend) => {
     expect(contracts.result[10]).toBeNull();
 
     const tariffs = await countQueries(handle.db, () =>
-      Promise.all(contracts.result.map((contract) => (contract ? loaders.tariffById.load(contract.tariffId) : null))),
+      Promise.all(contracts.result.map((contract) => contract && loaders.tariffById.load(contract.tariffId))),
     );
     expect(tariffs.queries).toBe(1);
     expect(tariffs.result[0]?.name).toBe('Loader Tarif');

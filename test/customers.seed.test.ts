@@ -16,7 +16,8 @@ describe.each(backends)('sandbox seed on %s', (_name, backend) => {
   it('creates tariffs, onboarded customers with active contracts and three not yet onboarded', async () => {
     const seeded = await seedSandboxCustomers(store, { onboardedExternalIds });
     expect(seeded.created).toEqual({ tariffs: 2, customers: 28, contracts: 28 });
-    expect(seeded.tariffs.map((tariff) => tariff.name).sort()).toEqual(SANDBOX_TARIFFS.map((t) => t.name).sort());
+    const names = (tariffs: ReadonlyArray<{ name: string }>) => tariffs.map((tariff) => tariff.name).sort();
+    expect(names(seeded.tariffs)).toEqual(names(SANDBOX_TARIFFS));
     expect(seeded.tariffs.find((tariff) => tariff.name === 'Basis Strom')).toMatchObject({
       energyPriceCtPerKwh: 32.5,
       basePriceEurPerMonth: 12.9,
@@ -47,7 +48,8 @@ describe.each(backends)('sandbox seed on %s', (_name, backend) => {
     expect(rerun.result.customers[1]).toMatchObject({ id: before!.id, name: 'Geändert Durch API' });
 
     const counts = await handle.db.query<{ customers: number; tariffs: number; contracts: number }>(
-      `SELECT (SELECT count(*)::int FROM customers) AS customers, (SELECT count(*)::int FROM tariffs) AS tariffs,
+      `SELECT (SELECT count(*)::int FROM customers) AS customers,
+              (SELECT count(*)::int FROM tariffs) AS tariffs,
               (SELECT count(*)::int FROM contracts) AS contracts`,
     );
     expect(counts.rows[0]).toEqual({ customers: 28, tariffs: 2, contracts: 28 });
@@ -55,6 +57,9 @@ describe.each(backends)('sandbox seed on %s', (_name, backend) => {
 
   it('produces the same people for the same externalIds every time', () => {
     expect(sandboxCustomer('C-1005', 4)).toEqual(sandboxCustomer('C-1005', 4));
-    expect(sandboxCustomer('C-1001', 0)).toMatchObject({ externalId: 'C-1001', phone: expect.stringMatching(/^\+49 \d+ \d{7}$/) });
+    expect(sandboxCustomer('C-1001', 0)).toMatchObject({
+      externalId: 'C-1001',
+      phone: expect.stringMatching(/^\+49 \d+ \d{7}$/),
+    });
   });
 });

@@ -1,5 +1,13 @@
-import { CustomerInputError, CustomerStore, type Customer, type Tariff } from '../src/customers';
+import {
+  CustomerInputError,
+  CustomerStore,
+  type Customer,
+  type SetContractInput,
+  type Tariff,
+} from '../src/customers';
 import { backends, countQueries, type TestDatabase } from './helpers/database';
+
+const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';
 
 async function inputError(promise: Promise<unknown>): Promise<CustomerInputError> {
   const error = await promise.then(
@@ -57,7 +65,9 @@ describe.each(backends)('customer store on %s', (_name, backend) => {
 
     it('parallel upserts of one externalId all succeed and leave one row', async () => {
       const results = await Promise.all(
-        Array.from({ length: 10 }, (_, n) => store.upsertCustomer({ externalId: 'U-RACE', name: `Racer ${n}` })),
+        Array.from({ length: 10 }, (_, n) =>
+          store.upsertCustomer({ externalId: 'U-RACE', name: `Racer ${n}` }),
+        ),
       );
       expect(new Set(results.map((customer) => customer.id)).size).toBe(1);
       expect(await countRows('U-RACE')).toBe(1);
@@ -71,7 +81,14 @@ describe.each(backends)('customer store on %s', (_name, backend) => {
       ['name', { externalId: 'U-BAD-3', name: '   ' }],
       ['phone', { externalId: 'U-BAD-4', name: 'Bad Phone', phone: 'call me' }],
       ['address.postalCode', { externalId: 'U-BAD-5', name: 'No Code', address: { street: 'Weg 1', city: 'Kiel' } }],
-      ['address.country', { externalId: 'U-BAD-6', name: 'Bad Land', address: { street: 'Weg 1', postalCode: '24103', city: 'Kiel', country: 'GER' } }],
+      [
+        'address.country',
+        {
+          externalId: 'U-BAD-6',
+          name: 'Bad Land',
+          address: { street: 'Weg 1', postalCode: '24103', city: 'Kiel', country: 'GER' },
+        },
+      ],
     ])('rejects an invalid %s and writes nothing', async (field, input) => {
       const before = await handle.db.query<{ count: number }>('SELECT count(*)::int AS count FROM customers');
       const error = await inputError(store.upsertCustomer(input as never));
@@ -113,19 +130,24 @@ describe.each(backends)('customer store on %s', (_name, backend) => {
     });
 
     it('customersByIds answers in key order, repeats keys and treats malformed ids as misses', async () => {
-      const ids = [customers[3]!.id, 'not-a-uuid', '00000000-0000-4000-8000-000000000000', customers[3]!.id.toUpperCase(), customers[0]!.id];
+      const [zero, , , three] = customers as [Customer, Customer, Customer, Customer];
+      const ids = [three.id, 'not-a-uuid', NO_SUCH_ID, three.id.toUpperCase(), zero.id];
       const { result, queries } = await countQueries(handle.db, () => store.customersByIds(ids));
       expect(queries).toBe(1);
       expect(result.map((customer) => customer?.externalId ?? null)).toEqual(['B-3', null, null, 'B-3', 'B-0']);
-      await expect(countQueries(handle.db, () => store.customersByIds(['nope']))).resolves.toEqual({ result: [null], queries: 0 });
+      await expect(countQueries(handle.db, () => store.customersByIds(['nope']))).resolves.toEqual({
+        result: [null],
+        queries: 0,
+      });
       await expect(store.customersByExternalIds([])).resolves.toEqual([]);
     });
   });
 
   describe('searchCustomers', () => {
     beforeAll(async () => {
-      const people = ['Quendolin Adler', 'quendolin Berg', 'Quendolin Cramer', 'Quendolin Dorn', 'Quendolin Eich', 'Quendolin Falk', 'Quendolin Gatz'];
-      for (const [n, name] of people.entries()) {
+      const surnames = ['Adler', 'Berg', 'Cramer', 'Dorn', 'Eich', 'Falk', 'Gatz'];
+      for (const [n, surname] of surnames.entries()) {
+        const name = `${n === 1 ? 'quendolin' : 'Quendolin'} ${surname}`;
         await store.upsertCustomer({ externalId: `S-${n}`, name, email: `q${n}@example.org` });
       }
       await store.upsertCustomer({ externalId: 'S-MAIL', name: 'Someone Else', email: 'QUENDOLIN.fan@example.net' });
@@ -141,8 +163,10 @@ describe.each(backends)('customer store on %s', (_name, backend) => {
       expect(page.nodes.map((customer) => customer.externalId).sort()).toEqual(
         ['QUENDO-ID', 'S-0', 'S-1', 'S-2', 'S-3', 'S-4', 'S-5', 'S-6', 'S-MAIL'].sort(),
       );
-      expect((await store.searchCustomers({ search: 'q3@EXAMPLE' })).nodes.map((c) => c.externalId)).toEqual(['S-3']);
-      expect((await store.searchCustomers({ search: 's-ma' })).nodes.map((c) => c.externalId)).toEqual(['S-MAIL']);
+      const externalIds = async (search: string) =>
+        (await store.searchCustomers({ search })).nodes.map((customer) => customer.externalId);
+      expect(await externalIds('q3@EXAMPLE')).toEqual(['S-3']);
+      expect(await externalIds('s-ma')).toEqual(['S-MAIL']);
     });
 
     it('treats LIKE wildcards in the search as plain characters', async () => {
@@ -178,7 +202,7 @@ describe.each(backends)('customer store on %s', (_name, backend) => {
       expect(first.hasNextPage).toBe(true);
       expect(first.nodes[0]?.name).toBe('Paginata 00');
       const rest = await store.searchCustomers({ search: 'Paginata', after: first.endCursor });
-      expect(rest.nodes.map((customer) => customer.name)).toEqual(['Paginata 20', 'Paginata 21', 'Paginata 22', 'Paginata 23', 'Paginata 24']);
+      expect(rest.nodes.map((customer) => customer.name)).toEqual([20, 21, 22, 23, 24].map((n) => `Paginata ${n}`));
       expect(rest.hasNextPage).toBe(false);
     });
 
@@ -198,9 +222,12 @@ describe.each(backends)('customer store on %s', (_name, backend) => {
       expect((await inputError(store.searchCustomers({ first }))).field).toBe('first');
     });
 
-    it.each(['garbage', Buffer.from('["x","not-a-uuid"]').toString('base64url')])('rejects the cursor %p', async (after) => {
-      expect((await inputError(store.searchCustomers({ after }))).field).toBe('after');
-    });
+    it.each(['garbage', Buffer.from('["x","not-a-uuid"]').toString('base64url')])(
+      'rejects the cursor %p',
+      async (after) => {
+        expect((await inputError(store.searchCustomers({ after }))).field).toBe('after');
+      },
+    );
 
     it('reads an empty cursor as the start, as GraphQL clients often send one', async () => {
       const page = await store.searchCustomers({ search: 'Paginata', after: '' });
@@ -212,109 +239,134 @@ describe.each(backends)('customer store on %s', (_name, backend) => {
     let basis: Tariff;
     let oeko: Tariff;
     let customer: Customer;
+    const contract = (overrides: Partial<SetContractInput> = {}) =>
+      store.setContract({ customerId: customer.id, tariffId: basis.id, startDate: '2024-01-01', ...overrides });
+    const insertContract = (status: string, endDate: string | null = null) =>
+      handle.db.query(
+        `INSERT INTO contracts (customer_id, tariff_id, start_date, end_date, status)
+         VALUES ($1, $2, '2027-05-01', $3, $4)`,
+        [customer.id, basis.id, endDate, status],
+      );
+
     beforeAll(async () => {
-      basis = await store.upsertTariff({ name: 'Test Basis', energyPriceCtPerKwh: 32.5, basePriceEurPerMonth: 12.9, feedInCtPerKwh: 8.1 });
+      basis = await store.upsertTariff({
+        name: 'Test Basis',
+        energyPriceCtPerKwh: 32.5,
+        basePriceEurPerMonth: 12.9,
+        feedInCtPerKwh: 8.1,
+      });
       oeko = await store.upsertTariff({ name: 'Test Öko', energyPriceCtPerKwh: 29.8, basePriceEurPerMonth: 15.9 });
       customer = await store.upsertCustomer({ externalId: 'K-1', name: 'Kunde Eins' });
     });
 
     it('stores tariffs with exact prices and finds them by id', async () => {
-      expect(basis).toEqual({ id: expect.any(String), name: 'Test Basis', energyPriceCtPerKwh: 32.5, basePriceEurPerMonth: 12.9, feedInCtPerKwh: 8.1 });
+      expect(basis).toEqual({
+        id: expect.any(String),
+        name: 'Test Basis',
+        energyPriceCtPerKwh: 32.5,
+        basePriceEurPerMonth: 12.9,
+        feedInCtPerKwh: 8.1,
+      });
       expect(oeko.feedInCtPerKwh).toBe(0);
-      const { result, queries } = await countQueries(handle.db, () => store.tariffsByIds([oeko.id, '00000000-0000-4000-8000-000000000000', basis.id]));
+      const { result, queries } = await countQueries(handle.db, () =>
+        store.tariffsByIds([oeko.id, NO_SUCH_ID, basis.id]),
+      );
       expect(queries).toBe(1);
       expect(result.map((tariff) => tariff?.name ?? null)).toEqual(['Test Öko', null, 'Test Basis']);
-      expect((await store.listTariffs()).map((tariff) => tariff.name)).toEqual(expect.arrayContaining(['Test Basis', 'Test Öko']));
-      const again = await store.upsertTariff({ name: 'Test Basis', energyPriceCtPerKwh: 33, basePriceEurPerMonth: 12.9, feedInCtPerKwh: 8.1 });
+      const names = (await store.listTariffs()).map((tariff) => tariff.name);
+      expect(names).toEqual(expect.arrayContaining(['Test Basis', 'Test Öko']));
+      const again = await store.upsertTariff({ ...basis, energyPriceCtPerKwh: 33 });
       expect(again).toMatchObject({ id: basis.id, energyPriceCtPerKwh: 33 });
     });
 
     it('rejects negative prices', async () => {
-      const error = await inputError(store.upsertTariff({ name: 'Minus', energyPriceCtPerKwh: -1, basePriceEurPerMonth: 1 }));
-      expect(error.field).toBe('energyPriceCtPerKwh');
+      const invalid = store.upsertTariff({ name: 'Minus', energyPriceCtPerKwh: -1, basePriceEurPerMonth: 1 });
+      expect((await inputError(invalid)).field).toBe('energyPriceCtPerKwh');
       await expect(
-        handle.db.query(`INSERT INTO tariffs (name, energy_price_ct_per_kwh, base_price_eur_per_month) VALUES ('Raw', 1, -1)`),
+        handle.db.query(
+          `INSERT INTO tariffs (name, energy_price_ct_per_kwh, base_price_eur_per_month) VALUES ('Raw', 1, -1)`,
+        ),
       ).rejects.toMatchObject({ constraint: 'tariffs_base_price_non_negative' });
     });
 
     it('sets the current contract, idempotently, and switching ends the previous one', async () => {
-      const first = await store.setContract({ customerId: customer.id, tariffId: basis.id, startDate: '2024-01-01' });
-      expect(first).toMatchObject({ customerId: customer.id, tariffId: basis.id, startDate: '2024-01-01', endDate: null, status: 'active' });
-      await expect(store.setContract({ customerId: customer.id, tariffId: basis.id, startDate: '2024-01-01' })).resolves.toEqual(first);
+      const first = await contract();
+      expect(first).toMatchObject({
+        customerId: customer.id,
+        tariffId: basis.id,
+        startDate: '2024-01-01',
+        endDate: null,
+        status: 'active',
+      });
+      await expect(contract()).resolves.toEqual(first);
 
-      const second = await store.setContract({ customerId: customer.id, tariffId: oeko.id, startDate: '2025-03-01' });
+      const second = await contract({ tariffId: oeko.id, startDate: '2025-03-01' });
       const { rows } = await handle.db.query<{ id: string; status: string; end_date: string | null }>(
-        `SELECT id, status, to_char(end_date, 'YYYY-MM-DD') AS end_date FROM contracts WHERE customer_id = $1 ORDER BY start_date`,
+        `SELECT id, status, to_char(end_date, 'YYYY-MM-DD') AS end_date
+         FROM contracts WHERE customer_id = $1 ORDER BY start_date`,
         [customer.id],
       );
       expect(rows).toEqual([
         { id: first.id, status: 'ended', end_date: '2025-02-28' },
         { id: second.id, status: 'active', end_date: null },
       ]);
-      const [current, none] = await store.contractsByCustomerIds([customer.id, '00000000-0000-4000-8000-000000000000']);
+      const [current, none] = await store.contractsByCustomerIds([customer.id, NO_SUCH_ID]);
       expect(current).toEqual(second);
       expect(none).toBeNull();
     });
 
     it('rejects a contract that ends before it starts', async () => {
-      const error = await inputError(
-        store.setContract({ customerId: customer.id, tariffId: basis.id, startDate: '2026-05-01', endDate: '2026-04-30', status: 'pending' }),
-      );
-      expect(error.field).toBe('endDate');
-      await expect(
-        handle.db.query(
-          `INSERT INTO contracts (customer_id, tariff_id, start_date, end_date) VALUES ($1, $2, '2026-05-01', '2026-04-30')`,
-          [customer.id, basis.id],
-        ),
-      ).rejects.toMatchObject({ constraint: 'contracts_dates_check' });
+      const invalid = contract({ startDate: '2027-05-01', endDate: '2027-04-30', status: 'pending' });
+      expect((await inputError(invalid)).field).toBe('endDate');
+      await expect(insertContract('pending', '2027-04-30')).rejects.toMatchObject({
+        constraint: 'contracts_dates_check',
+      });
     });
 
-    it('rejects a second active contract for one customer', async () => {
-      await expect(
-        handle.db.query(`INSERT INTO contracts (customer_id, tariff_id, start_date, status) VALUES ($1, $2, '2027-01-01', 'active')`, [
-          customer.id,
-          basis.id,
-        ]),
-      ).rejects.toMatchObject({ constraint: 'contracts_one_active_per_customer' });
-      await expect(
-        handle.db.query(`INSERT INTO contracts (customer_id, tariff_id, start_date, status) VALUES ($1, $2, '2027-01-01', 'paused')`, [
-          customer.id,
-          basis.id,
-        ]),
-      ).rejects.toMatchObject({ constraint: 'contracts_status_check' });
+    it('rejects a second active contract for one customer, and unknown statuses', async () => {
+      await expect(insertContract('active')).rejects.toMatchObject({
+        constraint: 'contracts_one_active_per_customer',
+      });
+      await expect(insertContract('paused')).rejects.toMatchObject({ constraint: 'contracts_status_check' });
     });
 
     it('leaves the current contract untouched when a switch fails half-way', async () => {
       const [before] = await store.contractsByCustomerIds([customer.id]);
-      const error = await inputError(
-        store.setContract({ customerId: customer.id, tariffId: '00000000-0000-4000-8000-000000000000', startDate: '2026-01-01' }),
-      );
-      expect(error.field).toBe('tariffId');
+      // The active contract is ended before the insert fails on the unknown tariff: all rolled back.
+      expect((await inputError(contract({ tariffId: NO_SUCH_ID, startDate: '2026-01-01' }))).field).toBe('tariffId');
       const [after] = await store.contractsByCustomerIds([customer.id]);
       expect(after).toEqual(before);
-      expect((await inputError(store.setContract({ customerId: customer.id, tariffId: basis.id, startDate: '2020-01-01' }))).field).toBe('startDate');
-      expect((await inputError(store.setContract({ customerId: '00000000-0000-4000-8000-000000000000', tariffId: basis.id, startDate: '2026-01-01' }))).field).toBe('customerId');
-      expect((await inputError(store.setContract({ customerId: customer.id, tariffId: basis.id, startDate: '2026-02-30' }))).field).toBe('startDate');
+    });
+
+    it.each([
+      ['startDate', { startDate: '2020-01-01' }],
+      ['startDate', { startDate: '2026-02-30' }],
+      ['customerId', { customerId: NO_SUCH_ID, startDate: '2026-01-01' }],
+      ['customerId', { customerId: 'K-1', startDate: '2026-01-01' }],
+    ])('rejects a contract with an invalid %s', async (field, overrides) => {
+      expect((await inputError(contract(overrides))).field).toBe(field);
     });
 
     it('parallel switches to the same contract leave exactly one active contract', async () => {
       const other = await store.upsertCustomer({ externalId: 'K-2', name: 'Kunde Zwei' });
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => store.setContract({ customerId: other.id, tariffId: oeko.id, startDate: '2024-06-01' })),
+        Array.from({ length: 5 }, () =>
+          contract({ customerId: other.id, tariffId: oeko.id, startDate: '2024-06-01' }),
+        ),
       );
-      expect(new Set(results.map((contract) => contract.id)).size).toBe(1);
+      expect(new Set(results.map((result) => result.id)).size).toBe(1);
       const { rows } = await handle.db.query('SELECT id FROM contracts WHERE customer_id = $1', [other.id]);
       expect(rows).toHaveLength(1);
     });
 
-    it('prefers the active contract over a pending switch', async () => {
-      const pending = await store.setContract({ customerId: customer.id, tariffId: basis.id, startDate: '2026-09-01', status: 'pending' });
+    it('prefers the active contract over a pending switch, and a new pending one replaces it', async () => {
+      const pending = await contract({ startDate: '2026-09-01', status: 'pending' });
       const [current] = await store.contractsByCustomerIds([customer.id]);
       expect(current?.status).toBe('active');
-      const replaced = await store.setContract({ customerId: customer.id, tariffId: oeko.id, startDate: '2026-10-01', status: 'pending' });
-      const { rows } = await handle.db.query<{ status: string }>('SELECT status FROM contracts WHERE id = $1', [pending.id]);
-      expect(rows[0]?.status).toBe('cancelled');
+      const replaced = await contract({ tariffId: oeko.id, startDate: '2026-10-01', status: 'pending' });
       expect(replaced.status).toBe('pending');
+      const { rows } = await handle.db.query('SELECT status FROM contracts WHERE id = $1', [pending.id]);
+      expect(rows).toEqual([{ status: 'cancelled' }]);
     });
   });
 });

@@ -53,8 +53,8 @@ describe('unified schema', () => {
           expect(`${type.name}.${field.name}: ${mirrored && String(mirrored.type)}`).toBe(
             `${type.name}.${field.name}: ${renamedRef(field.type)}`,
           );
-          expect(mirrored.description).toBe(field.description);
-          expect(mirrored.deprecationReason).toBe(field.deprecationReason);
+          expect(mirrored.description ?? null).toBe(field.description ?? null);
+          expect(mirrored.deprecationReason ?? null).toBe(field.deprecationReason ?? null);
           for (const arg of field.args) {
             const mirroredArg = mirrored.args.find((candidate) => candidate.name === arg.name);
             expect(`${type.name}.${field.name}(${arg.name}: ${mirroredArg && String(mirroredArg.type)})`).toBe(

@@ -20,7 +20,7 @@ export interface Queryable {
 
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
-  /** Statements sent so far through query() and exec(), inside transactions too; BEGIN/COMMIT are not counted. */
+  /** Statements sent through query() and exec() so far, in transactions too; BEGIN/COMMIT not counted. */
   readonly queryCount: number;
   /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;

@@ -18,7 +18,7 @@ function loadPGlite(): PGliteModule['PGlite'] {
   return (nativeRequire('@electric-sql/pglite') as PGliteModule).PGlite;
 }
 
-/** Embedded PostgreSQL: in memory when dataDir is undefined, else persisted in dataDir (created if missing). */
+/** Embedded PostgreSQL: in memory without dataDir, else persisted in dataDir (created if missing). */
 export async function openPgliteDatabase(dataDir?: string): Promise<Database> {
   let location: string | undefined;
   if (dataDir !== undefined) {

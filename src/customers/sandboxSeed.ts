@@ -54,12 +54,18 @@ export function sandboxCustomer(externalId: string, n: number): UpsertCustomerIn
   const last = pick(LAST_NAMES, n * 7 + 3);
   const [postalCode, city, areaCode] = pick(CITIES, n * 5 + 1);
   const subscriber = 1_000_000 + ((n * 7_919 + 4_201) % 9_000_000);
+  const mailbox = `${asciiLower(first)}.${asciiLower(last)}${n >= FIRST_NAMES.length ? n : ''}`;
   return {
     externalId,
     name: `${first} ${last}`,
-    email: `${asciiLower(first)}.${asciiLower(last)}${n >= FIRST_NAMES.length ? n : ''}@${pick(MAIL_DOMAINS, n)}`,
+    email: `${mailbox}@${pick(MAIL_DOMAINS, n)}`,
     phone: `+49 ${areaCode} ${subscriber}`,
-    address: { street: `${pick(STREETS, n * 3 + 2)} ${1 + ((n * 13) % 97)}`, postalCode, city, country: 'DE' },
+    address: {
+      street: `${pick(STREETS, n * 3 + 2)} ${1 + ((n * 13) % 97)}`,
+      postalCode,
+      city,
+      country: 'DE',
+    },
   };
 }
 
@@ -114,7 +120,8 @@ export async function seedSandboxCustomers(
     if (contracts[n]) continue;
     const isOnboarded = onboarded.has(customer.externalId);
     // Supply started in 2024 for onboarded customers; the others switch to us in 2027.
-    const month = String(1 + ((isOnboarded ? n : n - options.onboardedExternalIds.length) % 12)).padStart(2, '0');
+    const nth = isOnboarded ? n : n - options.onboardedExternalIds.length;
+    const month = String(1 + (nth % 12)).padStart(2, '0');
     await store.setContract({
       customerId: customer.id,
       tariffId: tariffFor(n).id,

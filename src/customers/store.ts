@@ -130,7 +130,9 @@ export class CustomerStore {
   }
 
   async listTariffs(): Promise<Tariff[]> {
-    const { rows } = await this.db.query<TariffRow>(`SELECT ${TARIFF_COLUMNS} FROM tariffs ORDER BY name, id`);
+    const { rows } = await this.db.query<TariffRow>(
+      `SELECT ${TARIFF_COLUMNS} FROM tariffs ORDER BY name, id`,
+    );
     return rows.map(toTariff);
   }
 
@@ -178,10 +180,9 @@ export class CustomerStore {
   }
 }
 
-async function applyContract(
-  tx: Queryable,
-  next: { customerId: string; tariffId: string; startDate: string; endDate: string | null; status: 'pending' | 'active' },
-): Promise<Contract> {
+type ValidContractInput = ReturnType<typeof setContractSchema.parse>;
+
+async function applyContract(tx: Queryable, next: ValidContractInput): Promise<Contract> {
   const customer = await tx.query('SELECT id FROM customers WHERE id = $1 FOR UPDATE', [next.customerId]);
   if (customer.rows.length === 0) {
     throw new CustomerInputError('customerId', 'does not refer to an existing customer');
@@ -203,13 +204,17 @@ async function applyContract(
   if (same) return same;
 
   await tx.query(
-    `UPDATE contracts SET status = 'cancelled', updated_at = now() WHERE customer_id = $1 AND status = 'pending'`,
+    `UPDATE contracts SET status = 'cancelled', updated_at = now()
+     WHERE customer_id = $1 AND status = 'pending'`,
     [next.customerId],
   );
   const active = current.find((contract) => contract.status === 'active');
   if (next.status === 'active' && active) {
     if (active.startDate >= next.startDate) {
-      throw new CustomerInputError('startDate', `must be after ${active.startDate}, the start of the active contract`);
+      throw new CustomerInputError(
+        'startDate',
+        `must be after ${active.startDate}, the start of the active contract`,
+      );
     }
     await tx.query(
       `UPDATE contracts SET status = 'ended', end_date = $2::date - 1, updated_at = now() WHERE id = $1`,

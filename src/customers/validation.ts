@@ -94,11 +94,16 @@ export interface UpsertCustomerInput {
 
 export type ValidCustomerInput = z.output<typeof upsertCustomerSchema>;
 
+const price = z
+  .number({ required_error: 'is required', invalid_type_error: 'must be a number' })
+  .finite('must be a finite number')
+  .nonnegative('must not be negative');
+
 export const tariffSchema = z.object({
   name: text(100),
-  energyPriceCtPerKwh: z.number({ required_error: 'is required' }).finite().nonnegative('must not be negative'),
-  basePriceEurPerMonth: z.number({ required_error: 'is required' }).finite().nonnegative('must not be negative'),
-  feedInCtPerKwh: z.number().finite().nonnegative('must not be negative').default(0),
+  energyPriceCtPerKwh: price,
+  basePriceEurPerMonth: price,
+  feedInCtPerKwh: price.default(0),
 });
 
 export interface TariffInput {

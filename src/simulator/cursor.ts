@@ -9,7 +9,7 @@ import type { ReadingKey } from './reading-store';
 const FORMAT = /^r1:(\d+):(\d+):([0-9a-f-]{36})$/;
 
 export function encodeCursor(key: ReadingKey): string {
-  return Buffer.from(`r1:${key.receiveTime}:${key.time}:${key.meterId}`).toString('base64url');
+  return Buffer.from(`r1:${key.receiveTime}:${key.time}:${key.meter.id}`).toString('base64url');
 }
 
 export function decodeCursor(cursor: string): ReadingKey {
@@ -19,5 +19,5 @@ export function decodeCursor(cursor: string): ReadingKey {
   if (!match || Buffer.from(text).toString('base64url') !== cursor) {
     throw badUserInput('Invalid cursor: pass the cursor from a previous readings response unchanged');
   }
-  return { receiveTime: Number(match[1]), time: Number(match[2]), meterId: match[3] };
+  return { receiveTime: Number(match[1]), time: Number(match[2]), meter: { id: match[3] } };
 }

@@ -35,18 +35,20 @@ export function updateLicense(world: World, args: UpdateLicenseArgs): License {
   const current = installation.license;
 
   if (setTerm) {
-    if (!Number.isInteger(setTerm.period) || setTerm.period < 1 || setTerm.period > MAX_TERM_MONTHS) {
+    if (setTerm.period < 1 || setTerm.period > MAX_TERM_MONTHS) {
       throw badUserInput(`setTerm.period must be between 1 and ${MAX_TERM_MONTHS} months, got ${setTerm.period}`);
     }
-    installation.license = licenseFromTerm({ pool: current.pool, startTime: current.startTime, term: { ...setTerm } });
-  } else if (setEndTime) {
-    const endTime = Date.parse(setEndTime.endTime);
-    if (endTime <= current.startTime) {
-      throw badUserInput(
-        `setEndTime.endTime ${setEndTime.endTime} must be after the license start time ${toIso(current.startTime)}`,
-      );
-    }
-    installation.license = { pool: current.pool, startTime: current.startTime, endTime };
+    const term = { period: setTerm.period, autoRenewal: setTerm.autoRenewal };
+    installation.license = licenseFromTerm({ pool: current.pool, startTime: current.startTime, term });
+    return installation.license;
   }
+
+  const endTime = Date.parse(setEndTime!.endTime);
+  if (endTime <= current.startTime) {
+    throw badUserInput(
+      `setEndTime.endTime ${setEndTime!.endTime} must be after the license start time ${toIso(current.startTime)}`,
+    );
+  }
+  installation.license = { pool: current.pool, startTime: current.startTime, endTime };
   return installation.license;
 }

@@ -27,8 +27,8 @@ const ARCHETYPES = [
   { averageLoadW: 250, pvPeakW: 0 },
   { averageLoadW: 450, pvPeakW: 0 },
   { averageLoadW: 700, pvPeakW: 0 },
-  { averageLoadW: 400, pvPeakW: 2_800 },
-  { averageLoadW: 550, pvPeakW: 5_500 },
+  { averageLoadW: 400, pvPeakW: 2_000 },
+  { averageLoadW: 550, pvPeakW: 4_000 },
 ];
 export const ARCHETYPE_COUNT = ARCHETYPES.length;
 

@@ -1,4 +1,5 @@
 import type { StoredReading } from './model';
+import { DAY_MS } from './time';
 
 /**
  * Readings in receive order, kept for the retention window. Order is (receiveTime, meter id, time),
@@ -6,21 +7,18 @@ import type { StoredReading } from './model';
  * handed out as a cursor.
  */
 
+export const RETENTION_MS = DAY_MS;
+
+/** A position in the order; every StoredReading is one. */
 export interface ReadingKey {
   receiveTime: number;
-  meterId: string;
   time: number;
+  meter: { id: string };
 }
-
-export const keyOf = (reading: StoredReading): ReadingKey => ({
-  receiveTime: reading.receiveTime,
-  meterId: reading.meter.id,
-  time: reading.time,
-});
 
 export function compareKeys(a: ReadingKey, b: ReadingKey): number {
   if (a.receiveTime !== b.receiveTime) return a.receiveTime - b.receiveTime;
-  if (a.meterId !== b.meterId) return a.meterId < b.meterId ? -1 : 1;
+  if (a.meter.id !== b.meter.id) return a.meter.id < b.meter.id ? -1 : 1;
   return a.time - b.time;
 }
 
@@ -40,8 +38,6 @@ export class ReadingStore {
   /** Outlives retention: a meter's latest reading stays known after its log entries expire. */
   private readonly latestByMeter = new Map<string, StoredReading>();
 
-  constructor(private readonly retentionMs: number) {}
-
   /** The batch must be sorted and must not precede anything already stored. */
   append(batch: readonly StoredReading[]): void {
     for (const reading of batch) {
@@ -60,7 +56,7 @@ export class ReadingStore {
   }
 
   prune(now: number): void {
-    const oldest = now - this.retentionMs;
+    const oldest = now - RETENTION_MS;
     this.head = this.lowerBound((reading) => reading.receiveTime >= oldest);
     if (this.head >= COMPACT_THRESHOLD && this.head * 2 >= this.entries.length) {
       this.entries = this.entries.slice(this.head);
@@ -72,7 +68,7 @@ export class ReadingStore {
     const { startTime, after, limit } = query;
     const start = Math.max(
       startTime === undefined ? this.head : this.lowerBound((reading) => reading.receiveTime >= startTime),
-      after === undefined ? this.head : this.lowerBound((reading) => compareKeys(keyOf(reading), after) > 0),
+      after === undefined ? this.head : this.lowerBound((reading) => compareKeys(reading, after) > 0),
     );
     const end = Math.min(start + limit, this.entries.length);
     return { readings: this.entries.slice(start, end), hasMore: end < this.entries.length };

@@ -39,8 +39,9 @@ function collect<T>(count: number, subscribe: (sink: Sink<T>) => () => void, dis
   const done = new Promise<T[]>((resolve, reject) => {
     unsubscribe = subscribe({
       next: (value) => {
+        if (results.length >= count) return;
         results.push(value);
-        if (results.length >= count) resolve(results);
+        if (results.length === count) resolve(results);
       },
       error: (error) => reject(error),
       complete: () => resolve(results),

@@ -85,7 +85,10 @@ export function makeTempDir(prefix = 'iometer-pglite-'): { dir: string; remove()
 }
 
 /** Statements `fn` sent to the database. */
-export async function countQueries<T>(db: Database, fn: () => Promise<T>): Promise<{ result: T; queries: number }> {
+export async function countQueries<T>(
+  db: Database,
+  fn: () => Promise<T>,
+): Promise<{ result: T; queries: number }> {
   const before = db.queryCount;
   const result = await fn();
   return { result, queries: db.queryCount - before };

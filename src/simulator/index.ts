@@ -1,0 +1,106 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadSimulatorConfig, type SimulatorConfig } from '../config';
+import { RETENTION_MS } from './reading-store';
+import { GRAPHQL_PATH, serveSimulation } from './server';
+import { createSimulation } from './simulation';
+import { createStats, resetStats, type SimulatorStats } from './stats';
+
+/**
+ * A stand-in for the IOmeter Provider API with the documented semantics, for tests and the sandbox.
+ * The gateway never imports this outside sandbox start-up and tests.
+ */
+
+export interface SimulatorOptions extends Partial<SimulatorConfig> {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+}
+
+export interface RunningSimulator {
+  /** http://HOST:PORT/v1/query */
+  url: string;
+  /** ws://HOST:PORT/v1/query (graphql-ws) */
+  wsUrl: string;
+  port: number;
+  token: string;
+  secret: string;
+  provider: { id: string; name: string };
+  stats: SimulatorStats;
+  resetStats(): void;
+  /** Forcibly terminates all open WebSocket connections, to simulate an upstream drop. */
+  dropConnections(): void;
+  /** Same as POST /sandbox/redeem; rejects with a RedeemError (status 404, 409 or 410). */
+  redeem(token: string): Promise<{ installationId: string }>;
+  /** Stands in for the Admin Backend, so tests can void tokens signed with a key. */
+  setSigningKeyEnabled(id: string, enabled: boolean): void;
+  close(): Promise<void>;
+}
+
+export { RedeemError } from './registrations';
+export type { SimulatorStats } from './stats';
+
+function resolveConfig(options: SimulatorOptions): SimulatorConfig {
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  const config: SimulatorConfig = { ...loadSimulatorConfig({}), port: 0, ...given };
+  const problems = [
+    !(Number.isInteger(config.installations) && config.installations >= 1) && 'installations must be an integer >= 1',
+    !(config.readingIntervalMs >= 10) && 'readingIntervalMs must be at least 10',
+    !(config.duplicateRate >= 0 && config.duplicateRate <= 1) && 'duplicateRate must be between 0 and 1',
+    !(config.historyMs >= 0 && config.historyMs <= RETENTION_MS) && 'historyMs must be between 0 and 24h',
+  ].filter(Boolean);
+  if (problems.length > 0) throw new Error(`Invalid simulator options: ${problems.join('; ')}`);
+  return config;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+// A wildcard bind address is not somewhere a client can connect to; IPv6 literals need brackets in URLs.
+function clientHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const config = resolveConfig(options);
+  const httpServer = createServer();
+  await listen(httpServer, config.port, config.host);
+  const { port } = httpServer.address() as AddressInfo;
+  const origin = `http://${clientHost(config.host)}:${port}`;
+
+  const stats = createStats();
+  const sim = createSimulation(config, stats, origin);
+  const server = serveSimulation(httpServer, sim, config);
+
+  return {
+    url: `${origin}${GRAPHQL_PATH}`,
+    wsUrl: `${origin.replace(/^http/, 'ws')}${GRAPHQL_PATH}`,
+    port,
+    token: config.token,
+    secret: config.secret,
+    provider: { ...sim.world.provider },
+    stats,
+    resetStats: () => resetStats(stats),
+    dropConnections: server.dropConnections,
+    redeem: async (token) => sim.registrations.redeem(token),
+    setSigningKeyEnabled(id, enabled) {
+      const key = sim.world.signingKey(id);
+      if (!key) throw new Error(`Signing key ${id} does not exist`);
+      key.enabled = enabled;
+    },
+    async close() {
+      sim.stop();
+      await server.close();
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve, reject) => httpServer.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}

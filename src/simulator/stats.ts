@@ -1,0 +1,22 @@
+/** What tests and the sandbox observe about traffic reaching the simulator. */
+export interface SimulatorStats {
+  /** Authenticated HTTP GraphQL requests served. */
+  graphqlRequests: number;
+  /** Every Authorization header value seen on HTTP requests. */
+  authorizationHeaders: string[];
+  /** Every graphql-ws connection_init payload seen. */
+  connectionInitPayloads: unknown[];
+  /** Subscriptions currently open. */
+  activeSubscriptions: number;
+}
+
+export function createStats(): SimulatorStats {
+  return { graphqlRequests: 0, authorizationHeaders: [], connectionInitPayloads: [], activeSubscriptions: 0 };
+}
+
+/** Resets in place so references held by tests stay live. activeSubscriptions is a gauge, not a counter, so it is kept. */
+export function resetStats(stats: SimulatorStats): void {
+  stats.graphqlRequests = 0;
+  stats.authorizationHeaders.length = 0;
+  stats.connectionInitPayloads.length = 0;
+}
