@@ -1,7 +1,7 @@
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../src/context';
 import { CustomerInputError } from '../src/customers/errors';
-import { chooseRegistration, today, type LicensePoolSummary, type SigningKeySummary } from '../src/customers/onboarding';
+import { createRegistrationFor } from '../src/customers/registration';
 import type { Contract, Customer, CustomerConnection } from '../src/customers/types';
 
 /** Domain input errors become GraphQL errors clients can branch on, naming the field. */
@@ -44,38 +44,12 @@ export const resolvers = {
   Mutation: {
     upsertCustomer: (_root: unknown, { input }: { input: Parameters<GatewayContext['customerStore']['upsertCustomer']>[0] }, context: GatewayContext) =>
       withInputErrors(() => context.customerStore.upsertCustomer(input)),
-    onboardCustomer: async (
-      root: unknown,
+    onboardCustomer: (
+      _root: unknown,
       args: { externalId: string; licensePoolId?: string; signingKeyId?: string; startDate?: string },
-      context: GatewayContext & { Iometer: { Mutation: { createRegistrationToken(options: object): Promise<unknown> } } },
+      context: GatewayContext,
       info: GraphQLResolveInfo,
-    ) => {
-      const customer = await context.customerLoaders.customerByExternalId.load(args.externalId);
-      if (!customer) {
-        throw new GraphQLError(`No customer has externalId ${args.externalId}.`, {
-          extensions: { code: 'NOT_FOUND', field: 'externalId' },
-        });
-      }
-      const available = (await context.Iometer.Query.provider({
-        root,
-        args: {},
-        context,
-        info,
-        selectionSet: '{ signingKeys { id enabled } licensePools { id size usage } }',
-      })) as { signingKeys: SigningKeySummary[]; licensePools: LicensePoolSummary[] } | Error;
-      if (available instanceof Error) throw available;
-      const choice = chooseRegistration(args, context.registrationDefaults, available);
-      return context.Iometer.Mutation.createRegistrationToken({
-        root,
-        args: {
-          externalId: customer.externalId,
-          signingKeyId: choice.signingKeyId,
-          license: { poolId: choice.poolId, startDate: args.startDate ?? today() },
-        },
-        context,
-        info,
-      });
-    },
+    ) => createRegistrationFor(args, context, info),
   },
   Customer: {
     contract: (customer: Customer, _args: unknown, context: GatewayContext) => context.customerLoaders.contractByCustomerId.load(customer.id),

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { parseApiKeys, type ApiKeyEntry } from './identity/apiKeys';
+import { MIN_JWT_SECRET_LENGTH } from './identity/jwt';
 
 /**
  * The one place that reads process.env. Every module receives its settings from here,
@@ -52,9 +54,41 @@ const gatewayEnv = z
         .optional(),
     ),
     EMBEDDED_DB_DIR: z.string().default('./data/pglite'),
+    AUTH_JWT_SECRET: optionalString.pipe(
+      z.string().min(MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters`).optional(),
+    ),
+    AUTH_JWKS_URL: optionalString.pipe(httpUrl.optional()),
+    AUTH_JWT_ISSUER: optionalString,
+    AUTH_JWT_AUDIENCE: optionalString,
+    AUTH_ROLE_CLAIM: z.string().min(1).default('role'),
+    AUTH_EXTERNAL_ID_CLAIM: z.string().min(1).default('externalId'),
+    AUTH_API_KEYS: optionalString.transform((value, ctx): ApiKeyEntry[] => {
+      try {
+        return parseApiKeys(value);
+      } catch (error) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    CUSTOMER_INTROSPECTION: z.enum(['true', 'false']).default('false'),
+    PERSISTED_OPERATIONS_FILE: optionalString,
+    LIMIT_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
+    LIMIT_MAX_ALIASES: z.coerce.number().int().min(0).default(20),
+    LIMIT_MAX_TOKENS: z.coerce.number().int().min(1).default(5000),
+    LIMIT_MAX_COST: z.coerce.number().int().min(1).default(5000),
+    LIMIT_MAX_DOCUMENT_BYTES: z.coerce.number().int().min(1).default(32_768),
+    LIMIT_MAX_BATCH: z.coerce.number().int().min(1).default(10),
   })
   .superRefine((env, ctx) => {
     if (!env.IOMETER_ENDPOINT) return;
+    if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL && env.AUTH_API_KEYS.length === 0) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['AUTH_JWT_SECRET'],
+        message:
+          'client authentication is required outside sandbox mode: set AUTH_JWT_SECRET (HS256), AUTH_JWKS_URL (RS256/ES256) and/or AUTH_API_KEYS',
+      });
+    }
     for (const name of ['IOMETER_TOKEN', 'IOMETER_SECRET'] as const) {
       if (!env[name]) {
         ctx.addIssue({
@@ -114,6 +148,27 @@ export interface GatewayConfig {
   defaultLicensePoolId?: string;
   defaultSigningKeyId?: string;
   database: { url?: string; embeddedDir: string };
+  auth: {
+    jwtSecret?: string;
+    jwksUrl?: string;
+    issuer?: string;
+    audience?: string;
+    roleClaim: string;
+    externalIdClaim: string;
+    apiKeys: ApiKeyEntry[];
+    /** Customers may introspect the schema (and so use GraphiQL). */
+    customerIntrospection: boolean;
+    /** Trusted documents: customers may only run these operations, sent by hash. */
+    persistedOperationsFile?: string;
+  };
+  limits: {
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxCost: number;
+    maxDocumentBytes: number;
+    maxBatch: number;
+  };
 }
 
 export function deriveWsEndpoint(httpEndpoint: string): string {
@@ -139,6 +194,25 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     defaultLicensePoolId: parsed.IOMETER_DEFAULT_LICENSE_POOL_ID,
     defaultSigningKeyId: parsed.IOMETER_DEFAULT_SIGNING_KEY_ID,
     database: { url: parsed.DATABASE_URL, embeddedDir: parsed.EMBEDDED_DB_DIR },
+    auth: {
+      jwtSecret: parsed.AUTH_JWT_SECRET,
+      jwksUrl: parsed.AUTH_JWKS_URL,
+      issuer: parsed.AUTH_JWT_ISSUER,
+      audience: parsed.AUTH_JWT_AUDIENCE,
+      roleClaim: parsed.AUTH_ROLE_CLAIM,
+      externalIdClaim: parsed.AUTH_EXTERNAL_ID_CLAIM,
+      apiKeys: parsed.AUTH_API_KEYS,
+      customerIntrospection: parsed.CUSTOMER_INTROSPECTION === 'true',
+      persistedOperationsFile: parsed.PERSISTED_OPERATIONS_FILE,
+    },
+    limits: {
+      maxDepth: parsed.LIMIT_MAX_DEPTH,
+      maxAliases: parsed.LIMIT_MAX_ALIASES,
+      maxTokens: parsed.LIMIT_MAX_TOKENS,
+      maxCost: parsed.LIMIT_MAX_COST,
+      maxDocumentBytes: parsed.LIMIT_MAX_DOCUMENT_BYTES,
+      maxBatch: parsed.LIMIT_MAX_BATCH,
+    },
   };
 }
 

@@ -2,17 +2,20 @@ import type { GatewayConfig } from './config';
 import { createCustomerLoaders, type CustomerLoaders } from './customers/loaders';
 import type { RegistrationDefaults } from './customers/onboarding';
 import type { CustomerStore } from './customers/store';
-import { createInstallationLoader, type IometerQuerySdk, type LoadInstallation } from './installations/byExternalIdLoader';
+import type { Identity } from './identity';
+import { createInstallationLoader, type LoadInstallation } from './installations/byExternalIdLoader';
 
-/** What the gateway adds to every request's context, next to Mesh's own (the `Iometer` in-context SDK). */
-export interface GatewayContext extends IometerQuerySdk {
+/** What the gateway adds to every request's context, next to Mesh's own. */
+export interface GatewayContext {
   customerStore: CustomerStore;
   customerLoaders: CustomerLoaders;
   loadInstallation: LoadInstallation;
   registrationDefaults: RegistrationDefaults;
+  /** Set by useAuthentication for every operation. */
+  identity: Identity;
 }
 
-export type GatewayContextExtension = Omit<GatewayContext, keyof IometerQuerySdk>;
+export type GatewayContextExtension = Omit<GatewayContext, 'identity'>;
 
 /** Per-request state: loaders must not outlive a request, or their caches would serve one request's data to another. */
 export function createContextFactory(store: CustomerStore, config: GatewayConfig): () => GatewayContextExtension {

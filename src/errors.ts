@@ -10,9 +10,12 @@ const PUBLIC_CODES = new Set([
   'GRAPHQL_VALIDATION_FAILED',
   'NOT_FOUND',
   'UNAUTHENTICATED',
+  'AUTH_UNAVAILABLE',
   'FORBIDDEN',
   'RATE_LIMITED',
   'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_ONLY',
+  'PERSISTED_QUERY_ID_REQUIRED',
 ]);
 
 /** Extension keys that are safe to forward; upstream request/response dumps are not among them. */

@@ -3,10 +3,11 @@ import { openDatabase } from './customers/database';
 import { CustomerStore } from './customers/store';
 import { createLogger } from './logger';
 import { startSandbox } from './sandbox';
+import { sandboxAuth } from './sandboxAuth';
 import { startGateway } from './server';
 
 async function main(): Promise<void> {
-  const config = loadGatewayConfig();
+  let config = loadGatewayConfig();
   const sandboxMode = !config.upstream;
   const logger = createLogger({ level: config.logLevel, pretty: sandboxMode && process.stdout.isTTY });
   const database = await openDatabase(config.database, {
@@ -15,8 +16,16 @@ async function main(): Promise<void> {
   logger.info({ database: database.kind }, 'customer database ready');
   const sandbox = sandboxMode ? await startSandbox(config, new CustomerStore(database), logger) : undefined;
   const upstream = config.upstream ?? sandbox!.upstream;
+  const demo = sandboxMode ? await sandboxAuth(config.auth) : undefined;
+  if (demo) config = { ...config, auth: demo.auth };
   const gateway = await startGateway({ config, upstream, logger, database });
   logger.info({ url: gateway.url, sandbox: sandboxMode }, `IOmeter Gateway ready: GraphiQL at ${gateway.url}`);
+  if (demo) {
+    logger.info(
+      'Sandbox: anonymous requests act as staff. To try the roles in GraphiQL, add a header ' +
+        `{"Authorization": "Bearer <jwt>"} with\n  staff:    ${demo.demoTokens.staff}\n  customer: ${demo.demoTokens.customer}  (C-1001)`,
+    );
+  }
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');

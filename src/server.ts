@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
@@ -11,8 +12,15 @@ import { createContextFactory } from './context';
 import type { Database } from './customers/database';
 import { CustomerStore } from './customers/store';
 import { createErrorMasker } from './errors';
+import { createAuthenticator, headersFromConnectionParams, type Authenticator, type Identity } from './identity';
 import type { Logger } from './logger';
 import { createGatewayMesh } from './mesh';
+import { RequestIdentities } from './plugins/requestIdentity';
+import { useAuthentication } from './plugins/useAuthentication';
+import { useAuthorization } from './plugins/useAuthorization';
+import { useOperationLimits } from './plugins/useOperationLimits';
+import { useSchemaVisibility } from './plugins/useSchemaVisibility';
+import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -33,25 +41,55 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** The WebSocket transport runs every operation through the same envelop pipeline as HTTP. */
-function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server) {
+interface WebSocketOptions {
+  authenticate: Authenticator;
+  trustedDocuments?: TrustedDocuments;
+  logger: Logger;
+}
+
+/**
+ * graphql-transport-ws on the GraphQL path. The caller authenticates once per connection, through
+ * the connection_init payload or the upgrade request's headers; every operation then runs through
+ * the same envelop pipeline as HTTP, with that identity.
+ */
+function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, options: WebSocketOptions) {
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  const identities = new WeakMap<object, Identity>();
   const wsHandle = useServer(
     {
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
-      onSubscribe: async (ctx, _id, params) => {
+      onConnect: async (ctx) => {
+        try {
+          const headers = headersFromConnectionParams(ctx.connectionParams, ctx.extra.request.headers);
+          identities.set(ctx.extra, await options.authenticate(headers));
+          return true;
+        } catch (error) {
+          // graphql-ws closes the socket with 4403 Forbidden.
+          options.logger.info({ code: (error as GraphQLError).extensions?.code }, 'WebSocket connection not authenticated');
+          return false;
+        }
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const identity = identities.get(ctx.extra)!;
+        let query: string;
+        try {
+          query = options.trustedDocuments ? options.trustedDocuments.documentFor(identity, payload) : payload.query;
+        } catch (error) {
+          return [error as GraphQLError];
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
-          params,
+          params: { ...payload, query },
+          identity,
         });
         const args = {
           schema,
-          operationName: params.operationName,
-          document: parse(params.query),
-          variableValues: params.variables,
+          operationName: payload.operationName,
+          document: parse(query),
+          variableValues: payload.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
         };
@@ -67,13 +105,28 @@ function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server) {
 
 export async function startGateway({ config, upstream, logger, database }: GatewayOptions): Promise<RunningGateway> {
   const { mesh, dispose } = await createGatewayMesh(upstream, logger);
+  const sandbox = !config.upstream;
+  const authenticate = createAuthenticator({ ...config.auth, sandbox });
+  const identities = new RequestIdentities();
+  const trustedDocuments = config.auth.persistedOperationsFile
+    ? TrustedDocuments.load(config.auth.persistedOperationsFile)
+    : undefined;
+
   const yoga = createYoga({
     schema: mesh.schema,
-    plugins: mesh.plugins,
+    plugins: [
+      ...mesh.plugins,
+      useAuthentication(authenticate, identities, logger),
+      ...(trustedDocuments ? [useTrustedDocuments(trustedDocuments, identities)] : []),
+      ...useOperationLimits(config.limits),
+      useSchemaVisibility(identities, { customerIntrospection: config.auth.customerIntrospection }),
+      useAuthorization(),
+    ],
     context: createContextFactory(new CustomerStore(database), config),
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/healthz',
     landingPage: false,
+    batching: { limit: config.limits.maxBatch },
     logging: logger,
     maskedErrors: { maskError: createErrorMasker(logger) },
     graphiql: {
@@ -85,7 +138,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
   });
 
   const server = createServer(yoga);
-  const { wsServer, wsHandle } = serveWebSockets(yoga, server);
+  const { wsServer, wsHandle } = serveWebSockets(yoga, server, { authenticate, trustedDocuments, logger });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);

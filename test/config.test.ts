@@ -24,6 +24,7 @@ describe('gateway configuration', () => {
       IOMETER_TOKEN: 't',
       IOMETER_SECRET: 's',
       IOMETER_TIMEOUT: '2s',
+      AUTH_JWT_SECRET: 'x'.repeat(32),
     });
     expect(config.upstream).toEqual({
       endpoint: 'https://provider-api.example/v1/query',
@@ -46,6 +47,12 @@ describe('gateway configuration', () => {
     [{ IOMETER_TIMEOUT: 'soon' }, 'IOMETER_TIMEOUT'],
     [{ IOMETER_DEFAULT_LICENSE_POOL_ID: 'pool-1' }, 'IOMETER_DEFAULT_LICENSE_POOL_ID'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ IOMETER_ENDPOINT: 'https://x/v1/query', IOMETER_TOKEN: 't', IOMETER_SECRET: 's' }, 'AUTH_JWT_SECRET'],
+    [{ AUTH_JWT_SECRET: 'short' }, 'AUTH_JWT_SECRET'],
+    [{ AUTH_JWKS_URL: 'not-a-url' }, 'AUTH_JWKS_URL'],
+    [{ AUTH_API_KEYS: 'svc:admin:abc' }, 'AUTH_API_KEYS'],
+    [{ LIMIT_MAX_DEPTH: '0' }, 'LIMIT_MAX_DEPTH'],
+    [{ CUSTOMER_INTROSPECTION: 'yes' }, 'CUSTOMER_INTROSPECTION'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(configError(() => loadGatewayConfig(env))).toContain(variable);
   });

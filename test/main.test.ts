@@ -53,6 +53,15 @@ describe('npm start (src/main.ts)', () => {
       });
       expect(await response.json()).toEqual({ data: { provider: { installation: { externalId: 'C-1001' } } } });
       expect((await fetch(url.replace('/graphql', '/healthz'))).status).toBe(200);
+
+      // Start-up prints demo JWTs so GraphiQL users can try the customer role.
+      const customerJwt = /customer: (\S+)/.exec(output())![1];
+      const me = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${customerJwt}` },
+        body: JSON.stringify({ query: '{ me { externalId installation { externalId } } }' }),
+      });
+      expect(await me.json()).toEqual({ data: { me: { externalId: 'C-1001', installation: { externalId: 'C-1001' } } } });
     } finally {
       child.kill('SIGTERM');
     }

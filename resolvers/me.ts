@@ -1,0 +1,41 @@
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import type { GatewayContext } from '../src/context';
+import { createRegistrationFor } from '../src/customers/registration';
+import type { CustomerIdentity } from '../src/identity';
+import { delegateToGateway, OperationTypeNode, selectionOf } from '../src/gatewayDelegation';
+import { onlyInstallation } from '../src/subscriptions/filter';
+
+function customerIdentity(context: GatewayContext): CustomerIdentity {
+  if (context.identity.role !== 'customer') {
+    throw new GraphQLError('Only a customer can use this field.', { extensions: { code: 'FORBIDDEN' } });
+  }
+  return context.identity;
+}
+
+export const resolvers = {
+  Query: {
+    me: (_root: unknown, _args: unknown, context: GatewayContext) =>
+      context.identity.role === 'customer' ? context.customerLoaders.customerByExternalId.load(context.identity.externalId) : null,
+  },
+  Mutation: {
+    registerMyMeter: (_root: unknown, _args: unknown, context: GatewayContext, info: GraphQLResolveInfo) =>
+      createRegistrationFor({ externalId: customerIdentity(context).externalId }, context, info),
+  },
+  Subscription: {
+    myReadings: {
+      subscribe: async (_root: unknown, _args: unknown, context: GatewayContext, info: GraphQLResolveInfo) => {
+        const { externalId } = customerIdentity(context);
+        // The filter needs the installation's externalId whatever the client selected.
+        const readings = await delegateToGateway({
+          operation: OperationTypeNode.SUBSCRIPTION,
+          fieldName: 'readings',
+          selectionSet: selectionOf(info, 'installation { externalId }'),
+          context,
+          info,
+        });
+        return onlyInstallation(readings as AsyncIterable<unknown>, externalId);
+      },
+      resolve: (reading: unknown) => reading,
+    },
+  },
+};
