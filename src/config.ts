@@ -78,6 +78,21 @@ const gatewayEnv = z
     LIMIT_MAX_COST: z.coerce.number().int().min(1).default(5000),
     LIMIT_MAX_DOCUMENT_BYTES: z.coerce.number().int().min(1).default(32_768),
     LIMIT_MAX_BATCH: z.coerce.number().int().min(1).default(10),
+    REDIS_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+        .optional(),
+    ),
+    REDIS_KEY_PREFIX: z.string().min(1).default('iometer-gateway:'),
+    CACHE_TTL: durationMs.default('30s'),
+    CACHE_TTL_OVERRIDES: optionalString,
+    RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600),
+    RATE_LIMIT_WINDOW: durationMs.default('1m'),
+    RATE_LIMIT_FIELDS: optionalString,
+    RATE_LIMIT_ON_REDIS_ERROR: z.enum(['open', 'closed']).default('open'),
+    RATE_LIMIT_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).default(20),
+    IOMETER_MAX_CONCURRENCY: z.coerce.number().int().min(1).default(32),
   })
   .superRefine((env, ctx) => {
     if (!env.IOMETER_ENDPOINT) return;
@@ -161,6 +176,22 @@ export interface GatewayConfig {
     /** Trusted documents: customers may only run these operations, sent by hash. */
     persistedOperationsFile?: string;
   };
+  redis: { url?: string; keyPrefix: string };
+  cache: {
+    /** Default TTL in ms; 0 disables the response cache. */
+    ttlMs: number;
+    /** Raw CACHE_TTL_OVERRIDES, parsed by the cache module. */
+    overrides?: string;
+  };
+  rateLimit: {
+    max: number;
+    windowMs: number;
+    /** Raw RATE_LIMIT_FIELDS, parsed by the rate-limit module. */
+    fields?: string;
+    onRedisError: 'open' | 'closed';
+    maxSubscriptions: number;
+  };
+  upstreamMaxConcurrency: number;
   limits: {
     maxDepth: number;
     maxAliases: number;
@@ -205,6 +236,16 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       customerIntrospection: parsed.CUSTOMER_INTROSPECTION === 'true',
       persistedOperationsFile: parsed.PERSISTED_OPERATIONS_FILE,
     },
+    redis: { url: parsed.REDIS_URL, keyPrefix: parsed.REDIS_KEY_PREFIX },
+    cache: { ttlMs: parsed.CACHE_TTL, overrides: parsed.CACHE_TTL_OVERRIDES },
+    rateLimit: {
+      max: parsed.RATE_LIMIT_MAX,
+      windowMs: parsed.RATE_LIMIT_WINDOW,
+      fields: parsed.RATE_LIMIT_FIELDS,
+      onRedisError: parsed.RATE_LIMIT_ON_REDIS_ERROR,
+      maxSubscriptions: parsed.RATE_LIMIT_MAX_SUBSCRIPTIONS,
+    },
+    upstreamMaxConcurrency: parsed.IOMETER_MAX_CONCURRENCY,
     limits: {
       maxDepth: parsed.LIMIT_MAX_DEPTH,
       maxAliases: parsed.LIMIT_MAX_ALIASES,

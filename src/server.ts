@@ -21,6 +21,9 @@ import { useAuthorization } from './plugins/useAuthorization';
 import { useOperationLimits } from './plugins/useOperationLimits';
 import { useSchemaVisibility } from './plugins/useSchemaVisibility';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments';
+import { useGatewayResponseCache } from './cache/useGatewayResponseCache';
+import { useGatewayRateLimits } from './rateLimit/useGatewayRateLimits';
+import { openRedis } from './redis/connection';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -108,6 +111,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
   const sandbox = !config.upstream;
   const authenticate = createAuthenticator({ ...config.auth, sandbox });
   const identities = new RequestIdentities();
+  const redis = config.redis.url ? openRedis(config.redis.url, config.redis.keyPrefix, logger) : undefined;
   const trustedDocuments = config.auth.persistedOperationsFile
     ? TrustedDocuments.load(config.auth.persistedOperationsFile)
     : undefined;
@@ -121,6 +125,8 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
       ...useOperationLimits(config.limits),
       useSchemaVisibility(identities, { customerIntrospection: config.auth.customerIntrospection }),
       useAuthorization(),
+      ...useGatewayRateLimits({ config: config.rateLimit, redis, identities, logger }),
+      ...useGatewayResponseCache({ config: config.cache, redis, identities, logger }),
     ],
     context: createContextFactory(new CustomerStore(database), config),
     graphqlEndpoint: GRAPHQL_PATH,
@@ -156,6 +162,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dispose();
+      await redis?.close();
     },
   };
 }
