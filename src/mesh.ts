@@ -7,7 +7,18 @@ import { createIometerExecutor } from './upstream/executor';
 
 export interface GatewayMesh {
   mesh: MeshInstance;
+  /** Mesh's envelop plugins for yoga, without its engine plugin (see below). */
+  plugins: MeshInstance['plugins'];
   dispose(): Promise<void>;
+}
+
+/**
+ * Mesh's first plugin is an engine (parse/validate/execute) that also re-adds graphql-js's specified
+ * validation rules. Yoga installs the same engine (normalizedExecutor and the same rules), so keeping
+ * Mesh's would validate every document twice and report every validation error twice.
+ */
+function isEnginePlugin(plugin: object): boolean {
+  return ['onParse', 'onValidate', 'onExecute', 'onSubscribe'].every((hook) => hook in plugin);
 }
 
 const IOMETER_SOURCE = 'Iometer';
@@ -31,6 +42,7 @@ export async function createGatewayMesh(upstream: UpstreamConfig, logger: Logger
   const mesh = await getMesh(options);
   return {
     mesh,
+    plugins: mesh.plugins.filter((plugin) => !isEnginePlugin(plugin)),
     dispose: async () => {
       mesh.destroy();
       await iometer.dispose();

@@ -107,7 +107,7 @@ function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, opt
 }
 
 export async function startGateway({ config, upstream, logger, database }: GatewayOptions): Promise<RunningGateway> {
-  const { mesh, dispose } = await createGatewayMesh(upstream, logger);
+  const { mesh, plugins: meshPlugins, dispose } = await createGatewayMesh(upstream, logger);
   const sandbox = !config.upstream;
   const authenticate = createAuthenticator({ ...config.auth, sandbox });
   const identities = new RequestIdentities();
@@ -119,7 +119,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
   const yoga = createYoga({
     schema: mesh.schema,
     plugins: [
-      ...mesh.plugins,
+      ...meshPlugins,
       useAuthentication(authenticate, identities, logger),
       ...(trustedDocuments ? [useTrustedDocuments(trustedDocuments, identities)] : []),
       ...useOperationLimits(config.limits),

@@ -126,6 +126,7 @@ describe('IOmeter operations through the gateway', () => {
 
     it('rejects the doc erratum 24:30 DateTime literal', async () => {
       const { body } = await postGraphQL(url, `{ provider { readings(startTime: "2024-12-31T24:30:15Z") { cursor } } }`);
+      expect(body.errors).toHaveLength(1);
       expect(body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
       expect(body.errors?.[0].message).toMatch(/DateTime/);
     });
