@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseApiKeys, type ApiKeyEntry } from './identity/apiKeys';
-import { MIN_JWT_SECRET_LENGTH } from './identity/jwt';
+import { MIN_JWT_SECRET_LENGTH, type JwtOptions } from './identity/jwt';
 
 /**
  * The one place that reads process.env. Every module receives its settings from here,
@@ -163,13 +163,7 @@ export interface GatewayConfig {
   defaultLicensePoolId?: string;
   defaultSigningKeyId?: string;
   database: { url?: string; embeddedDir: string };
-  auth: {
-    jwtSecret?: string;
-    jwksUrl?: string;
-    issuer?: string;
-    audience?: string;
-    roleClaim: string;
-    externalIdClaim: string;
+  auth: JwtOptions & {
     apiKeys: ApiKeyEntry[];
     /** Customers may introspect the schema (and so use GraphiQL). */
     customerIntrospection: boolean;
