@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { currentRequestId } from './requestContext';
 
 export type { Logger };
 
@@ -32,6 +33,10 @@ export function createLogger({ level, pretty = false, destination }: LoggerOptio
   const options: pino.LoggerOptions = {
     level,
     redact: { paths: redactPaths, censor: '[redacted]' },
+    mixin: () => {
+      const requestId = currentRequestId();
+      return requestId ? { requestId } : {};
+    },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
   };
   return destination ? pino(options, destination) : pino(options);

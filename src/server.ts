@@ -24,6 +24,7 @@ import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocum
 import { useGatewayResponseCache } from './cache/useGatewayResponseCache';
 import { useGatewayRateLimits } from './rateLimit/useGatewayRateLimits';
 import { openRedis } from './redis/connection';
+import { requestIdFrom, runWithRequestId } from './requestContext';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -53,15 +54,19 @@ interface WebSocketOptions {
 /**
  * graphql-transport-ws on the GraphQL path. The caller authenticates once per connection, through
  * the connection_init payload or the upgrade request's headers; every operation then runs through
- * the same envelop pipeline as HTTP, with that identity.
+ * the same envelop pipeline as HTTP, with that identity and a request id of its own.
  */
 function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, options: WebSocketOptions) {
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
   const identities = new WeakMap<object, Identity>();
+  type OperationArgs = { rootValue: { execute: any; subscribe: any }; contextValue: { requestId: string } };
+  const inRequest = (run: 'execute' | 'subscribe') => (args: OperationArgs) =>
+    runWithRequestId(args.contextValue.requestId, () => args.rootValue[run](args));
+
   const wsHandle = useServer(
     {
-      execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
+      execute: inRequest('execute') as any,
+      subscribe: inRequest('subscribe') as any,
       onConnect: async (ctx) => {
         try {
           const headers = headersFromConnectionParams(ctx.connectionParams, ctx.extra.request.headers);
@@ -73,7 +78,8 @@ function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, opt
           return false;
         }
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
+        const requestId = `${requestIdFrom(ctx.extra.request.headers['x-request-id'])}/${id}`;
         const identity = identities.get(ctx.extra)!;
         let query: string;
         try {
@@ -87,18 +93,19 @@ function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, opt
           socket: ctx.extra.socket,
           params: { ...payload, query },
           identity,
+          requestId,
         });
-        const args = {
+        const document = parse(query);
+        const errors = validate(schema, document);
+        if (errors.length) return errors;
+        return {
           schema,
           operationName: payload.operationName,
-          document: parse(query),
+          document,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
         };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
       },
     },
     wsServer,
@@ -143,7 +150,11 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     renderGraphiQL,
   });
 
-  const server = createServer(yoga);
+  const server = createServer((request, response) => {
+    const requestId = requestIdFrom(request.headers['x-request-id']);
+    response.setHeader('x-request-id', requestId);
+    runWithRequestId(requestId, () => yoga(request, response));
+  });
   const { wsServer, wsHandle } = serveWebSockets(yoga, server, { authenticate, trustedDocuments, logger });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

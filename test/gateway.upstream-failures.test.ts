@@ -44,10 +44,18 @@ describe('when IOmeter is down', () => {
     await stack.database.close();
   });
 
-  it('answers queries with UPSTREAM_UNAVAILABLE', async () => {
-    const { body } = await postGraphQL(stack.gateway.url, '{ provider { id } }');
+  it('answers queries with UPSTREAM_UNAVAILABLE and logs the cause under the request id', async () => {
+    const { body, headers } = await postGraphQL(stack.gateway.url, '{ provider { id } }', undefined, { 'x-request-id': 'req-down-1' });
     expect(body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/unavailable/i), extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
     expect(JSON.stringify(body)).not.toContain(String(stack.simulator.port));
+    expect(headers.get('x-request-id')).toBe('req-down-1');
+    const logged = stack.logs.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'upstream failure');
+    expect(logged).toMatchObject({ requestId: 'req-down-1', code: 'UPSTREAM_UNAVAILABLE' });
+  });
+
+  it('generates a request id when the client sends none or an unusable one', async () => {
+    const { headers } = await postGraphQL(stack.gateway.url, '{ provider { id } }', undefined, { 'x-request-id': 'bad id with spaces' });
+    expect(headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it.each([
