@@ -75,6 +75,22 @@ describe('IOmeter operations through the gateway', () => {
     expect(license.data.updateLicense.term).toEqual({ period: 12, autoRenewal: true });
   });
 
+  it('answers the single signing key and license pool lookups of the doc example', async () => {
+    const { body } = await postGraphQL(
+      url,
+      `query($key: Uuid!, $pool: Uuid!) { provider {
+        signingKey(id: $key) { id name enabled }
+        licensePool(id: $pool) { id name size usage term { period autoRenewal } }
+        installation(id: "${ids.installationId}") { id externalId meters { id number latestReadings { time obisCode value unit } } }
+      } }`,
+      { key: ids.signingKeyId, pool: ids.poolId },
+    );
+    expect(body.errors).toBeUndefined();
+    expect(body.data.provider.signingKey).toMatchObject({ id: ids.signingKeyId, enabled: true });
+    expect(body.data.provider.licensePool.id).toBe(ids.poolId);
+    expect(body.data.provider.installation.id).toBe(ids.installationId);
+  });
+
   it('serves queries over HTTP GET per the GraphQL-over-HTTP spec', async () => {
     const query = encodeURIComponent('{ provider { id name } }');
     const response = await fetch(`${url}?query=${query}`, { headers: { accept: 'application/graphql-response+json' } });
