@@ -2,8 +2,6 @@ import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../src/context';
 import { createRegistrationFor } from '../src/customers/registration';
 import type { CustomerIdentity } from '../src/identity';
-import { delegateToGateway, OperationTypeNode, selectionOf } from '../src/gatewayDelegation';
-import { onlyInstallation } from '../src/subscriptions/filter';
 
 function customerIdentity(context: GatewayContext): CustomerIdentity {
   if (context.identity.role !== 'customer') {
@@ -23,18 +21,8 @@ export const resolvers = {
   },
   Subscription: {
     myReadings: {
-      subscribe: async (_root: unknown, _args: unknown, context: GatewayContext, info: GraphQLResolveInfo) => {
-        const { externalId } = customerIdentity(context);
-        // The filter needs the installation's externalId whatever the client selected.
-        const readings = await delegateToGateway({
-          operation: OperationTypeNode.SUBSCRIPTION,
-          fieldName: 'readings',
-          selectionSet: selectionOf(info, 'installation { externalId }'),
-          context,
-          info,
-        });
-        return onlyInstallation(readings as AsyncIterable<unknown>, externalId);
-      },
+      subscribe: (_root: unknown, _args: unknown, context: GatewayContext) =>
+        context.readingHub.subscribe({ externalId: customerIdentity(context).externalId }),
       resolve: (reading: unknown) => reading,
     },
   },

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { parseApiKeys, type ApiKeyEntry } from './identity/apiKeys';
 import { MIN_JWT_SECRET_LENGTH, type JwtOptions } from './identity/jwt';
+import { parseFieldBudgets, type FieldBudgets } from './rateLimit/budgets';
+import { parseTtlOverrides, type TtlTable } from './cache/ttl';
 
 /**
  * The one place that reads process.env. Every module receives its settings from here,
@@ -47,6 +49,9 @@ const gatewayEnv = z
     IOMETER_TIMEOUT: durationMs.default('10s'),
     IOMETER_DEFAULT_LICENSE_POOL_ID: optionalString.pipe(z.string().uuid().optional()),
     IOMETER_DEFAULT_SIGNING_KEY_ID: optionalString.pipe(z.string().uuid().optional()),
+    SUBSCRIPTION_GRACE: durationMs.default('5s'),
+    SUBSCRIPTION_RETRY_BUDGET: durationMs.default('10s'),
+    SUBSCRIPTION_BUFFER: z.coerce.number().int().min(10).default(1000),
     DATABASE_URL: optionalString.pipe(
       z
         .string()
@@ -86,13 +91,33 @@ const gatewayEnv = z
     ),
     REDIS_KEY_PREFIX: z.string().min(1).default('iometer-gateway:'),
     CACHE_TTL: durationMs.default('30s'),
-    CACHE_TTL_OVERRIDES: optionalString,
+    CACHE_TTL_OVERRIDES: optionalString.transform((value, ctx): TtlTable => {
+      try {
+        return parseTtlOverrides(value);
+      } catch (error) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    RATE_LIMIT_ENABLED: z.enum(['true', 'false']).default('true'),
     RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600),
-    RATE_LIMIT_WINDOW: durationMs.default('1m'),
-    RATE_LIMIT_FIELDS: optionalString,
+    RATE_LIMIT_WINDOW: durationMs
+      .default('1m')
+      .refine((ms) => ms >= 1_000 && ms % 1_000 === 0, 'must be a whole number of seconds, at least 1s'),
+    RATE_LIMIT_FIELDS: optionalString.transform((value, ctx): FieldBudgets => {
+      try {
+        return parseFieldBudgets(value);
+      } catch (error) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
     RATE_LIMIT_ON_REDIS_ERROR: z.enum(['open', 'closed']).default('open'),
     RATE_LIMIT_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).default(20),
     IOMETER_MAX_CONCURRENCY: z.coerce.number().int().min(1).default(32),
+    IOMETER_QUEUE_TIMEOUT: durationMs.default('5s'),
+    IOMETER_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    IOMETER_RETRY_MAX_DELAY: durationMs.default('5s'),
   })
   .superRefine((env, ctx) => {
     if (!env.IOMETER_ENDPOINT) return;
@@ -162,6 +187,8 @@ export interface GatewayConfig {
   upstreamTimeoutMs: number;
   defaultLicensePoolId?: string;
   defaultSigningKeyId?: string;
+  /** The live-readings multiplexer (src/subscriptions/). */
+  subscriptions: { graceMs: number; retryBudgetMs: number; bufferSize: number };
   database: { url?: string; embeddedDir: string };
   auth: JwtOptions & {
     apiKeys: ApiKeyEntry[];
@@ -174,18 +201,32 @@ export interface GatewayConfig {
   cache: {
     /** Default TTL in ms; 0 disables the response cache. */
     ttlMs: number;
-    /** Raw CACHE_TTL_OVERRIDES, parsed by the cache module. */
-    overrides?: string;
+    /** CACHE_TTL_OVERRIDES: TTL in ms per schema coordinate, applied over the built-in table (src/cache/ttl.ts). */
+    overrides: TtlTable;
   };
   rateLimit: {
+    /** RATE_LIMIT_ENABLED=false switches every rate limit off (benchmarks, a trusted internal deployment). */
+    enabled: boolean;
+    /** Operations per client and window (RATE_LIMIT_MAX / RATE_LIMIT_WINDOW). */
     max: number;
     windowMs: number;
-    /** Raw RATE_LIMIT_FIELDS, parsed by the rate-limit module. */
-    fields?: string;
+    /** Per-field budgets: the defaults merged with RATE_LIMIT_FIELDS. */
+    fields: FieldBudgets;
     onRedisError: 'open' | 'closed';
+    /** Concurrent subscriptions per client. */
     maxSubscriptions: number;
   };
-  upstreamMaxConcurrency: number;
+  /** How the gateway spares IOmeter: concurrency cap, queueing and retries of idempotent requests. */
+  upstreamProtection: {
+    /** Concurrent HTTP requests to IOmeter; more wait in a queue. */
+    maxConcurrency: number;
+    /** Longest wait for a free slot before UPSTREAM_UNAVAILABLE. */
+    queueTimeoutMs: number;
+    /** Retries of a query after IOmeter answered 429/503; mutations are never retried. */
+    retries: number;
+    /** Longest back-off (including a Retry-After) the gateway waits before a retry. */
+    retryMaxDelayMs: number;
+  };
   limits: {
     maxDepth: number;
     maxAliases: number;
@@ -218,6 +259,11 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     upstreamTimeoutMs: parsed.IOMETER_TIMEOUT,
     defaultLicensePoolId: parsed.IOMETER_DEFAULT_LICENSE_POOL_ID,
     defaultSigningKeyId: parsed.IOMETER_DEFAULT_SIGNING_KEY_ID,
+    subscriptions: {
+      graceMs: parsed.SUBSCRIPTION_GRACE,
+      retryBudgetMs: parsed.SUBSCRIPTION_RETRY_BUDGET,
+      bufferSize: parsed.SUBSCRIPTION_BUFFER,
+    },
     database: { url: parsed.DATABASE_URL, embeddedDir: parsed.EMBEDDED_DB_DIR },
     auth: {
       jwtSecret: parsed.AUTH_JWT_SECRET,
@@ -233,13 +279,19 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     redis: { url: parsed.REDIS_URL, keyPrefix: parsed.REDIS_KEY_PREFIX },
     cache: { ttlMs: parsed.CACHE_TTL, overrides: parsed.CACHE_TTL_OVERRIDES },
     rateLimit: {
+      enabled: parsed.RATE_LIMIT_ENABLED === 'true',
       max: parsed.RATE_LIMIT_MAX,
       windowMs: parsed.RATE_LIMIT_WINDOW,
       fields: parsed.RATE_LIMIT_FIELDS,
       onRedisError: parsed.RATE_LIMIT_ON_REDIS_ERROR,
       maxSubscriptions: parsed.RATE_LIMIT_MAX_SUBSCRIPTIONS,
     },
-    upstreamMaxConcurrency: parsed.IOMETER_MAX_CONCURRENCY,
+    upstreamProtection: {
+      maxConcurrency: parsed.IOMETER_MAX_CONCURRENCY,
+      queueTimeoutMs: parsed.IOMETER_QUEUE_TIMEOUT,
+      retries: parsed.IOMETER_RETRIES,
+      retryMaxDelayMs: parsed.IOMETER_RETRY_MAX_DELAY,
+    },
     limits: {
       maxDepth: parsed.LIMIT_MAX_DEPTH,
       maxAliases: parsed.LIMIT_MAX_ALIASES,

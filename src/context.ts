@@ -4,6 +4,7 @@ import type { RegistrationDefaults } from './customers/onboarding';
 import type { CustomerStore } from './customers/store';
 import type { Identity } from './identity';
 import { createInstallationLoader, type LoadInstallation } from './installations/byExternalIdLoader';
+import type { ReadingHub } from './subscriptions';
 
 /** What the gateway adds to every request's context, next to Mesh's own. */
 export interface GatewayContext {
@@ -11,6 +12,8 @@ export interface GatewayContext {
   customerLoaders: CustomerLoaders;
   loadInstallation: LoadInstallation;
   registrationDefaults: RegistrationDefaults;
+  /** The process's one upstream readings subscription, fanned out to every client. */
+  readingHub: ReadingHub;
   /** Set by useAuthentication for every operation. */
   identity: Identity;
 }
@@ -18,7 +21,7 @@ export interface GatewayContext {
 export type GatewayContextExtension = Omit<GatewayContext, 'identity'>;
 
 /** Per-request state: loaders must not outlive a request, or their caches would serve one request's data to another. */
-export function createContextFactory(store: CustomerStore, config: GatewayConfig): () => GatewayContextExtension {
+export function createContextFactory(store: CustomerStore, readingHub: ReadingHub, config: GatewayConfig): () => GatewayContextExtension {
   const registrationDefaults: RegistrationDefaults = {
     signingKeyId: config.defaultSigningKeyId,
     licensePoolId: config.defaultLicensePoolId,
@@ -28,5 +31,6 @@ export function createContextFactory(store: CustomerStore, config: GatewayConfig
     customerLoaders: createCustomerLoaders(store),
     loadInstallation: createInstallationLoader(),
     registrationDefaults,
+    readingHub,
   });
 }

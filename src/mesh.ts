@@ -1,14 +1,17 @@
 import { getMesh, type MeshInstance } from '@graphql-mesh/runtime';
 import type { MeshHandler, MeshSource } from '@graphql-mesh/types';
+import type { Executor } from '@graphql-tools/utils';
 import { getMeshOptions } from '../.mesh';
 import type { UpstreamConfig } from './config';
 import type { Logger } from './logger';
-import { createIometerExecutor } from './upstream/executor';
+import { createIometerExecutor, type UpstreamProtection } from './upstream/executor';
 
 export interface GatewayMesh {
   mesh: MeshInstance;
   /** Mesh's envelop plugins for yoga, without its engine plugin (see below). */
   plugins: MeshInstance['plugins'];
+  /** The IOmeter transport itself, for the gateway's own upstream calls (replay pages). */
+  upstreamExecutor: Executor;
   dispose(): Promise<void>;
 }
 
@@ -26,12 +29,16 @@ const IOMETER_SOURCE = 'Iometer';
 /**
  * Builds a fresh mesh from the .mesh artifact for one gateway instance. The declarative wiring
  * (SDL source, renames, additional typedefs and resolvers) comes from .meshrc.yaml; the IOmeter
- * transport is swapped for ours so endpoint, credentials, timeouts and the WebSocket retry policy
- * come from the validated config instead of process-wide environment placeholders.
+ * transport is swapped for ours so endpoint, credentials, timeouts, upstream protection and the
+ * WebSocket retry policy come from the validated config instead of process-wide environment placeholders.
  */
-export async function createGatewayMesh(upstream: UpstreamConfig, logger: Logger): Promise<GatewayMesh> {
+export async function createGatewayMesh(
+  upstream: UpstreamConfig,
+  logger: Logger,
+  protection: UpstreamProtection,
+): Promise<GatewayMesh> {
   const options = await getMeshOptions();
-  const iometer = createIometerExecutor(upstream, logger);
+  const iometer = createIometerExecutor(upstream, logger, protection);
   const source = options.sources.find((candidate) => candidate.name === IOMETER_SOURCE);
   if (!source) throw new Error(`.meshrc.yaml has no source named ${IOMETER_SOURCE}`);
   const declared = source.handler;
@@ -43,6 +50,7 @@ export async function createGatewayMesh(upstream: UpstreamConfig, logger: Logger
   return {
     mesh,
     plugins: mesh.plugins.filter((plugin) => !isEnginePlugin(plugin)),
+    upstreamExecutor: iometer.executor,
     dispose: async () => {
       mesh.destroy();
       await iometer.dispose();

@@ -25,6 +25,9 @@ import { useGatewayResponseCache } from './cache/useGatewayResponseCache';
 import { useGatewayRateLimits } from './rateLimit/useGatewayRateLimits';
 import { openRedis } from './redis/connection';
 import { requestIdFrom, runWithRequestId } from './requestContext';
+import { ReadingHub } from './subscriptions';
+import { createPageFetcher } from './subscriptions/pageFetcher';
+import { basicAuthorization } from './upstream/credentials';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -114,7 +117,14 @@ function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, opt
 }
 
 export async function startGateway({ config, upstream, logger, database }: GatewayOptions): Promise<RunningGateway> {
-  const { mesh, plugins: meshPlugins, dispose } = await createGatewayMesh(upstream, logger);
+  const { mesh, plugins: meshPlugins, upstreamExecutor, dispose } = await createGatewayMesh(upstream, logger, config.upstreamProtection);
+  const readingHub = new ReadingHub({
+    url: upstream.wsEndpoint,
+    authorization: basicAuthorization(upstream.token, upstream.secret),
+    fetchPage: createPageFetcher(upstreamExecutor),
+    logger,
+    ...config.subscriptions,
+  });
   const sandbox = !config.upstream;
   const authenticate = createAuthenticator({ ...config.auth, sandbox });
   const identities = new RequestIdentities();
@@ -135,7 +145,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
       ...useGatewayRateLimits({ config: config.rateLimit, redis, identities, logger }),
       ...useGatewayResponseCache({ config: config.cache, redis, identities, logger }),
     ],
-    context: createContextFactory(new CustomerStore(database), config),
+    context: createContextFactory(new CustomerStore(database), readingHub, config),
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/healthz',
     landingPage: false,
@@ -168,6 +178,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     wsUrl: `ws://${host}:${port}${GRAPHQL_PATH}`,
     port,
     close: async () => {
+      await readingHub.close();
       await wsHandle.dispose();
       wsServer.close();
       server.closeAllConnections();

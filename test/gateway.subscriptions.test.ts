@@ -22,8 +22,11 @@ describe('subscriptions through the gateway', () => {
     ['WebSocket', (query: string, count: number) => subscribeWs(stack.gateway.wsUrl, query, count)],
     ['SSE', (query: string, count: number) => subscribeSse(stack.gateway.url, query, count)],
   ])('streams live readings over %s', async (_transport, subscribe) => {
+    // A subscriber that opens the upstream feed first: the measured one joins a running feed.
+    const holder = subscribeWs(stack.gateway.wsUrl, 'subscription { readings { time } }', 1_000_000);
+    while (holder.results.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     const started = Date.now();
-    const results = await subscribe(READINGS, 5).done;
+    const results = await subscribe(READINGS, 5).done.finally(() => holder.close());
     expect(results).toHaveLength(5);
     for (const result of results) {
       expect(result.errors).toBeUndefined();
@@ -59,6 +62,16 @@ describe('subscriptions through the gateway', () => {
       expect(result.errors).toBeUndefined();
       expect(result.data.scheduledReadings).toMatchObject({ obisCode: '1-0:16.7.0', hex: '01-00:10.07.00*ff', unit: 'W' });
     }
+  });
+
+  it('serves many clients, staff and customers, from one upstream subscription', async () => {
+    const clients = [
+      ...Array.from({ length: 10 }, () => subscribeWs(stack.gateway.wsUrl, READINGS, 3)),
+      ...Array.from({ length: 5 }, () => subscribeSse(stack.gateway.url, READINGS, 3)),
+    ];
+    const all = await Promise.all(clients.map((client) => client.done));
+    expect(all.every((results) => results.length === 3 && results.every((result) => !result.errors))).toBe(true);
+    expect(stack.simulator.stats.activeSubscriptions).toBe(1);
   });
 
   it('closes the upstream subscription when the client leaves', async () => {

@@ -1,8 +1,19 @@
+import { createHash } from 'node:crypto';
+import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
+import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayConfig } from '../config';
+import type { GatewayContext } from '../context';
+import { identityHash, type Identity } from '../identity';
 import type { Logger } from '../logger';
 import type { RequestIdentities } from '../plugins/requestIdentity';
 import type { RedisConnection } from '../redis/connection';
+import { CUSTOMER_INSTALLATIONS, selectsCustomerInstallation, withoutIdAliasesBelowCustomerInstallation } from './customerInstallation';
+import { findOperation, mutationEffects, queryLookupTags, type MutationEffects } from './lookups';
+import { createRedisResponseStore } from './redisStore';
+import { CacheStats } from './stats';
+import { createMemoryResponseStore, type CacheEntity, type ResponseStore } from './store';
+import { DEFAULT_TTLS, resolveTtls, unknownCoordinates } from './ttl';
 
 export interface ResponseCacheOptions {
   config: GatewayConfig['cache'];
@@ -11,7 +22,209 @@ export interface ResponseCacheOptions {
   logger: Logger;
 }
 
-/** Placeholder until the response cache lands (issue: Redis-backed response cache). */
-export function useGatewayResponseCache(_options: ResponseCacheOptions): Plugin[] {
-  return [];
+/** The plugins to spread into the yoga plugin list, carrying the cache's counters. */
+export type GatewayResponseCache = Plugin[] & { readonly stats: CacheStats };
+
+export const CACHE_HEADER = 'x-cache';
+
+/** All staff see the same data, so they share one cache session; a customer has a session of their own. */
+export const STAFF_SESSION = 'staff';
+
+/** The cache session of an identity: never a credential, only the identity's pseudonym. */
+export function cacheSession(identity: Identity): string {
+  return identity.role === 'staff' ? STAFF_SESSION : identityHash(identity);
+}
+
+/** JSON with object keys sorted, so `{a, b}` and `{b, a}` variables share an entry. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * `<session>:<sha256 of document, operation name, variables and session>`. The session prefix lets
+ * the ETag check below refuse another session's key; it is a pseudonym, never a token.
+ */
+function responseCacheKey(documentString: string, operationName: string | null | undefined, variables: unknown, session: string): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([documentString, operationName ?? '', stableJson(variables ?? {}), session]))
+    .digest('hex');
+  return `${session}:${digest}`;
+}
+
+/** Lookup tags per response key until the response is stored. A pure function of the key, so bounded and shared. */
+class LookupTagsByKey {
+  private readonly entries = new Map<string, CacheEntity[]>();
+  constructor(private readonly max = 10_000) {}
+
+  set(key: string, tags: CacheEntity[]): void {
+    this.entries.delete(key);
+    this.entries.set(key, tags);
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  get(key: string): CacheEntity[] | undefined {
+    return this.entries.get(key);
+  }
+}
+
+type ResponseCacheMetadata = { hit?: boolean };
+type OperationContext = Partial<GatewayContext> & { request?: Request };
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof (value as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function';
+}
+
+/**
+ * The response cache (issue: Redis-backed response cache): graphql-yoga's useResponseCache with
+ *
+ * - a Redis store when REDIS_URL is set (shared by replicas, invalidation without KEYS, fails open),
+ *   else the in-memory store;
+ * - sessions by identity: each customer has their own entries, staff (and anonymous sandbox traffic)
+ *   share one; a key never contains a credential;
+ * - TTLs per schema coordinate (src/cache/ttl.ts, CACHE_TTL_OVERRIDES), CACHE_TTL for the rest;
+ *   CACHE_TTL=0 installs nothing;
+ * - invalidation by mutations: the entities in a mutation's result (plugin), plus what the gateway's
+ *   mutations change beyond their result (src/cache/lookups.ts): updateLicense → its installation,
+ *   upsertCustomer → lookups by that externalId and customer lists, onboardCustomer/registerMyMeter/
+ *   createRegistrationToken → the customer and lookups by that externalId;
+ * - `x-cache: HIT|MISS` on every response to a query over HTTP, and counters (`.stats`).
+ *
+ * Never cached: results with errors (so no partial results), mutations, subscriptions, anything over
+ * WebSocket, introspection. A hit is answered before parsing and validation: the entry was produced
+ * for the same document, variables and session, so those steps would decide the same.
+ */
+export function useGatewayResponseCache({ config, redis, identities, logger }: ResponseCacheOptions): GatewayResponseCache {
+  const stats = new CacheStats();
+  if (config.ttlMs === 0) return Object.assign([], { stats });
+
+  const overrides = config.overrides ?? {};
+  const ttls = resolveTtls(overrides);
+  const store: ResponseStore = redis ? createRedisResponseStore({ redis, logger, stats }) : createMemoryResponseStore();
+  const lookupTags = new LookupTagsByKey();
+  const keyByContext = new WeakMap<object, string>();
+  const webSocketMutations = new WeakSet<object>();
+  const outcomesByRequest = new WeakMap<Request, boolean[]>();
+
+  const sessionOf = (request: Request): string | undefined => {
+    const identity = identities.of({ request });
+    return identity && cacheSession(identity);
+  };
+
+  const cache: Cache = {
+    get: (id) => store.get(id) as ReturnType<Cache['get']>,
+    set(id, result, entities, ttl) {
+      const lookups = lookupTags.get(id);
+      // Without its lookup tags an entry could outlive the data it shows: better not cache it.
+      if (!lookups) return;
+      return store.set(id, result, [...entities, ...lookups], ttl);
+    },
+    invalidate: (entities) => store.invalidate(entities),
+  };
+
+  async function invalidateEffects(effects: MutationEffects, context: OperationContext): Promise<void> {
+    const entities = [...effects.entities];
+    const loader = context.customerLoaders?.customerByExternalId;
+    if (loader && effects.customerExternalIds.length > 0) {
+      const customers = await Promise.all(effects.customerExternalIds.map((externalId) => loader.load(externalId).catch(() => null)));
+      for (const customer of customers) if (customer) entities.push({ typename: 'Customer', id: customer.id });
+    }
+    if (entities.length > 0) await store.invalidate(entities);
+  }
+
+  const gatewayPlugin: Plugin = {
+    onSchemaChange({ schema }) {
+      const unknown = unknownCoordinates(schema, overrides);
+      if (unknown.length > 0) throw new Error(`CACHE_TTL_OVERRIDES: ${unknown.join('; ')}`);
+      const stale = unknownCoordinates(schema, DEFAULT_TTLS);
+      if (stale.length > 0) logger.warn({ stale }, 'response cache: built-in TTLs name coordinates the schema lacks');
+    },
+    onRequest({ request }) {
+      // yoga answers `If-None-Match: <key>` with 304 when that entry exists; only for the caller's own keys.
+      const etag = request.headers.get('if-none-match');
+      const session = sessionOf(request);
+      if (etag && (!session || !etag.startsWith(`${session}:`))) request.headers.delete('if-none-match');
+    },
+    onExecute({ args, executeFn, setExecuteFn }) {
+      const context = args.contextValue as OperationContext;
+      const operation = findOperation(args.document, args.operationName);
+      if (!operation) return;
+      // Runs inside the plugin's execute, on the document it has added its id aliases to.
+      setExecuteFn((executeArgs) =>
+        executeFn({ ...executeArgs, document: withoutIdAliasesBelowCustomerInstallation(executeArgs.document, executeArgs.schema) }),
+      );
+      if (operation.operation === 'query') {
+        const key = keyByContext.get(context);
+        if (!key) return;
+        const tags = queryLookupTags(args.document, operation, args.variableValues, context.identity);
+        if (selectsCustomerInstallation(args.document, args.schema)) tags.push(CUSTOMER_INSTALLATIONS);
+        lookupTags.set(key, tags);
+        return;
+      }
+      if (operation.operation !== 'mutation') return;
+      // Over WebSocket nothing is cached, but a mutation still invalidates what it changed.
+      if (!context.request) webSocketMutations.add(context);
+      const effects = mutationEffects(args.document, operation, args.variableValues, context.identity);
+      return {
+        onExecuteDone: () => invalidateEffects(effects, context),
+      };
+    },
+    onExecutionResult({ request, result, setResult }) {
+      if (!result || Array.isArray(result) || isAsyncIterable(result)) return;
+      const single = result as ExecutionResult;
+      const metadata = single.extensions?.responseCache as ResponseCacheMetadata | undefined;
+      if (!metadata) return;
+      const { responseCache: _metadata, ...extensions } = single.extensions!;
+      const { extensions: _extensions, ...rest } = single;
+      setResult(Object.keys(extensions).length > 0 ? { ...rest, extensions } : rest);
+      if (metadata.hit === undefined) return; // a mutation's invalidation report
+      if (metadata.hit) stats.hits += 1;
+      else stats.misses += 1;
+      const outcomes = outcomesByRequest.get(request) ?? [];
+      outcomes.push(metadata.hit);
+      outcomesByRequest.set(request, outcomes);
+    },
+    onResponse({ request, response }) {
+      if (response.status === 304 && request.headers.has('if-none-match')) {
+        stats.hits += 1;
+        response.headers.set(CACHE_HEADER, 'HIT');
+        return;
+      }
+      const outcomes = outcomesByRequest.get(request);
+      // A batch is a HIT only when every query in it was.
+      if (outcomes) response.headers.set(CACHE_HEADER, outcomes.every(Boolean) ? 'HIT' : 'MISS');
+    },
+  };
+
+  const responseCache = useResponseCache<OperationContext>({
+    cache,
+    ttl: config.ttlMs,
+    ttlPerSchemaCoordinate: { ...ttls },
+    includeExtensionMetadata: true,
+    session: (request) => sessionOf(request) ?? null,
+    // HTTP requests with an identity; over WebSocket (no request) only mutations, for their invalidation.
+    enabled: (request, context) => (request ? identities.of({ request }) !== undefined : webSocketMutations.has(context)),
+    buildResponseCacheKey: ({ documentString, operationName, variableValues, sessionId, context }) => {
+      const key = responseCacheKey(documentString, operationName, variableValues, sessionId ?? '');
+      keyByContext.set(context as object, key);
+      return key;
+    },
+  });
+
+  /** After the plugin's own invalidation (from the mutation result): the response waits until it is applied. */
+  const settlePlugin: Plugin = {
+    onExecute({ args }) {
+      if (findOperation(args.document, args.operationName)?.operation !== 'mutation') return;
+      return { onExecuteDone: () => store.settled() };
+    },
+  };
+
+  logger.info({ store: redis ? 'redis' : 'memory', defaultTtlMs: config.ttlMs, overrides }, 'response cache enabled');
+  return Object.assign([gatewayPlugin, responseCache, settlePlugin], { stats });
 }

@@ -1,8 +1,15 @@
-import type { Plugin } from 'graphql-yoga';
+import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GatewayConfig } from '../config';
+import type { Identity } from '../identity';
 import type { Logger } from '../logger';
 import type { RequestIdentities } from '../plugins/requestIdentity';
 import type { RedisConnection } from '../redis/connection';
+import { clientKey } from './clientKey';
+import { CounterUnavailableError, createCounter, type Counter, type Verdict } from './counters';
+import { rateLimitedError, rateLimitUnavailableError, tooManySubscriptionsError } from './errors';
+import { countSelections } from './selections';
+import { createSubscriptionSlots, type SubscriptionSlot } from './subscriptionSlots';
 
 export interface RateLimitOptions {
   config: GatewayConfig['rateLimit'];
@@ -11,7 +18,183 @@ export interface RateLimitOptions {
   logger: Logger;
 }
 
-/** Placeholder until rate limiting lands (issue: rate limiting that holds across replicas). */
-export function useGatewayRateLimits(_options: RateLimitOptions): Plugin[] {
-  return [];
+/**
+ * Per-client budgets, checked for the whole operation before anything executes, so a refused request
+ * costs neither a resolver nor an IOmeter call, and never returns partial data:
+ * - every operation (query, mutation, subscription; each operation of a batch) spends one of
+ *   RATE_LIMIT_MAX per RATE_LIMIT_WINDOW;
+ * - each selection of a budgeted field (DEFAULT_FIELD_BUDGETS, RATE_LIMIT_FIELDS) spends one of that
+ *   field's budget;
+ * - a client holds at most RATE_LIMIT_MAX_SUBSCRIPTIONS open subscriptions.
+ * A refusal is a 429 with Retry-After and `extensions.code: RATE_LIMITED`. The client is the JWT
+ * subject or API key name, or the IP address of an anonymous sandbox caller, always hashed in keys.
+ *
+ * Why not @envelop/rate-limiter's useRateLimiter: its Store contract is read-all-timestamps then
+ * write-all-timestamps, which cannot be made atomic, so the limit leaks under concurrency and across
+ * replicas; it keys counters by field name without the type, walks every operation of a document
+ * rather than the one being executed, answers with `http.statusCode` (yoga reads `http.status`) and a
+ * window string as Retry-After, and does not see subscriptions. Its approach (check in onExecute,
+ * stop the whole execution on any refusal, budgets by type and field) is kept; the counting is
+ * rate-limiter-flexible's.
+ */
+export function useGatewayRateLimits({ config, redis, identities, logger }: RateLimitOptions): Plugin[] {
+  if (!config.enabled) return [];
+  const counterOptions = { redis, onRedisError: config.onRedisError };
+  const operations = createCounter('ops', { max: config.max, windowMs: config.windowMs }, counterOptions);
+  const fields = new Map<string, Counter>(
+    [...config.fields].map(([coordinate, budget]) => [coordinate, createCounter(coordinate, budget, counterOptions)]),
+  );
+  const slots = createSubscriptionSlots({ max: config.maxSubscriptions, ...counterOptions });
+  const connected = redis ? firstConnection(redis, FIRST_CONNECTION_WAIT_MS) : undefined;
+  let storeDown = false;
+
+  /** Spends the operation's budgets; the error to answer with instead of executing, if any. */
+  async function admit(args: ExecutionArgs, client: string): Promise<GraphQLError | undefined> {
+    await connected;
+    const operation = getOperationAST(args.document, args.operationName);
+    const selections = operation ? countSelections(args.schema, args.document, operation, (coordinate) => fields.has(coordinate)) : new Map();
+    let verdicts: Verdict[];
+    try {
+      verdicts = await Promise.all([
+        operations.consume(client, 1),
+        ...[...selections].map(([coordinate, count]) => fields.get(coordinate)!.consume(client, count)),
+      ]);
+    } catch (error) {
+      return unavailable(error);
+    }
+    if (storeDown) {
+      storeDown = false;
+      logger.info({ rateLimit: 'redis' }, 'rate limits are counted in Redis again');
+    }
+    const refused = verdicts.filter((verdict) => !verdict.admitted);
+    if (refused.length === 0) return undefined;
+    const retryAfterSeconds = Math.max(...refused.map((verdict) => verdict.retryAfterSeconds));
+    logger.debug({ rateLimit: 'refused', client, retryAfterSeconds }, 'rate limit exceeded');
+    return rateLimitedError(retryAfterSeconds);
+  }
+
+  /** Only reachable with RATE_LIMIT_ON_REDIS_ERROR=closed; logged once per outage, not per request. */
+  function unavailable(error: unknown): GraphQLError {
+    if (!(error instanceof CounterUnavailableError)) throw error;
+    if (!storeDown) {
+      storeDown = true;
+      logger.error(
+        { rateLimit: 'redis', reason: (error.cause as Error | undefined)?.message },
+        'rate limits cannot be counted: refusing operations until Redis is back (RATE_LIMIT_ON_REDIS_ERROR=closed)',
+      );
+    }
+    return rateLimitUnavailableError();
+  }
+
+  const clientOf = (context: unknown) =>
+    clientKey(identities.of(context as { identity?: Identity; request?: Request }), context);
+
+  return [
+    {
+      onSchemaChange({ schema }) {
+        const unknown = [...fields.keys()].filter((coordinate) => {
+          const [typeName, fieldName] = coordinate.split('.') as [string, string];
+          const type = schema.getType(typeName);
+          return !type || !('getFields' in type) || !(fieldName in type.getFields());
+        });
+        if (unknown.length) logger.warn({ rateLimit: 'config', unknown }, 'RATE_LIMIT_FIELDS names fields the schema does not have');
+      },
+
+      async onExecute({ args, setResultAndStopExecution }) {
+        const refusal = await admit(args, clientOf(args.contextValue));
+        if (refusal) setResultAndStopExecution({ errors: [refusal] });
+      },
+
+      async onSubscribe({ args, setResultAndStopExecution, setSubscribeFn, subscribeFn }) {
+        const refuse = (error: GraphQLError) => setResultAndStopExecution({ errors: [error] });
+        const client = clientOf(args.contextValue);
+        const refusal = await admit(args, client);
+        if (refusal) {
+          refuse(refusal);
+          return undefined;
+        }
+        let slot: SubscriptionSlot | undefined;
+        try {
+          slot = await slots.acquire(client);
+        } catch (error) {
+          refuse(unavailable(error));
+          return undefined;
+        }
+        if (!slot) {
+          logger.debug({ rateLimit: 'subscriptions', client }, 'subscription cap reached');
+          refuse(tooManySubscriptionsError(config.maxSubscriptions));
+          return undefined;
+        }
+        const { release } = slot;
+        // A subscribe function that throws leaves no result for onSubscribeResult to see.
+        setSubscribeFn(async (subscribeArgs) => {
+          try {
+            return await subscribeFn(subscribeArgs);
+          } catch (error) {
+            release();
+            throw error;
+          }
+        });
+        return {
+          onSubscribeResult({ result, setResult }) {
+            if (isAsyncIterable<ExecutionResult>(result)) setResult(releasingAtEnd(result, release));
+            else release();
+          },
+        };
+      },
+    },
+  ];
+}
+
+/** Longest wait, right after start-up, for Redis's first connection before falling back. */
+const FIRST_CONNECTION_WAIT_MS = 2_000;
+
+/**
+ * Resolves once Redis is first ready, or after `timeoutMs`. Requests arriving while the gateway's
+ * connection is still being set up wait for it instead of being counted by the in-process fallback
+ * (which would admit up to twice the budget); later outages fall back at once.
+ */
+function firstConnection(redis: RedisConnection, timeoutMs: number): Promise<void> {
+  if (redis.isReady()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs).unref();
+    redis.client.once('ready', done);
+  });
+}
+
+/** The stream, releasing the slot when it completes, fails or the client unsubscribes (return). */
+function releasingAtEnd(
+  source: AsyncIterable<ExecutionResult>,
+  release: () => void,
+): AsyncIterableIterator<ExecutionResult> {
+  const iterator = source[Symbol.asyncIterator]();
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: () =>
+      iterator.next().then(
+        (step) => {
+          if (step.done) release();
+          return step;
+        },
+        (error: unknown) => {
+          release();
+          throw error;
+        },
+      ),
+    return: (value?: unknown) => {
+      release();
+      return iterator.return ? iterator.return(value) : Promise.resolve({ done: true, value: undefined });
+    },
+    throw: (error?: unknown) => {
+      release();
+      return iterator.throw ? iterator.throw(error) : Promise.reject(error);
+    },
+  };
 }

@@ -1,29 +1,108 @@
+import type { Logger } from '../logger';
+import type { ConcurrencyGate } from './concurrencyGate';
 import { upstreamError } from './errors';
 
 export interface UpstreamFetchOptions {
   authorization: string;
+  /** Bounds the whole request: waiting for a slot, every attempt and the back-off between them. */
   timeoutMs: number;
+  /** Shared by every IOmeter HTTP request of the gateway. */
+  gate: ConcurrencyGate;
+  /** Longest wait for a slot of the gate. */
+  queueTimeoutMs: number;
+  /** Retries after IOmeter answered 429 or 503. Zero for anything that is not idempotent. */
+  retries: number;
+  /** A Retry-After (or back-off) longer than this is not waited for: the request fails instead. */
+  retryMaxDelayMs: number;
+  logger: Logger;
+}
+
+/** Statuses that say "not now" rather than "never": worth a retry after a pause. */
+const RETRYABLE = new Set([429, 503]);
+const BASE_BACKOFF_MS = 250;
+
+/** Retry-After as delta-seconds or an HTTP date; undefined when absent or unusable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1_000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /**
- * The fetch every IOmeter HTTP request goes through: it adds the provider's credentials,
- * bounds the wait, and turns transport failures into stable, masked GraphQL errors.
- * GraphQL-level answers (2xx, and 4xx bodies such as validation errors) pass through untouched.
+ * The fetch every IOmeter HTTP request goes through. It adds the provider's credentials, takes a slot
+ * of the concurrency gate for the whole exchange (the body is read inside the slot), bounds the wait,
+ * and turns transport failures into stable, masked GraphQL errors. After a 429 or 503 it waits as
+ * IOmeter asks (Retry-After, else exponential back-off with jitter) and tries again, up to `retries`
+ * times, only if the wait is at most `retryMaxDelayMs` and ends before the deadline; otherwise it
+ * fails at once with UPSTREAM_UNAVAILABLE. GraphQL-level answers (2xx, and 4xx bodies such as
+ * validation errors) pass through untouched.
  */
-export function createUpstreamFetch({ authorization, timeoutMs }: UpstreamFetchOptions): typeof fetch {
+export function createUpstreamFetch(options: UpstreamFetchOptions): typeof fetch {
+  const { authorization, timeoutMs, gate, queueTimeoutMs, retries, retryMaxDelayMs, logger } = options;
+
   return async function upstreamFetch(input, init = {}) {
     const headers = new Headers(init.headers);
     headers.set('authorization', authorization);
+    const deadlineAt = Date.now() + timeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    let response: Response;
-    try {
-      response = await fetch(input, { ...init, headers, signal });
-    } catch (error) {
-      throw upstreamError(timeout.aborted ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', error);
+
+    for (let attempt = 0; ; attempt += 1) {
+      let release;
+      try {
+        release = await gate.acquire(Math.max(0, Math.min(queueTimeoutMs, deadlineAt - Date.now())), signal);
+      } catch (error) {
+        // No slot in time (or the client went away): IOmeter was never asked.
+        throw timeout.aborted ? upstreamError('UPSTREAM_UNAVAILABLE', error) : error;
+      }
+      let response: Response;
+      let body: ArrayBuffer;
+      try {
+        response = await fetch(input, { ...init, headers, signal });
+        body = await response.arrayBuffer();
+      } catch (error) {
+        throw upstreamError(timeout.aborted ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', error);
+      } finally {
+        release();
+      }
+
+      const { status } = response;
+      if (status === 401 || status === 403) throw upstreamError('UPSTREAM_UNAUTHORIZED');
+      if (RETRYABLE.has(status)) {
+        const delayMs =
+          retryAfterMs(response.headers.get('retry-after')) ??
+          Math.min(retryMaxDelayMs, BASE_BACKOFF_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
+        const fits = delayMs <= retryMaxDelayMs && Date.now() + delayMs < deadlineAt;
+        if (attempt < retries && fits) {
+          logger.debug({ upstream: 'iometer', status, attempt: attempt + 1, delayMs }, 'IOmeter asked to slow down; retrying');
+          try {
+            await sleep(delayMs, signal);
+          } catch (error) {
+            throw timeout.aborted ? upstreamError('UPSTREAM_TIMEOUT', error) : error;
+          }
+          continue;
+        }
+        throw upstreamError('UPSTREAM_UNAVAILABLE', new Error(`IOmeter answered ${status} (attempt ${attempt + 1}, retry-after ${Math.round(delayMs)} ms)`));
+      }
+      if (status >= 500) throw upstreamError('UPSTREAM_UNAVAILABLE', new Error(`IOmeter answered ${status}`));
+      const nullBody = status === 204 || status === 205 || status === 304;
+      return new Response(nullBody ? null : body, { status, statusText: response.statusText, headers: response.headers });
     }
-    if (response.status === 401 || response.status === 403) throw upstreamError('UPSTREAM_UNAUTHORIZED');
-    if (response.status === 429 || response.status >= 500) throw upstreamError('UPSTREAM_UNAVAILABLE');
-    return response;
   };
 }

@@ -43,7 +43,13 @@ function collect<T>(count: number, subscribe: (sink: Sink<T>) => () => void, dis
         results.push(value);
         if (results.length === count) resolve(results);
       },
-      error: (error) => reject(error),
+      // graphql-ws reports an operation's GraphQL errors in an `error` message, SSE in a `next`
+      // event; both reach the client as errors for this operation, so both become a result here.
+      error: (error) => {
+        if (!Array.isArray(error)) return reject(error);
+        results.push({ errors: error } as T);
+        resolve(results);
+      },
       complete: () => resolve(results),
     });
   });

@@ -33,7 +33,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       callback();
     },
   });
-  const config = loadGatewayConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', EMBEDDED_DB_DIR: 'memory://', ...options.env });
+  const config = loadGatewayConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', EMBEDDED_DB_DIR: 'memory://',
+    // Short multiplexer timings keep the suite fast; the defaults are for production.
+    SUBSCRIPTION_GRACE: '200ms',
+    SUBSCRIPTION_RETRY_BUDGET: '2s',
+    ...options.env,
+  });
   const database = options.database ?? (await openDatabase(config.database));
   const gateway = await startGateway({
     config,

@@ -1,0 +1,15 @@
+import type { GatewayContext } from '../src/context';
+
+/**
+ * Live readings come from the gateway's one upstream subscription (src/subscriptions/ReadingHub),
+ * not from one upstream subscription per client.
+ */
+export const resolvers = {
+  Subscription: {
+    readings: {
+      subscribe: (_root: unknown, args: { startTime?: string | null }, context: GatewayContext) =>
+        context.readingHub.subscribe({ startTime: args.startTime }),
+      resolve: (reading: unknown) => reading,
+    },
+  },
+};

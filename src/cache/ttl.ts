@@ -1,0 +1,92 @@
+import { isCompositeType, isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
+
+/**
+ * How long a cached response may be served, per schema coordinate: a type name (`IometerDevice`) or a
+ * field (`IometerMeter.latestReadings`). A response lives as long as the shortest TTL among the types
+ * it contains and the fields it selects; a response with none of them gets CACHE_TTL. A TTL of 0 means
+ * "never cache a response that contains this".
+ */
+export type TtlTable = Readonly<Record<string, number>>;
+
+const SECOND = 1_000;
+
+/** Built-in TTLs; CACHE_TTL_OVERRIDES replaces or extends them. */
+export const DEFAULT_TTLS: TtlTable = {
+  // Readings change every few seconds.
+  IometerMeterReadingsResponse: 5 * SECOND,
+  IometerMeterReading: 5 * SECOND,
+  'IometerMeter.latestReadings': 5 * SECOND,
+  IometerReading: 5 * SECOND,
+  // Device status (battery, connection, pin) is polled by apps.
+  IometerDevice: 15 * SECOND,
+  IometerDeviceCore: 15 * SECOND,
+  IometerDeviceBridge: 15 * SECOND,
+  // Installations and their licenses change on registration and updateLicense (both invalidate).
+  IometerInstallation: 30 * SECOND,
+  IometerLicense: 30 * SECOND,
+  // Provider configuration, changed in IOmeter's Admin Backend.
+  IometerLicensePool: 60 * SECOND,
+  IometerSigningKey: 60 * SECOND,
+  // The provider's own customer domain; upsertCustomer and onboardCustomer invalidate.
+  Customer: 60 * SECOND,
+  Contract: 60 * SECOND,
+  Tariff: 60 * SECOND,
+};
+
+const NAME = '[_A-Za-z][_0-9A-Za-z]*';
+const ENTRY = new RegExp(`^(${NAME}(?:\\.${NAME})?)\\s*=\\s*(\\d+)(ms|s|m|h|d)?$`);
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const EXAMPLE = 'IometerDevice=10s,Query.customers=0,IometerMeter.latestReadings=2s';
+
+/**
+ * Parses CACHE_TTL_OVERRIDES: comma-separated `<Type or Type.field>=<duration>` entries, durations as
+ * elsewhere in the config (`500ms`, `2s`, `5m`, `1h`, `1d`; a bare number is milliseconds; `0` turns
+ * caching off for responses containing that coordinate). Throws an Error describing the first bad entry.
+ */
+export function parseTtlOverrides(raw: string | undefined): TtlTable {
+  const overrides: Record<string, number> = {};
+  if (!raw) return overrides;
+  for (const entry of raw.split(',').map((part) => part.trim())) {
+    if (entry === '') continue;
+    const match = ENTRY.exec(entry);
+    if (!match) {
+      throw new Error(`"${entry}" is not <Type>=<duration> or <Type.field>=<duration> (example: ${EXAMPLE})`);
+    }
+    const [, coordinate, amount, unit] = match as unknown as [string, string, string, string | undefined];
+    const ms = Number(amount) * UNIT_MS[unit ?? 'ms']!;
+    if (!Number.isSafeInteger(ms)) throw new Error(`"${entry}": the duration is too large`);
+    if (coordinate in overrides) throw new Error(`"${coordinate}" is given more than once`);
+    overrides[coordinate] = ms;
+  }
+  return overrides;
+}
+
+/** The TTL table in force: the built-in defaults with the overrides applied. */
+export function resolveTtls(overrides: TtlTable = {}): TtlTable {
+  return { ...DEFAULT_TTLS, ...overrides };
+}
+
+/** Why a coordinate does not name a type or field of the schema, or undefined when it does. */
+function coordinateProblem(schema: GraphQLSchema, coordinate: string): string | undefined {
+  const [typeName, fieldName] = coordinate.split('.') as [string, string | undefined];
+  const type = schema.getType(typeName);
+  if (!type) return `"${coordinate}": the schema has no type ${typeName}`;
+  if (fieldName === undefined) {
+    return isCompositeType(type) ? undefined : `"${coordinate}": ${typeName} is not an object, interface or union type`;
+  }
+  if (fieldName.startsWith('__')) return undefined; // introspection fields, e.g. Query.__schema
+  if (!(isObjectType(type) || isInterfaceType(type)) || !type.getFields()[fieldName]) {
+    return `"${coordinate}": ${typeName} has no field ${fieldName}`;
+  }
+  return undefined;
+}
+
+/**
+ * Coordinates of the table that name no type or field of the schema. The gateway refuses to start
+ * with such an override (a typo would silently never apply) and warns about such a built-in default.
+ */
+export function unknownCoordinates(schema: GraphQLSchema, table: TtlTable): string[] {
+  return Object.keys(table)
+    .map((coordinate) => coordinateProblem(schema, coordinate))
+    .filter((problem): problem is string => problem !== undefined);
+}

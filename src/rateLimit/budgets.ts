@@ -1,0 +1,72 @@
+/**
+ * Rate-limit budgets: at most `max` operations (or selections of a field) per window, per client.
+ * Windows are whole seconds because the counters live in Redis keys that expire by the second.
+ */
+export interface Budget {
+  max: number;
+  windowMs: number;
+}
+
+/** Budgets keyed by schema coordinate, `Type.field`. */
+export type FieldBudgets = ReadonlyMap<string, Budget>;
+
+const MINUTE = 60_000;
+
+/**
+ * Tighter budgets for fields that change IOmeter's state or fetch pages of readings. Each selection
+ * counts: two aliases of `readings` in one query spend two.
+ */
+export const DEFAULT_FIELD_BUDGETS: Readonly<Record<string, Budget>> = Object.freeze({
+  'Mutation.createRegistrationToken': { max: 10, windowMs: MINUTE },
+  'Mutation.onboardCustomer': { max: 10, windowMs: MINUTE },
+  'Mutation.registerMyMeter': { max: 10, windowMs: MINUTE },
+  'Mutation.updateLicense': { max: 30, windowMs: MINUTE },
+  'Mutation.upsertCustomer': { max: 30, windowMs: MINUTE },
+  'IometerProvider.readings': { max: 60, windowMs: MINUTE },
+});
+
+const COORDINATE = /^[_A-Za-z][_0-9A-Za-z]*\.[_A-Za-z][_0-9A-Za-z]*$/;
+const WINDOW = /^(\d+)(s|m|h|d)$/;
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const EXAMPLE = 'e.g. Mutation.onboardCustomer=5/1m,IometerProvider.readings=off';
+
+/** A window such as `30s`, `1m`, `1h` or `1d`, in milliseconds. */
+export function parseWindow(value: string): number {
+  const match = WINDOW.exec(value);
+  const windowMs = match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : 0;
+  if (!windowMs) throw new Error(`invalid window "${value}": use whole seconds, minutes, hours or days such as 30s, 1m, 1h`);
+  return windowMs;
+}
+
+/**
+ * RATE_LIMIT_FIELDS: comma-separated `Type.field=max/window` entries that override or extend
+ * DEFAULT_FIELD_BUDGETS; `Type.field=off` removes a default. Throws an Error naming the bad entry.
+ */
+export function parseFieldBudgets(raw: string | undefined): FieldBudgets {
+  const budgets = new Map<string, Budget>(Object.entries(DEFAULT_FIELD_BUDGETS));
+  const seen = new Set<string>();
+  for (const entry of (raw ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+    const separator = entry.indexOf('=');
+    const coordinate = separator < 0 ? entry : entry.slice(0, separator).trim();
+    const value = separator < 0 ? '' : entry.slice(separator + 1).trim();
+    if (!COORDINATE.test(coordinate) || !value) {
+      throw new Error(`entry "${entry}" is not Type.field=max/window (${EXAMPLE})`);
+    }
+    if (seen.has(coordinate)) throw new Error(`${coordinate} is listed twice`);
+    seen.add(coordinate);
+    if (value === 'off') {
+      budgets.delete(coordinate);
+      continue;
+    }
+    const [max, window, ...rest] = value.split('/').map((part) => part.trim());
+    if (!/^\d+$/.test(max ?? '') || Number(max) < 1 || window === undefined || rest.length > 0) {
+      throw new Error(`${coordinate}: "${value}" is not max/window with max ≥ 1 (${EXAMPLE})`);
+    }
+    try {
+      budgets.set(coordinate, { max: Number(max), windowMs: parseWindow(window) });
+    } catch (error) {
+      throw new Error(`${coordinate}: ${(error as Error).message}`);
+    }
+  }
+  return budgets;
+}

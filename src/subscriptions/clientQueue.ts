@@ -1,0 +1,115 @@
+/**
+ * One client's outbox: a push-driven async iterator with a soft bound. It is a class, not an async
+ * generator, so return() takes effect at once even while the consumer is waiting, and the hub
+ * stops routing to a client the moment it unsubscribes.
+ *
+ * The bound is soft because readings arrive in bursts: a fresh start or a resume delivers seconds
+ * of readings in one event-loop turn, before any consumer could pull. A queue may go over `limit`;
+ * only one that stays over it for longer than `overLimitMs` belongs to a consumer that is not
+ * keeping up.
+ */
+export class ClientQueue<T> implements AsyncIterableIterator<T> {
+  private items: T[] = [];
+  private head = 0;
+  private readonly consumers: Array<{ resolve: (result: IteratorResult<T>) => void; reject: (error: Error) => void }> = [];
+  private readonly drainWaiters: Array<() => void> = [];
+  private open = true;
+  /** Delivered by the next next() call, then the iterator is done. */
+  private failure?: Error;
+  private overLimitSince?: number;
+
+  /** `onStop` runs once, however the queue stops: unsubscribe, end or fail. */
+  constructor(
+    private readonly limit: number,
+    private readonly overLimitMs: number,
+    private readonly onStop: () => void,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  hasRoomFor(count: number): boolean {
+    return this.size + count <= this.limit;
+  }
+
+  /** False when the queue has now been over its limit for longer than allowed: the caller decides what follows. */
+  push(item: T): boolean {
+    if (!this.open) return true;
+    const consumer = this.consumers.shift();
+    if (consumer) {
+      consumer.resolve({ value: item, done: false });
+      return true;
+    }
+    this.items.push(item);
+    if (this.size <= this.limit) return true;
+    const now = Date.now();
+    this.overLimitSince ??= now;
+    return now - this.overLimitSince <= this.overLimitMs;
+  }
+
+  /** Resolves when the consumer next takes an item, or the queue stops: producers that can wait (the replay) use it with hasRoomFor. */
+  drained(): Promise<void> {
+    if (!this.open) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Completes the iterator now; readings still queued are dropped. */
+  end(): void {
+    this.stop();
+  }
+
+  /** The consumer's next (or pending) next() rejects with this error; then the iterator is done. */
+  fail(error: Error): void {
+    if (!this.open) return;
+    const consumer = this.consumers.shift();
+    if (consumer) consumer.reject(error);
+    else this.failure = error;
+    this.stop();
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.head < this.items.length) {
+      const value = this.items[this.head++];
+      if (this.head === this.items.length) {
+        this.items = [];
+        this.head = 0;
+      }
+      if (this.size <= this.limit) this.overLimitSince = undefined;
+      this.drainWaiters.splice(0).forEach((resolve) => resolve());
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.failure) {
+      const failure = this.failure;
+      this.failure = undefined;
+      return Promise.reject(failure);
+    }
+    if (!this.open) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => this.consumers.push({ resolve, reject }));
+  }
+
+  /** graphql-js and the transports call this when the client unsubscribes or disconnects. */
+  return(): Promise<IteratorResult<T>> {
+    this.failure = undefined;
+    this.stop();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+
+  private stop(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.items = [];
+    this.head = 0;
+    this.consumers.splice(0).forEach((consumer) => consumer.resolve({ value: undefined, done: true }));
+    this.drainWaiters.splice(0).forEach((resolve) => resolve());
+    this.onStop();
+  }
+}

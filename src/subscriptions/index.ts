@@ -1,0 +1,22 @@
+/** The live-readings multiplexer; everything outside src/subscriptions/ imports from here. */
+export {
+  ReadingHub,
+  READING_HUB_DEFAULTS,
+  type ReadingFilter,
+  type ReadingHubOptions,
+  type ReadingHubStats,
+  type ScheduledFilter,
+} from './readingHub';
+export type { PageFetcher } from './replay';
+export { SLOW_CONSUMER } from './clientSubscription';
+export {
+  obisCodeSet,
+  toReadingPayloads,
+  type MeterReading,
+  type MeterReadingPayload,
+  type MeterReadingValuePayload,
+  type ObisCodeArgs,
+  type ObisCodeField,
+  type ObisCodeSet,
+  type ReadingPayload,
+} from './payload';

@@ -1,0 +1,121 @@
+import { GraphQLError } from 'graphql';
+import { formatObisCode, parseObisCode, type ObisFormat } from '../obis';
+
+/**
+ * What the hub hands to clients: plain objects shaped like the GraphQL types, built once per reading
+ * and shared by every client that receives it, so treat them as read-only.
+ */
+
+/** A reading as IOmeter sends it for the hub's fixed selection (the feed and the page fetcher ask for the same fields). */
+export interface MeterReading {
+  meter: { id: string; number: string };
+  installation: { id: string; externalId?: string | null };
+  time: string;
+  receiveTime: string;
+  values: ReadonlyArray<{ obisCode: string; value: number; unit: string }>;
+}
+
+export interface ObisCodeArgs {
+  format?: ObisFormat | null;
+}
+
+/**
+ * `obisCode` is a function rather than a string. graphql-js's default field resolver calls a
+ * function-valued property with the field's arguments, so `obisCode(format: hex)` is answered from
+ * the payload itself: no resolver, and no upstream round trip for the other spelling.
+ */
+export type ObisCodeField = (args?: ObisCodeArgs) => string;
+
+export interface MeterReadingValuePayload {
+  readonly obisCode: ObisCodeField;
+  readonly value: number;
+  readonly unit: string;
+}
+
+export interface MeterReadingPayload {
+  readonly meter: { readonly id: string; readonly number: string };
+  readonly installation: { readonly id: string; readonly externalId: string | null };
+  readonly time: string;
+  readonly receiveTime: string;
+  readonly values: readonly MeterReadingValuePayload[];
+}
+
+/** The deprecated per-value `Reading` (scheduledReadings). `meter` carries id and number only. */
+export interface ReadingPayload {
+  readonly meter: { readonly id: string; readonly number: string };
+  readonly time: string;
+  readonly obisCode: ObisCodeField;
+  readonly value: number;
+  readonly unit: string;
+}
+
+/** A reading inside the hub: the client payload plus what dedup and fan-out look at. */
+export interface HubReading {
+  /** (meter id, reading time): a meter never takes two readings at the same time. */
+  readonly key: string;
+  readonly receiveMs: number;
+  readonly externalId: string | null;
+  readonly payload: MeterReadingPayload;
+}
+
+function obisCodeField(code: string): ObisCodeField {
+  const parts = parseObisCode(code);
+  // A spelling we cannot parse is passed through as IOmeter sent it, whatever format was asked for.
+  if (!parts) return () => code;
+  const dec = formatObisCode(parts, 'dec');
+  const hex = formatObisCode(parts, 'hex');
+  return (args) => (args?.format === 'hex' ? hex : dec);
+}
+
+/** Undefined when the reading lacks what the hub keys and routes on (meter, installation, parseable times). */
+export function toHubReading(reading: MeterReading): HubReading | undefined {
+  const timeMs = Date.parse(reading.time);
+  const receiveMs = Date.parse(reading.receiveTime);
+  if (!reading.meter?.id || !reading.installation || Number.isNaN(timeMs) || Number.isNaN(receiveMs)) return undefined;
+  const meter = { id: reading.meter.id, number: reading.meter.number };
+  const externalId = reading.installation.externalId ?? null;
+  return {
+    // Keyed on the parsed time so two spellings of one instant (Z vs +00:00) are one reading.
+    key: `${meter.id}@${timeMs}`,
+    receiveMs,
+    externalId,
+    payload: {
+      meter,
+      installation: { id: reading.installation.id, externalId },
+      time: reading.time,
+      receiveTime: reading.receiveTime,
+      values: reading.values.map((value) => ({
+        obisCode: obisCodeField(value.obisCode),
+        value: value.value,
+        unit: value.unit,
+      })),
+    },
+  };
+}
+
+/** OBIS codes in decimal spelling, the form filters compare (hex input matches its decimal twin). */
+export type ObisCodeSet = ReadonlySet<string>;
+
+/** Undefined (all codes) for no list or an empty one, as IOmeter treats scheduledReadings' filter. */
+export function obisCodeSet(codes?: readonly string[] | null): ObisCodeSet | undefined {
+  if (!codes?.length) return undefined;
+  return new Set(
+    codes.map((code) => {
+      const parts = parseObisCode(code);
+      if (!parts) {
+        throw new GraphQLError(`"${code}" is not an OBIS code`, { extensions: { code: 'BAD_USER_INPUT' } });
+      }
+      return formatObisCode(parts, 'dec');
+    }),
+  );
+}
+
+/** One `Reading` per value of a MeterReading, keeping only the wanted OBIS codes (all when undefined). */
+export function toReadingPayloads(reading: MeterReadingPayload, wanted?: ObisCodeSet): ReadingPayload[] {
+  const payloads: ReadingPayload[] = [];
+  for (const value of reading.values) {
+    if (wanted && !wanted.has(value.obisCode({ format: 'dec' }))) continue;
+    payloads.push({ meter: reading.meter, time: reading.time, obisCode: value.obisCode, value: value.value, unit: value.unit });
+  }
+  return payloads;
+}

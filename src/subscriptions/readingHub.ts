@@ -1,0 +1,225 @@
+import { GraphQLError } from 'graphql';
+import type { Logger } from '../logger';
+import { upstreamError } from '../upstream/errors';
+import { ClientSubscription, type DeliveryCounters } from './clientSubscription';
+import { DedupWindow } from './dedup';
+import { FanoutIndex } from './fanout';
+import {
+  obisCodeSet,
+  toReadingPayloads,
+  type HubReading,
+  type MeterReadingPayload,
+  type ReadingPayload,
+} from './payload';
+import { replayThenGoLive, type PageFetcher } from './replay';
+import { UpstreamReadingFeed } from './upstreamFeed';
+
+export interface ReadingHubOptions {
+  /** IOmeter graphql-ws endpoint. */
+  url: string;
+  /** `Basic base64(token:secret)`, sent in connection_init. */
+  authorization: string;
+  /** Stored readings for a client's startTime replay. */
+  fetchPage: PageFetcher;
+  logger: Logger;
+  /** How long the upstream subscription outlives its last client. Default 5 s. */
+  graceMs?: number;
+  /** Look-back when resuming after a drop (and when opening). Default 5 s. */
+  overlapMs?: number;
+  /** Readings a client may have queued; one that stays over it for slowConsumerMs is closed with SLOW_CONSUMER. Default 1,000. */
+  bufferSize?: number;
+  /** How long a client may stay over bufferSize (bursts after a (re)connect are normal). Default 2 s. */
+  slowConsumerMs?: number;
+  /** How long the upstream may be unreachable before clients get UPSTREAM_UNAVAILABLE. Default 10 s. */
+  retryBudgetMs?: number;
+  /** Upstream ping interval; a missing pong drops and reconnects the socket. Default 10 s. */
+  keepAliveMs?: number;
+}
+
+export interface ReadingFilter {
+  /** Only this installation's readings (a customer); omitted for every installation (staff). */
+  externalId?: string;
+  /**
+   * Replay readings received since then (RFC 3339) before streaming live. Without it the client
+   * gets what the hub receives from now on; on a feed that is just opening, that includes the
+   * feed's look-back (up to overlapMs of recent readings).
+   */
+  startTime?: string | null;
+}
+
+export interface ScheduledFilter {
+  externalId?: string;
+  /** Decimal or hex; null or empty means every code. */
+  obisCodes?: readonly string[] | null;
+}
+
+export interface ReadingHubStats {
+  /** Client subscriptions currently open. */
+  clients: number;
+  /** Upstream `readings` subscriptions open or being opened (0 or 1). */
+  upstreamSubscriptions: number;
+  /** Payloads handed to clients, replay included. */
+  delivered: number;
+  /** Readings dropped as already seen: upstream repeats, resume overlap, replay/live seam. */
+  duplicatesDropped: number;
+}
+
+export const READING_HUB_DEFAULTS = {
+  graceMs: 5_000,
+  overlapMs: 5_000,
+  bufferSize: 1_000,
+  slowConsumerMs: 2_000,
+  retryBudgetMs: 10_000,
+  keepAliveMs: 10_000,
+} as const;
+
+/** Kept beyond the overlap so readings re-sent around a resume are still recognised. */
+const DEDUP_MARGIN_MS = 5_000;
+
+type Client = ClientSubscription<unknown>;
+
+/**
+ * The live-readings multiplexer: one upstream `readings` subscription per process, fanned out to
+ * every client subscription. Each reading is deduplicated once, routed by installation, and built
+ * into a payload once that all its clients share.
+ *
+ * Errors reach a client as its iterator's next() rejecting with a GraphQLError (codes
+ * UPSTREAM_UNAUTHORIZED, UPSTREAM_UNAVAILABLE, UPSTREAM_ERROR, SLOW_CONSUMER), after which it is done.
+ */
+export class ReadingHub {
+  private readonly settings: Required<Omit<ReadingHubOptions, 'url' | 'authorization' | 'fetchPage' | 'logger'>>;
+  private readonly index = new FanoutIndex<Client>();
+  private readonly feed: UpstreamReadingFeed;
+  private dedup: DedupWindow;
+  private readonly counters: DeliveryCounters = { delivered: 0, duplicatesDropped: 0 };
+  private graceTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly options: ReadingHubOptions) {
+    this.settings = {
+      graceMs: options.graceMs ?? READING_HUB_DEFAULTS.graceMs,
+      overlapMs: options.overlapMs ?? READING_HUB_DEFAULTS.overlapMs,
+      bufferSize: options.bufferSize ?? READING_HUB_DEFAULTS.bufferSize,
+      slowConsumerMs: options.slowConsumerMs ?? READING_HUB_DEFAULTS.slowConsumerMs,
+      retryBudgetMs: options.retryBudgetMs ?? READING_HUB_DEFAULTS.retryBudgetMs,
+      keepAliveMs: options.keepAliveMs ?? READING_HUB_DEFAULTS.keepAliveMs,
+    };
+    this.dedup = this.newDedupWindow();
+    this.feed = new UpstreamReadingFeed({
+      url: options.url,
+      authorization: options.authorization,
+      logger: options.logger,
+      overlapMs: this.settings.overlapMs,
+      retryBudgetMs: this.settings.retryBudgetMs,
+      keepAliveMs: this.settings.keepAliveMs,
+      onReading: (reading) => this.route(reading),
+      onFailure: (error) => this.failAll(error),
+    });
+  }
+
+  /** `readings` / `myReadings`: whole MeterReadings. return() on the iterator unsubscribes. */
+  subscribe(filter: ReadingFilter = {}): AsyncIterableIterator<MeterReadingPayload> {
+    const startTime = filter.startTime ?? undefined;
+    const sinceMs = startTime === undefined ? undefined : Date.parse(startTime);
+    if (Number.isNaN(sinceMs)) {
+      throw new GraphQLError(`startTime "${startTime}" is not an RFC 3339 timestamp`, {
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    }
+    const client = this.register<MeterReadingPayload>(filter.externalId, sinceMs, (reading) => [reading.payload]);
+    if (startTime !== undefined) {
+      replayThenGoLive(client, this.options.fetchPage, startTime).catch((error) =>
+        client.fail(this.replayError(error)),
+      );
+    }
+    return client.queue;
+  }
+
+  /** The deprecated `scheduledReadings(obisCodes)`: one Reading per value, filtered by OBIS code. */
+  scheduled(filter: ScheduledFilter = {}): AsyncIterableIterator<ReadingPayload> {
+    const wanted = obisCodeSet(filter.obisCodes);
+    return this.register<ReadingPayload>(filter.externalId, undefined, (reading) =>
+      toReadingPayloads(reading.payload, wanted),
+    ).queue;
+  }
+
+  get stats(): ReadingHubStats {
+    return {
+      clients: this.index.size,
+      upstreamSubscriptions: this.feed.subscriptions,
+      delivered: this.counters.delivered,
+      duplicatesDropped: this.counters.duplicatesDropped,
+    };
+  }
+
+  /** Completes every client iterator and closes the upstream subscription. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.graceTimer);
+    for (const client of this.index.all()) client.end();
+    await this.feed.stop();
+  }
+
+  private register<T>(
+    externalId: string | undefined,
+    sinceMs: number | undefined,
+    select: (reading: HubReading) => readonly T[],
+  ): ClientSubscription<T> {
+    if (this.closed) throw upstreamError('UPSTREAM_UNAVAILABLE');
+    const client: ClientSubscription<T> = new ClientSubscription<T>({
+      externalId,
+      sinceMs,
+      select,
+      bufferSize: this.settings.bufferSize,
+      slowConsumerMs: this.settings.slowConsumerMs,
+      seamWindowMs: this.dedupWindowMs(),
+      counters: this.counters,
+      onStop: () => this.unregister(client as Client),
+    });
+    this.index.add(externalId, client as Client);
+    clearTimeout(this.graceTimer);
+    this.feed.start();
+    return client;
+  }
+
+  private unregister(client: Client): void {
+    this.index.remove(client.externalId, client);
+    if (this.index.size > 0 || this.closed || !this.feed.isRunning) return;
+    clearTimeout(this.graceTimer);
+    this.graceTimer = setTimeout(() => {
+      if (this.index.size > 0) return;
+      this.options.logger.info({ upstream: 'iometer' }, 'no clients left; closing the readings feed');
+      void this.feed.stop();
+      this.dedup = this.newDedupWindow();
+    }, this.settings.graceMs);
+  }
+
+  private route(reading: HubReading): void {
+    if (!this.dedup.admit(reading.key, reading.receiveMs)) {
+      this.counters.duplicatesDropped += 1;
+      return;
+    }
+    for (const client of this.index.matching(reading.externalId)) client.offer(reading);
+  }
+
+  private failAll(error: GraphQLError): void {
+    clearTimeout(this.graceTimer);
+    for (const client of this.index.all()) client.fail(error);
+    this.dedup = this.newDedupWindow();
+  }
+
+  /** Page fetch failures: GraphQL errors (already coded by the upstream transport) pass, the rest are masked. */
+  private replayError(error: unknown): GraphQLError {
+    if (error instanceof GraphQLError) return error;
+    this.options.logger.warn({ upstream: 'iometer', err: error }, 'replay page fetch failed');
+    return upstreamError('UPSTREAM_UNAVAILABLE', error);
+  }
+
+  private dedupWindowMs(): number {
+    return this.settings.overlapMs + DEDUP_MARGIN_MS;
+  }
+
+  private newDedupWindow(): DedupWindow {
+    return new DedupWindow(this.dedupWindowMs());
+  }
+}

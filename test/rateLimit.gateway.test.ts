@@ -1,0 +1,198 @@
+import Redis from 'ioredis';
+import { identityHash } from '../src/identity';
+import { jose } from '../src/identity/jose';
+import { postGraphQL, subscribeSse, subscribeWs, type Subscribed } from './helpers/clients';
+import { deleteKeysWithPrefix, keysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
+import { startStack, type Stack } from './helpers/stack';
+
+const SECRET = 'rate-limit-test-secret-of-32-characters-at-least';
+const READINGS_PAGE = '{ provider { id readings(limit: 1) { cursor } } }';
+const READINGS_SUBSCRIPTION = 'subscription { readings { time } }';
+
+async function bearer(subject: string, role: 'staff' | 'customer' = 'staff'): Promise<Record<string, string>> {
+  const token = await new jose.SignJWT({ role })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(subject)
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(SECRET));
+  return { authorization: `Bearer ${token}` };
+}
+
+const staffKey = (subject: string) => `id:${identityHash({ role: 'staff', subject, via: 'jwt' })}`;
+
+async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const MAX = 10;
+
+describe('rate limits with Redis, on two gateways sharing it', () => {
+  const prefix = uniqueKeyPrefix('test-rl');
+  const env = {
+    AUTH_JWT_SECRET: SECRET,
+    REDIS_URL: SHARED_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    CACHE_TTL: '0',
+    RATE_LIMIT_MAX: String(MAX),
+    RATE_LIMIT_WINDOW: '1m',
+    RATE_LIMIT_FIELDS: 'IometerProvider.readings=2/1m,Mutation.upsertCustomer=1/1m',
+    RATE_LIMIT_MAX_SUBSCRIPTIONS: '2',
+  };
+  let first: Stack;
+  let second: Stack;
+  let url: string;
+  const open: Subscribed<any>[] = [];
+
+  beforeAll(async () => {
+    [first, second] = await Promise.all([startStack({ env }), startStack({ env })]);
+    url = first.gateway.url;
+  });
+  afterAll(async () => {
+    for (const subscription of open) subscription.close();
+    await Promise.all([first.close(), second.close()]);
+    await deleteKeysWithPrefix(SHARED_REDIS_URL, prefix);
+  });
+
+  it('admits RATE_LIMIT_MAX operations per identity, then answers 429 with Retry-After and RATE_LIMITED', async () => {
+    const alice = await bearer('alice@example.com');
+    for (let i = 0; i < MAX; i += 1) expect((await postGraphQL(url, '{ __typename }', undefined, alice)).status).toBe(200);
+
+    const refused = await postGraphQL(url, '{ __typename }', undefined, alice);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(refused.body.data).toBeUndefined();
+    expect(refused.body.errors).toEqual([{ message: expect.stringMatching(/rate limit/i), extensions: { code: 'RATE_LIMITED' } }]);
+    expect(refused.text).not.toContain('alice');
+
+    // The other gateway knows: the budget is per identity, not per replica.
+    expect((await postGraphQL(second.gateway.url, '{ __typename }', undefined, alice)).status).toBe(429);
+    // Another identity has its own budget.
+    expect((await postGraphQL(url, '{ __typename }', undefined, await bearer('bob'))).status).toBe(200);
+  });
+
+  it('admits exactly RATE_LIMIT_MAX of a concurrent burst from one identity, whichever gateway it hits', async () => {
+    const frank = await bearer('frank');
+    const responses = await Promise.all(
+      Array.from({ length: 6 * MAX }, (_, index) => postGraphQL((index % 2 ? first : second).gateway.url, '{ __typename }', undefined, frank)),
+    );
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(MAX);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(5 * MAX);
+  });
+
+  it('refuses an operation over a field budget as a whole, before anything reaches IOmeter', async () => {
+    const carol = await bearer('carol');
+    for (let i = 0; i < 2; i += 1) {
+      const { body } = await postGraphQL(url, READINGS_PAGE, undefined, carol);
+      expect(body.errors).toBeUndefined();
+    }
+    first.simulator.resetStats();
+    const refused = await postGraphQL(url, READINGS_PAGE, undefined, carol);
+    expect(refused.status).toBe(429);
+    expect(refused.body.data).toBeUndefined();
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(first.simulator.stats.graphqlRequests).toBe(0); // not even provider { id }
+
+    // The operation budget is separate: fields without a budget still work.
+    const { body } = await postGraphQL(url, '{ provider { id } }', undefined, carol);
+    expect(body.errors).toBeUndefined();
+  });
+
+  it('counts every selection of a budgeted field, aliases included', async () => {
+    const dave = await bearer('dave');
+    const twoPages = '{ provider { a: readings(limit: 1) { cursor } b: readings(limit: 1) { cursor } } }';
+    expect((await postGraphQL(url, twoPages, undefined, dave)).body.errors).toBeUndefined();
+    expect((await postGraphQL(url, READINGS_PAGE, undefined, dave)).status).toBe(429);
+  });
+
+  it('does not run a refused mutation', async () => {
+    const erin = await bearer('erin');
+    const upsert = (name: string) =>
+      postGraphQL(url, 'mutation ($name: String!) { upsertCustomer(input: { externalId: "RL-1", name: $name }) { name } }', { name }, erin);
+    expect((await upsert('First')).body.data).toEqual({ upsertCustomer: { name: 'First' } });
+    const refused = await upsert('Second');
+    expect(refused.status).toBe(429);
+    const { body } = await postGraphQL(url, '{ customer(externalId: "RL-1") { name } }', undefined, erin);
+    expect(body.data).toEqual({ customer: { name: 'First' } });
+  });
+
+  it('limits anonymous sandbox callers by IP address', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i <= MAX; i += 1) statuses.push((await postGraphQL(url, '{ __typename }')).status);
+    expect(statuses.slice(0, MAX).every((status) => status === 200)).toBe(true);
+    expect(statuses[MAX]).toBe(429);
+  });
+
+  it('keys Redis by hashed identity, never by subject or address', async () => {
+    const keys = await keysWithPrefix(SHARED_REDIS_URL, prefix);
+    expect(keys).toContain(`${prefix}rl:ops:${staffKey('alice@example.com')}`);
+    expect(keys).toContain(`${prefix}rl:IometerProvider.readings:${staffKey('carol')}`);
+    expect(keys.some((key) => /rl:ops:ip:[0-9a-f]{16}$/.test(key))).toBe(true);
+    expect(keys.join('\n')).not.toMatch(/alice|carol|127\.0\.0\.1/);
+  });
+
+  it('caps concurrent subscriptions per identity across gateways; closing one frees a slot', async () => {
+    const grace = await bearer('grace');
+    const connectionParams = { authorization: grace.authorization };
+    const redis = new Redis(SHARED_REDIS_URL);
+    const leases = () => redis.zcard(`${prefix}rl:subscriptions:${staffKey('grace')}`);
+    try {
+      const onFirst = subscribeWs(first.gateway.wsUrl, READINGS_SUBSCRIPTION, 1_000, { connectionParams });
+      const onSecond = subscribeWs(second.gateway.wsUrl, READINGS_SUBSCRIPTION, 1_000, { connectionParams });
+      open.push(onFirst, onSecond);
+      await waitFor(() => onFirst.results.length > 0 && onSecond.results.length > 0);
+      expect(await leases()).toBe(2);
+
+      const [overWs] = await subscribeWs(first.gateway.wsUrl, READINGS_SUBSCRIPTION, 1, { connectionParams }).done;
+      expect(overWs.data).toBeUndefined();
+      expect(overWs.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED' }) })]);
+
+      // Over SSE the refusal comes before the stream starts: a plain 429.
+      await expect(subscribeSse(second.gateway.url, READINGS_SUBSCRIPTION, 1, { headers: grace }).done).rejects.toThrow(/429/);
+
+      onFirst.close();
+      await waitFor(async () => (await leases()) === 1);
+      const [result] = await subscribeWs(second.gateway.wsUrl, READINGS_SUBSCRIPTION, 1, { connectionParams }).done;
+      expect(result.errors).toBeUndefined();
+      expect(result.data.readings).toBeDefined();
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
+describe('rate limits without Redis (in-memory, per process)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { AUTH_JWT_SECRET: SECRET, CACHE_TTL: '0', RATE_LIMIT_MAX: '5', RATE_LIMIT_MAX_SUBSCRIPTIONS: '1' } });
+  });
+  afterAll(() => stack.close());
+
+  it('limits operations and counts opening a subscription against the budget', async () => {
+    const henry = await bearer('henry');
+    const subscription = subscribeWs(stack.gateway.wsUrl, READINGS_SUBSCRIPTION, 1, { connectionParams: henry });
+    const [first] = await subscription.done;
+    expect(first.errors).toBeUndefined();
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i += 1) statuses.push((await postGraphQL(stack.gateway.url, '{ __typename }', undefined, henry)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429]);
+  });
+
+  it('caps concurrent subscriptions and frees the slot when the subscription ends', async () => {
+    const ida = await bearer('ida');
+    const held = subscribeWs(stack.gateway.wsUrl, READINGS_SUBSCRIPTION, 1_000, { connectionParams: ida });
+    await waitFor(() => held.results.length > 0);
+    const [refused] = await subscribeWs(stack.gateway.wsUrl, READINGS_SUBSCRIPTION, 1, { connectionParams: ida }).done;
+    expect(refused.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    held.close();
+    await new Promise((resolve) => setTimeout(resolve, 250)); // the gateway hears "complete" and releases the slot
+    const [again] = await subscribeWs(stack.gateway.wsUrl, READINGS_SUBSCRIPTION, 1, { connectionParams: ida }).done;
+    expect(again.errors).toBeUndefined();
+  });
+});

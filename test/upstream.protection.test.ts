@@ -1,0 +1,246 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ExecutionResult } from 'graphql';
+import { parse } from 'graphql';
+import { createLogger } from '../src/logger';
+import { ConcurrencyGate } from '../src/upstream/concurrencyGate';
+import { createIometerExecutor, type UpstreamProtection } from '../src/upstream/executor';
+import { retryAfterMs } from '../src/upstream/httpFetch';
+import { postGraphQL } from './helpers/clients';
+import { startStack } from './helpers/stack';
+
+interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  delayMs?: number;
+}
+
+const PROVIDER_ID = '578936dc-8020-4022-a560-2f59d2dca9ee';
+const OK: Reply = { status: 200, body: { data: { provider: { id: PROVIDER_ID } } } };
+
+/**
+ * A stand-in for IOmeter on a free loopback port: answers each call with the next scripted reply
+ * (the last one repeats) and records when calls arrive and how many overlap.
+ */
+class FakeUpstream {
+  readonly calls: Array<{ at: number; body: string }> = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  private server?: Server;
+  private script: Reply[] = [OK];
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/v1/query`;
+  }
+
+  answer(...replies: Reply[]): void {
+    this.script = replies;
+    this.calls.length = 0;
+    this.maxInFlight = 0;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((request, response) => void this.handle(request, response));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    let body = '';
+    for await (const chunk of request) body += chunk;
+    const reply = this.script[Math.min(this.calls.length, this.script.length - 1)]!;
+    this.calls.push({ at: Date.now(), body });
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    this.inFlight -= 1;
+    response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+    response.end(JSON.stringify(reply.body ?? { errors: [{ message: 'busy' }] }));
+  }
+}
+
+const PROTECTION: UpstreamProtection = { maxConcurrency: 32, queueTimeoutMs: 5_000, retries: 2, retryMaxDelayMs: 5_000 };
+const logger = createLogger({ level: 'silent' });
+
+describe('upstream protection (executor against a fake IOmeter)', () => {
+  const upstream = new FakeUpstream();
+  beforeAll(() => upstream.start());
+  afterAll(() => upstream.close());
+
+  async function run(document: string, protection: Partial<UpstreamProtection> = {}, timeoutMs = 5_000, variables?: Record<string, unknown>) {
+    const iometer = createIometerExecutor(
+      { endpoint: upstream.url, wsEndpoint: upstream.url.replace('http', 'ws'), token: 't', secret: 's', timeoutMs },
+      logger,
+      { ...PROTECTION, ...protection },
+    );
+    try {
+      return (await iometer.executor({ document: parse(document), variables })) as ExecutionResult;
+    } finally {
+      await iometer.dispose();
+    }
+  }
+
+  const codeOf = (result: ExecutionResult) => result.errors?.[0]?.extensions?.code;
+
+  it('retries a query after 503, not before the Retry-After it was given', async () => {
+    upstream.answer({ status: 503, headers: { 'retry-after': '1' } }, OK);
+    const result = await run('query { provider { id } }');
+    expect(result).toEqual({ data: { provider: { id: PROVIDER_ID } } });
+    expect(upstream.calls).toHaveLength(2);
+    expect(upstream.calls[1]!.at - upstream.calls[0]!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('retries a query after 429, with back-off when no Retry-After is given', async () => {
+    upstream.answer({ status: 429 }, { status: 429, headers: { 'retry-after': '0' } }, OK);
+    const result = await run('query { provider { id } }');
+    expect(result.errors).toBeUndefined();
+    expect(upstream.calls).toHaveLength(3);
+  });
+
+  it('never retries a mutation: one call, UPSTREAM_UNAVAILABLE', async () => {
+    upstream.answer({ status: 503, headers: { 'retry-after': '0' } }, OK);
+    const result = await run('mutation { updateLicense(installationId: "x") { status } }');
+    expect(codeOf(result)).toBe('UPSTREAM_UNAVAILABLE');
+    expect(upstream.calls).toHaveLength(1);
+
+    upstream.answer({ status: 429, headers: { 'retry-after': '0' } }, OK);
+    expect(codeOf(await run('mutation { updateLicense(installationId: "x") { status } }'))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(upstream.calls).toHaveLength(1);
+  });
+
+  it('gives up after IOMETER_RETRIES retries', async () => {
+    upstream.answer({ status: 503, headers: { 'retry-after': '0' } });
+    const result = await run('query { provider { id } }', { retries: 2 });
+    expect(codeOf(result)).toBe('UPSTREAM_UNAVAILABLE');
+    expect(upstream.calls).toHaveLength(3);
+  });
+
+  it('fails at once when the Retry-After is longer than the bound or the request timeout', async () => {
+    upstream.answer({ status: 503, headers: { 'retry-after': '30' } }, OK);
+    let started = Date.now();
+    expect(codeOf(await run('query { provider { id } }', { retryMaxDelayMs: 5_000 }))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(upstream.calls).toHaveLength(1);
+
+    upstream.answer({ status: 429, headers: { 'retry-after': '2' } }, OK);
+    started = Date.now();
+    expect(codeOf(await run('query { provider { id } }', {}, 1_000))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(upstream.calls).toHaveLength(1);
+  });
+
+  it('never has more than IOMETER_MAX_CONCURRENCY requests in flight, and queues the rest', async () => {
+    upstream.answer({ ...OK, delayMs: 100 });
+    const iometer = createIometerExecutor(
+      { endpoint: upstream.url, wsEndpoint: upstream.url.replace('http', 'ws'), token: 't', secret: 's', timeoutMs: 5_000 },
+      logger,
+      { ...PROTECTION, maxConcurrency: 3 },
+    );
+    try {
+      const document = parse('query ($n: Int) { provider { id n: id } }');
+      // Distinct variables, so the HTTP executor cannot merge identical in-flight requests.
+      const results = (await Promise.all(
+        Array.from({ length: 12 }, (_, n) => iometer.executor({ document, variables: { n } })),
+      )) as ExecutionResult[];
+      expect(results.every((result) => result.errors === undefined)).toBe(true);
+      expect(upstream.calls).toHaveLength(12);
+      expect(upstream.maxInFlight).toBe(3);
+    } finally {
+      await iometer.dispose();
+    }
+  });
+
+  it('answers UPSTREAM_UNAVAILABLE when no slot frees up within IOMETER_QUEUE_TIMEOUT', async () => {
+    upstream.answer({ ...OK, delayMs: 1_000 });
+    const iometer = createIometerExecutor(
+      { endpoint: upstream.url, wsEndpoint: upstream.url.replace('http', 'ws'), token: 't', secret: 's', timeoutMs: 5_000 },
+      logger,
+      { ...PROTECTION, maxConcurrency: 1, queueTimeoutMs: 200 },
+    );
+    try {
+      const document = parse('query ($n: Int) { provider { id n: id } }');
+      const slow = iometer.executor({ document, variables: { n: 1 } }) as Promise<ExecutionResult>;
+      const started = Date.now();
+      const queued = (await iometer.executor({ document, variables: { n: 2 } })) as ExecutionResult;
+      expect(codeOf(queued)).toBe('UPSTREAM_UNAVAILABLE');
+      expect(Date.now() - started).toBeLessThan(800);
+      expect((await slow).errors).toBeUndefined();
+      expect(upstream.calls).toHaveLength(1);
+    } finally {
+      await iometer.dispose();
+    }
+  });
+});
+
+describe('the concurrency gate', () => {
+  it('hands slots over in arrival order and gives up waiting after the timeout', async () => {
+    const gate = new ConcurrencyGate(1);
+    const order: number[] = [];
+    const first = await gate.acquire(1_000);
+    const second = gate.acquire(1_000).then((release) => (order.push(2), release));
+    const third = gate.acquire(1_000).then((release) => (order.push(3), release));
+    const late = gate.acquire(50);
+    await expect(late).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
+    expect(gate.queued).toBe(2);
+    first();
+    first(); // idempotent: does not free a second slot
+    (await second)();
+    (await third)();
+    expect(order).toEqual([2, 3]);
+    expect(gate.inFlight).toBe(0);
+  });
+
+  it('leaves the queue when the caller aborts', async () => {
+    const gate = new ConcurrencyGate(1);
+    const release = await gate.acquire(1_000);
+    const controller = new AbortController();
+    const waiting = gate.acquire(1_000, controller.signal);
+    controller.abort(new Error('client went away'));
+    await expect(waiting).rejects.toThrow('client went away');
+    expect(gate.queued).toBe(0);
+    release();
+    expect(gate.inFlight).toBe(0);
+  });
+});
+
+describe('Retry-After', () => {
+  it('reads delta-seconds and HTTP dates', () => {
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    expect(retryAfterMs('3', now)).toBe(3_000);
+    expect(retryAfterMs('Tue, 01 Jan 2030 00:00:02 GMT', now)).toBe(2_000);
+    expect(retryAfterMs('Mon, 31 Dec 2029 23:00:00 GMT', now)).toBe(0);
+    expect(retryAfterMs('soon', now)).toBeUndefined();
+    expect(retryAfterMs(null, now)).toBeUndefined();
+  });
+});
+
+describe('upstream protection through the gateway', () => {
+  const upstream = new FakeUpstream();
+  beforeAll(() => upstream.start());
+  afterAll(() => upstream.close());
+
+  it('retries a client query after IOmeter answered 503, but not a mutation', async () => {
+    const stack = await startStack({ env: { CACHE_TTL: '0', IOMETER_RETRIES: '1' }, upstream: { endpoint: upstream.url } });
+    try {
+      upstream.answer({ status: 503, headers: { 'retry-after': '0' } }, OK);
+      const query = await postGraphQL(stack.gateway.url, '{ provider { id } }');
+      expect(query.body).toEqual({ data: { provider: { id: PROVIDER_ID } } });
+      expect(upstream.calls).toHaveLength(2);
+
+      upstream.answer({ status: 503, headers: { 'retry-after': '0' } }, OK);
+      const mutation = await postGraphQL(
+        stack.gateway.url,
+        `mutation { updateLicense(installationId: "${PROVIDER_ID}", setEndTime: { endTime: "2030-01-01T00:00:00Z" }) { status } }`,
+      );
+      expect(mutation.body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+      expect(upstream.calls).toHaveLength(1);
+    } finally {
+      await stack.close();
+    }
+  });
+});
