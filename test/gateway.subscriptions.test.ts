@@ -11,6 +11,12 @@ const READINGS = `subscription {
   }
 }`;
 
+/** Waits (up to 5 s) for the upstream side to reach a state, e.g. a grace period to end. */
+async function settled(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+}
+
 describe('subscriptions through the gateway', () => {
   let stack: Stack;
   beforeAll(async () => {
@@ -65,6 +71,7 @@ describe('subscriptions through the gateway', () => {
   });
 
   it('serves many clients, staff and customers, from one upstream subscription', async () => {
+    await settled(() => stack.simulator.stats.activeSubscriptions === 0);
     const clients = [
       ...Array.from({ length: 10 }, () => subscribeWs(stack.gateway.wsUrl, READINGS, 3)),
       ...Array.from({ length: 5 }, () => subscribeSse(stack.gateway.url, READINGS, 3)),
@@ -77,10 +84,7 @@ describe('subscriptions through the gateway', () => {
   it('closes the upstream subscription when the client leaves', async () => {
     const subscription = subscribeWs(stack.gateway.wsUrl, READINGS, 1);
     await subscription.done;
-    const deadline = Date.now() + 5_000;
-    while (stack.simulator.stats.activeSubscriptions > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await settled(() => stack.simulator.stats.activeSubscriptions === 0);
     expect(stack.simulator.stats.activeSubscriptions).toBe(0);
   });
 });

@@ -167,10 +167,10 @@ describe('rate limits with Redis, on two gateways sharing it', () => {
   });
 });
 
-describe('rate limits without Redis (in-memory, per process)', () => {
+describe('rate limits without Redis (in-memory, per process), with the response cache on', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: { AUTH_JWT_SECRET: SECRET, CACHE_TTL: '0', RATE_LIMIT_MAX: '5', RATE_LIMIT_MAX_SUBSCRIPTIONS: '1' } });
+    stack = await startStack({ env: { AUTH_JWT_SECRET: SECRET, CACHE_TTL: '30s', RATE_LIMIT_MAX: '5', RATE_LIMIT_MAX_SUBSCRIPTIONS: '1' } });
   });
   afterAll(() => stack.close());
 
@@ -182,6 +182,15 @@ describe('rate limits without Redis (in-memory, per process)', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i += 1) statuses.push((await postGraphQL(stack.gateway.url, '{ __typename }', undefined, henry)).status);
     expect(statuses).toEqual([200, 200, 200, 200, 429]);
+  });
+
+  it('counts response-cache hits against the operation budget', async () => {
+    const jack = await bearer('jack');
+    stack.simulator.resetStats();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) statuses.push((await postGraphQL(stack.gateway.url, '{ provider { id } }', undefined, jack)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(stack.simulator.stats.graphqlRequests).toBeLessThanOrEqual(1); // the rest were cache hits
   });
 
   it('caps concurrent subscriptions and frees the slot when the subscription ends', async () => {

@@ -19,23 +19,31 @@ export interface RateLimitOptions {
 }
 
 /**
- * Per-client budgets, checked for the whole operation before anything executes, so a refused request
- * costs neither a resolver nor an IOmeter call, and never returns partial data:
+ * Per-client budgets, enforced before anything executes, so a refused operation costs neither a
+ * resolver nor an IOmeter call and never returns partial data:
  * - every operation (query, mutation, subscription; each operation of a batch) spends one of
- *   RATE_LIMIT_MAX per RATE_LIMIT_WINDOW;
+ *   RATE_LIMIT_MAX per RATE_LIMIT_WINDOW, response-cache hits included;
  * - each selection of a budgeted field (DEFAULT_FIELD_BUDGETS, RATE_LIMIT_FIELDS) spends one of that
- *   field's budget;
+ *   field's budget when the operation executes (a cache hit costs IOmeter nothing, so it is free);
  * - a client holds at most RATE_LIMIT_MAX_SUBSCRIPTIONS open subscriptions.
  * A refusal is a 429 with Retry-After and `extensions.code: RATE_LIMITED`. The client is the JWT
- * subject or API key name, or the IP address of an anonymous sandbox caller, always hashed in keys.
+ * subject or API key name, or the IP address of an anonymous sandbox caller, hashed in every key.
+ *
+ * Where the checks run:
+ * - onParams (HTTP): the operation budget, before the response cache can answer. Every onParams hook
+ *   runs even after one has set a result, so a refusal is re-applied in onExecutionResult, where it
+ *   replaces a cache hit that a later hook (the response cache) may have set.
+ * - onExecute / onSubscribe (HTTP and WebSocket): field budgets, found by walking the operation
+ *   about to run, the operation budget for WebSocket operations (which have no onParams), and the
+ *   subscription cap. A refusal replaces the whole execution (setResultAndStopExecution).
  *
  * Why not @envelop/rate-limiter's useRateLimiter: its Store contract is read-all-timestamps then
  * write-all-timestamps, which cannot be made atomic, so the limit leaks under concurrency and across
  * replicas; it keys counters by field name without the type, walks every operation of a document
  * rather than the one being executed, answers with `http.statusCode` (yoga reads `http.status`) and a
- * window string as Retry-After, and does not see subscriptions. Its approach (check in onExecute,
- * stop the whole execution on any refusal, budgets by type and field) is kept; the counting is
- * rate-limiter-flexible's.
+ * window string as Retry-After, and sees neither subscriptions nor response-cache hits. Its approach
+ * (check before execution, stop the whole execution on any refusal, budgets by type and field) is
+ * kept; the counting is rate-limiter-flexible's.
  */
 export function useGatewayRateLimits({ config, redis, identities, logger }: RateLimitOptions): Plugin[] {
   if (!config.enabled) return [];
@@ -46,17 +54,20 @@ export function useGatewayRateLimits({ config, redis, identities, logger }: Rate
   );
   const slots = createSubscriptionSlots({ max: config.maxSubscriptions, ...counterOptions });
   const connected = redis ? firstConnection(redis, FIRST_CONNECTION_WAIT_MS) : undefined;
+  /** Operation contexts whose operation budget onParams has already spent. */
+  const countedAtParams = new WeakSet<object>();
+  /** Operation contexts onParams refused; their result must stay the refusal. */
+  const refusedAtParams = new WeakMap<object, GraphQLError>();
   let storeDown = false;
 
-  /** Spends the operation's budgets; the error to answer with instead of executing, if any. */
-  async function admit(args: ExecutionArgs, client: string): Promise<GraphQLError | undefined> {
+  /** Spends budgets; the error to answer with instead of executing, if any. */
+  async function spend(client: string, operation: boolean, selections: ReadonlyMap<string, number>): Promise<GraphQLError | undefined> {
+    if (!operation && selections.size === 0) return undefined;
     await connected;
-    const operation = getOperationAST(args.document, args.operationName);
-    const selections = operation ? countSelections(args.schema, args.document, operation, (coordinate) => fields.has(coordinate)) : new Map();
     let verdicts: Verdict[];
     try {
       verdicts = await Promise.all([
-        operations.consume(client, 1),
+        ...(operation ? [operations.consume(client, 1)] : []),
         ...[...selections].map(([coordinate, count]) => fields.get(coordinate)!.consume(client, count)),
       ]);
     } catch (error) {
@@ -71,6 +82,15 @@ export function useGatewayRateLimits({ config, redis, identities, logger }: Rate
     const retryAfterSeconds = Math.max(...refused.map((verdict) => verdict.retryAfterSeconds));
     logger.debug({ rateLimit: 'refused', client, retryAfterSeconds }, 'rate limit exceeded');
     return rateLimitedError(retryAfterSeconds);
+  }
+
+  /** The budgets of an operation about to execute or subscribe. */
+  function admit(args: ExecutionArgs, client: string): Promise<GraphQLError | undefined> {
+    const operation = getOperationAST(args.document, args.operationName);
+    const selections = operation
+      ? countSelections(args.schema, args.document, operation, (coordinate) => fields.has(coordinate))
+      : new Map<string, number>();
+    return spend(client, !countedAtParams.has(args.contextValue as object), selections);
   }
 
   /** Only reachable with RATE_LIMIT_ON_REDIS_ERROR=closed; logged once per outage, not per request. */
@@ -98,6 +118,19 @@ export function useGatewayRateLimits({ config, redis, identities, logger }: Rate
           return !type || !('getFields' in type) || !(fieldName in type.getFields());
         });
         if (unknown.length) logger.warn({ rateLimit: 'config', unknown }, 'RATE_LIMIT_FIELDS names fields the schema does not have');
+      },
+
+      async onParams({ request, context, setResult }) {
+        countedAtParams.add(context);
+        const refusal = await spend(clientKey(identities.of({ request }), context), true, new Map());
+        if (!refusal) return;
+        refusedAtParams.set(context, refusal);
+        setResult({ errors: [refusal] });
+      },
+
+      onExecutionResult({ context, setResult }) {
+        const refusal = refusedAtParams.get(context);
+        if (refusal) setResult({ errors: [refusal] });
       },
 
       async onExecute({ args, setResultAndStopExecution }) {
