@@ -65,6 +65,12 @@ describe.each(backends)('customer domain through the gateway (%s)', (_name, back
     });
   });
 
+  it('keeps client aliases below Customer.installation', async () => {
+    const { body } = await postGraphQL(url, `{ customer(externalId: "C-1003") { installation { myId: id lic: license { st: status } who: customer { n: name } } } }`);
+    expect(body.errors).toBeUndefined();
+    expect(body.data.customer.installation).toEqual({ myId: expect.any(String), lic: { st: expect.any(String) }, who: { n: expect.any(String) } });
+  });
+
   it('gives a customer without installation installation: null without failing its siblings', async () => {
     const { body } = await postGraphQL(url, `{ a: customer(externalId: "C-2001") { name installation { id } } b: customer(externalId: "C-1001") { installation { externalId } } }`);
     expect(body.errors).toBeUndefined();

@@ -8,7 +8,6 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { Identity } from '../identity';
-import { CUSTOMER_INSTALLATIONS } from './customerInstallation';
 import type { CacheEntity } from './store';
 
 /*
@@ -161,11 +160,9 @@ export function mutationEffects(document: DocumentNode, operation: OperationDefi
         break;
       }
       case 'updateLicense': {
-        // IometerLicense has no id; every cached license sits under its installation, tagged with its id,
-        // except below Customer.installation (see customerInstallation.ts), which has a tag of its own.
+        // IometerLicense has no id; every cached license sits under its installation, tagged with its id.
         const installationId = stringArgument(field, 'installationId', variables);
         if (installationId) effects.entities.push(installation(installationId));
-        effects.entities.push(CUSTOMER_INSTALLATIONS);
         break;
       }
     }

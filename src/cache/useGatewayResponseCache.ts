@@ -8,7 +8,6 @@ import { identityHash, type Identity } from '../identity';
 import type { Logger } from '../logger';
 import type { RequestIdentities } from '../plugins/requestIdentity';
 import type { RedisConnection } from '../redis/connection';
-import { CUSTOMER_INSTALLATIONS, selectsCustomerInstallation, withoutIdAliasesBelowCustomerInstallation } from './customerInstallation';
 import { findOperation, mutationEffects, queryLookupTags, type MutationEffects } from './lookups';
 import { createRedisResponseStore } from './redisStore';
 import { CacheStats } from './stats';
@@ -151,20 +150,14 @@ export function useGatewayResponseCache({ config, redis, identities, logger }: R
       const session = sessionOf(request);
       if (etag && (!session || !etag.startsWith(`${session}:`))) request.headers.delete('if-none-match');
     },
-    onExecute({ args, executeFn, setExecuteFn }) {
+    onExecute({ args }) {
       const context = args.contextValue as OperationContext;
       const operation = findOperation(args.document, args.operationName);
       if (!operation) return;
-      // Runs inside the plugin's execute, on the document it has added its id aliases to.
-      setExecuteFn((executeArgs) =>
-        executeFn({ ...executeArgs, document: withoutIdAliasesBelowCustomerInstallation(executeArgs.document, executeArgs.schema) }),
-      );
       if (operation.operation === 'query') {
         const key = keyByContext.get(context);
         if (!key) return;
-        const tags = queryLookupTags(args.document, operation, args.variableValues, context.identity);
-        if (selectsCustomerInstallation(args.document, args.schema)) tags.push(CUSTOMER_INSTALLATIONS);
-        lookupTags.set(key, tags);
+        lookupTags.set(key, queryLookupTags(args.document, operation, args.variableValues, context.identity));
         return;
       }
       if (operation.operation !== 'mutation') return;

@@ -1,3 +1,4 @@
+import { getSubschema, getUnpathedErrors, resolveExternalValue } from '@graphql-tools/delegate';
 import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
 import { delegateToGateway, OperationTypeNode, selectionOf } from '../gatewayDelegation';
@@ -29,7 +30,13 @@ export function createInstallationLoader(): LoadInstallation {
         });
         if (provider instanceof Error) throw provider;
         const found = (provider ?? {}) as Record<string, unknown>;
-        return externalIds.map((_, index) => found[`i${index}`] ?? null);
+        // Each alias becomes an external value of its own, so the client's aliases and stitched
+        // fields below it resolve as if the installation had been fetched directly.
+        return externalIds.map((_, index) => {
+          const key = `i${index}`;
+          if (found[key] == null) return null;
+          return resolveExternalValue(found[key], getUnpathedErrors(found as any), getSubschema(found as any, key), context, info);
+        });
       });
       loaders.set(selection, loader);
     }
