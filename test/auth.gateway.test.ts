@@ -209,6 +209,19 @@ describe('client identity and per-customer scoping', () => {
       for (const marker of markers) expect(JSON.stringify(a)).not.toContain(marker);
     });
 
+    it('refuses a customer the raw readings over WebSocket and SSE with FORBIDDEN', async () => {
+      const query = 'subscription { a: readings { installation { externalId } } }';
+      const [overWs] = await subscribeWs(stack.gateway.wsUrl, query, 1, { connectionParams: customerA }).done;
+      expect(overWs.errors[0].extensions.code).toBe('FORBIDDEN');
+      const overSse = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...customerA },
+        body: JSON.stringify({ query }),
+      });
+      expect(overSse.status).toBe(403);
+      expect(await overSse.text()).toContain('FORBIDDEN');
+    });
+
     it('authenticates a WebSocket through the upgrade request header too', async () => {
       const { createClient } = await import('graphql-ws');
       const WebSocket = (await import('ws')).default;

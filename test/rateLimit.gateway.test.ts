@@ -62,11 +62,6 @@ describe('rate limits with Redis, on two gateways sharing it', () => {
     for (let i = 0; i < MAX; i += 1) expect((await postGraphQL(url, '{ __typename }', undefined, alice)).status).toBe(200);
 
     const refused = await postGraphQL(url, '{ __typename }', undefined, alice);
-    if (refused.status !== 429) {
-      const r = new Redis(SHARED_REDIS_URL);
-      console.log('DEBUG', await r.get(`${prefix}rl:ops:${staffKey('alice@example.com')}`), first.logs.filter((l) => /redis|rate|error/i.test(l)).join('\n'));
-      r.disconnect();
-    }
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);

@@ -179,24 +179,26 @@ export function useGatewayRateLimits({ config, redis, identities, logger }: Rate
   ];
 }
 
-/** Longest wait, right after start-up, for Redis's first connection before falling back. */
-const FIRST_CONNECTION_WAIT_MS = 2_000;
+/** Backstop for the first connection; ioredis's own connect timeout normally ends the wait sooner. */
+const FIRST_CONNECTION_WAIT_MS = 10_000;
 
 /**
- * Resolves once Redis is first ready, or after `timeoutMs`. Requests arriving while the gateway's
- * connection is still being set up wait for it instead of being counted by the in-process fallback
- * (which would admit up to twice the budget); later outages fall back at once.
+ * Resolves once Redis's first connection attempt has succeeded or failed. Requests arriving while the
+ * gateway's connection is still being set up wait for it instead of being counted by the in-process
+ * fallback (which would admit up to twice the budget); later outages fall back at once. Settles on
+ * events rather than on a short timer, so a busy event loop at start-up cannot end the wait early.
  */
 function firstConnection(redis: RedisConnection, timeoutMs: number): Promise<void> {
   if (redis.isReady()) return Promise.resolve();
   return new Promise((resolve) => {
+    const events = ['ready', 'error', 'end'] as const;
     const done = () => {
       clearTimeout(timer);
-      redis.client.off('ready', done);
+      for (const event of events) redis.client.off(event, done);
       resolve();
     };
     const timer = setTimeout(done, timeoutMs).unref();
-    redis.client.once('ready', done);
+    for (const event of events) redis.client.once(event, done);
   });
 }
 
