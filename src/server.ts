@@ -25,7 +25,7 @@ import { useGatewayResponseCache } from './cache/useGatewayResponseCache';
 import { useGatewayRateLimits } from './rateLimit/useGatewayRateLimits';
 import { openRedis } from './redis/connection';
 import { requestIdFrom, runWithRequestId } from './requestContext';
-import { ReadingHub } from './subscriptions';
+import { createClusterFeed, ReadingHub } from './subscriptions';
 import { createPageFetcher } from './subscriptions/pageFetcher';
 import { basicAuthorization } from './upstream/credentials';
 
@@ -118,17 +118,19 @@ function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, opt
 
 export async function startGateway({ config, upstream, logger, database }: GatewayOptions): Promise<RunningGateway> {
   const { mesh, plugins: meshPlugins, upstreamExecutor, dispose } = await createGatewayMesh(upstream, logger, config.upstreamProtection);
+  const redis = config.redis.url ? openRedis(config.redis.url, config.redis.keyPrefix, logger) : undefined;
   const readingHub = new ReadingHub({
     url: upstream.wsEndpoint,
     authorization: basicAuthorization(upstream.token, upstream.secret),
     fetchPage: createPageFetcher(upstreamExecutor),
     logger,
     ...config.subscriptions,
+    // With Redis, all replicas share one upstream readings subscription (a leader publishes it).
+    ...(redis ? { source: createClusterFeed({ redis }) } : {}),
   });
   const sandbox = !config.upstream;
   const authenticate = createAuthenticator({ ...config.auth, sandbox });
   const identities = new RequestIdentities();
-  const redis = config.redis.url ? openRedis(config.redis.url, config.redis.keyPrefix, logger) : undefined;
   const trustedDocuments = config.auth.persistedOperationsFile
     ? TrustedDocuments.load(config.auth.persistedOperationsFile)
     : undefined;

@@ -20,3 +20,5 @@ export {
   type ObisCodeSet,
   type ReadingPayload,
 } from './payload';
+export { createClusterFeed, CLUSTER_FEED_DEFAULTS, type ClusterFeedOptions } from './clusterFeed';
+export type { ReadingSource, ReadingSourceFactory } from './source';

@@ -12,7 +12,7 @@ import {
   type ReadingPayload,
 } from './payload';
 import { replayThenGoLive, type PageFetcher } from './replay';
-import { UpstreamReadingFeed } from './upstreamFeed';
+import { localReadingSource, type ReadingSource, type ReadingSourceFactory } from './source';
 
 export interface ReadingHubOptions {
   /** IOmeter graphql-ws endpoint. */
@@ -34,6 +34,11 @@ export interface ReadingHubOptions {
   retryBudgetMs?: number;
   /** Upstream ping interval; a missing pong drops and reconnects the socket. Default 10 s. */
   keepAliveMs?: number;
+  /**
+   * Where readings come from. Default: this process's own upstream subscription. With Redis,
+   * createClusterFeed() shares one upstream subscription among every replica.
+   */
+  source?: ReadingSourceFactory;
 }
 
 export interface ReadingFilter {
@@ -79,17 +84,18 @@ const DEDUP_MARGIN_MS = 5_000;
 type Client = ClientSubscription<unknown>;
 
 /**
- * The live-readings multiplexer: one upstream `readings` subscription per process, fanned out to
- * every client subscription. Each reading is deduplicated once, routed by installation, and built
- * into a payload once that all its clients share.
+ * The live-readings multiplexer: one upstream `readings` subscription per process (or, with the
+ * cluster source, per cluster of replicas sharing a Redis), fanned out to every client
+ * subscription. Each reading is deduplicated once, routed by installation, and built into a
+ * payload once that all its clients share.
  *
  * Errors reach a client as its iterator's next() rejecting with a GraphQLError (codes
  * UPSTREAM_UNAUTHORIZED, UPSTREAM_UNAVAILABLE, UPSTREAM_ERROR, SLOW_CONSUMER), after which it is done.
  */
 export class ReadingHub {
-  private readonly settings: Required<Omit<ReadingHubOptions, 'url' | 'authorization' | 'fetchPage' | 'logger'>>;
+  private readonly settings: Required<Omit<ReadingHubOptions, 'url' | 'authorization' | 'fetchPage' | 'logger' | 'source'>>;
   private readonly index = new FanoutIndex<Client>();
-  private readonly feed: UpstreamReadingFeed;
+  private readonly feed: ReadingSource;
   private dedup: DedupWindow;
   private readonly counters: DeliveryCounters = { delivered: 0, duplicatesDropped: 0 };
   private graceTimer?: NodeJS.Timeout;
@@ -105,7 +111,7 @@ export class ReadingHub {
       keepAliveMs: options.keepAliveMs ?? READING_HUB_DEFAULTS.keepAliveMs,
     };
     this.dedup = this.newDedupWindow();
-    this.feed = new UpstreamReadingFeed({
+    this.feed = (options.source ?? localReadingSource)({
       url: options.url,
       authorization: options.authorization,
       logger: options.logger,
@@ -157,7 +163,7 @@ export class ReadingHub {
     this.closed = true;
     clearTimeout(this.graceTimer);
     for (const client of this.index.all()) client.end();
-    await this.feed.stop();
+    await (this.feed.close ? this.feed.close() : this.feed.stop());
   }
 
   private register<T>(

@@ -1,7 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import type { Logger } from '../logger';
 import { upstreamError } from '../upstream/errors';
-import { toHubReading, type HubReading } from './payload';
+import { toHubReading, type HubReading, type MeterReading } from './payload';
 import { openUpstreamConnection, type ConnectionEnd, type UpstreamConnection } from './upstreamConnection';
 
 export interface UpstreamFeedOptions {
@@ -13,7 +13,8 @@ export interface UpstreamFeedOptions {
   /** How long the feed may be without an acknowledged connection before it gives up. */
   retryBudgetMs: number;
   keepAliveMs: number;
-  onReading: (reading: HubReading) => void;
+  /** `raw` is the reading as IOmeter sent it, for a cluster leader to publish to the other replicas. */
+  onReading: (reading: HubReading, raw: MeterReading) => void;
   /** The feed has stopped for good (credentials refused, request rejected, budget spent). */
   onFailure: (error: GraphQLError) => void;
 }
@@ -54,10 +55,14 @@ export class UpstreamReadingFeed {
     return this.running;
   }
 
-  start(): void {
+  /**
+   * `resumeFromMs`: continue a subscription another process held, from its last receive time
+   * (minus the overlap, as after a drop); without it the feed opens with the usual look-back.
+   */
+  start(resumeFromMs?: number): void {
     if (this.running) return;
     this.running = true;
-    this.lastReceiveMs = undefined;
+    this.lastReceiveMs = resumeFromMs;
     this.attempts = 0;
     this.armBudget();
     this.connect();
@@ -95,7 +100,7 @@ export class UpstreamReadingFeed {
         }
         this.attempts = 0;
         if (this.lastReceiveMs === undefined || reading.receiveMs > this.lastReceiveMs) this.lastReceiveMs = reading.receiveMs;
-        this.options.onReading(reading);
+        this.options.onReading(reading, raw);
       },
       onEnd: (end) => {
         if (this.connection === connection) this.connectionEnded(end);

@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { GraphQLError } from 'graphql';
+import type { RedisConnection } from '../redis/connection';
+import { upstreamError, type UpstreamErrorCode } from '../upstream/errors';
+import { LeaderLock } from './leaderLock';
+import { toHubReading, type MeterReading } from './payload';
+import { Presence } from './presence';
+import { ReadingStream, type StreamEntry, type StreamReader } from './readingStream';
+import type { ReadingSource, ReadingSourceFactory } from './source';
+import { UpstreamReadingFeed, type UpstreamFeedOptions } from './upstreamFeed';
+
+export interface ClusterFeedOptions {
+  redis: RedisConnection;
+  /** Leader lease. A crashed leader is replaced within about lockTtlMs + renewMs. Default 3 s. */
+  lockTtlMs?: number;
+  /** How often the leader renews its lease and replicas with clients try to take over. Default 1 s. */
+  renewMs?: number;
+  /** How long the leader keeps the upstream subscription once no replica has clients. Default 3 s. */
+  idleMs?: number;
+  /** How much of the readings stream Redis keeps. Default 5 min. */
+  retentionMs?: number;
+  /** After the upstream failed for good, how long the leader waits before opening it again. Default 5 s. */
+  failureHoldMs?: number;
+  /** Names this process in the lock and the presence set. Default: host, pid and a random suffix. */
+  replicaId?: string;
+}
+
+export const CLUSTER_FEED_DEFAULTS = {
+  lockTtlMs: 3_000,
+  renewMs: 1_000,
+  idleMs: 3_000,
+  retentionMs: 5 * 60_000,
+  failureHoldMs: 5_000,
+} as const;
+
+/**
+ * The hub's source when several gateway replicas share a Redis: the whole cluster holds ONE
+ * upstream `readings` subscription. Pass it as ReadingHubOptions.source.
+ */
+export function createClusterFeed(options: ClusterFeedOptions): ReadingSourceFactory {
+  return (feed) => new ClusterReadingFeed(options, feed);
+}
+
+/**
+ * One replica's part of the cluster feed.
+ *
+ * - Every replica with clients claims presence and reads the Redis stream into its hub (the
+ *   hub's dedup and fan-out are unchanged), so the leader is in no way special to its own clients.
+ * - The replica holding the leader lock runs the upstream subscription while any replica claims
+ *   presence, and publishes what it receives, failures included, to the stream.
+ * - A new leader resumes from the last reading in the stream minus the overlap, so a failover
+ *   leaves no gap; the repeats land in every hub's dedup window.
+ */
+export class ClusterReadingFeed implements ReadingSource {
+  private readonly settings: Required<Omit<ClusterFeedOptions, 'redis'>>;
+  private readonly lock: LeaderLock;
+  private readonly presence: Presence;
+  private readonly stream: ReadingStream;
+  private readonly upstream: UpstreamReadingFeed;
+  private reader?: StreamReader;
+  private started = false;
+  private startedAtMs = 0;
+  private leader = false;
+  private closed = false;
+  private timer?: NodeJS.Timeout;
+  private ticking?: Promise<void>;
+  private idleSinceMs?: number;
+  private failedAtMs?: number;
+
+  constructor(
+    options: ClusterFeedOptions,
+    private readonly feed: UpstreamFeedOptions,
+  ) {
+    this.settings = {
+      lockTtlMs: options.lockTtlMs ?? CLUSTER_FEED_DEFAULTS.lockTtlMs,
+      renewMs: options.renewMs ?? CLUSTER_FEED_DEFAULTS.renewMs,
+      idleMs: options.idleMs ?? CLUSTER_FEED_DEFAULTS.idleMs,
+      retentionMs: options.retentionMs ?? CLUSTER_FEED_DEFAULTS.retentionMs,
+      failureHoldMs: options.failureHoldMs ?? CLUSTER_FEED_DEFAULTS.failureHoldMs,
+      replicaId: options.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
+    };
+    const { client, keyPrefix } = options.redis;
+    const { replicaId, lockTtlMs, retentionMs } = this.settings;
+    this.lock = new LeaderLock(client, `${keyPrefix}readings:leader`, replicaId, lockTtlMs);
+    this.presence = new Presence(client, `${keyPrefix}readings:replicas`, replicaId, lockTtlMs);
+    this.stream = new ReadingStream(client, `${keyPrefix}readings:stream`, retentionMs);
+    this.upstream = new UpstreamReadingFeed({
+      ...feed,
+      onReading: (_reading, raw) => this.publish(raw),
+      onFailure: (error) => this.upstreamFailed(error),
+    });
+  }
+
+  /** The upstream subscription is this process's only while it leads. */
+  get subscriptions(): number {
+    return this.upstream.subscriptions;
+  }
+
+  get isRunning(): boolean {
+    return this.started;
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.startedAtMs = Date.now();
+    // Stream ids are Redis's clock in ms, so starting overlapMs back gives the same look-back a
+    // freshly opened upstream subscription has (which a client's startTime replay relies on).
+    this.reader = this.stream.read({
+      sinceMs: this.startedAtMs - this.feed.overlapMs,
+      onEntry: (entry) => this.consume(entry),
+      onOutage: () => this.fail(upstreamError('UPSTREAM_UNAVAILABLE')),
+      outageBudgetMs: this.feed.retryBudgetMs,
+    });
+    this.wake(0);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.reader?.stop();
+    this.reader = undefined;
+    // If this fails the claim lapses by itself. A leader keeps serving the other replicas; its
+    // loop closes the upstream subscription and hands the lock back once nobody has clients.
+    await this.presence.withdraw().catch(() => undefined);
+  }
+
+  /** Shutting down: hand the lock over now, so a follower resumes without waiting out the TTL. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.stop();
+    await this.ticking;
+    if (this.leader) await this.resign();
+    else await this.upstream.stop();
+  }
+
+  /** Runs a tick now (or after delayMs), unless one is running: that one schedules the next. */
+  private wake(delayMs: number): void {
+    if (this.closed || this.ticking) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().finally(() => {
+        this.ticking = undefined;
+        if (this.started || this.leader) this.wake(this.settings.renewMs);
+      });
+    }, delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    const { logger } = this.feed;
+    const replica = this.settings.replicaId;
+    try {
+      if (this.started) await this.presence.refresh();
+      if (this.leader) {
+        if (!(await this.lock.renew())) return this.depose('another replica holds the lock');
+      } else {
+        // Only replicas with clients contend: an idle replica has no reason to hold the upstream.
+        if (!this.started || !(await this.lock.acquire())) return;
+        this.leader = true;
+        this.idleSinceMs = undefined;
+        logger.info({ upstream: 'iometer', replica }, 'leading the cluster readings feed');
+      }
+      if (!this.closed) await this.lead();
+    } catch (error) {
+      // A leader that cannot confirm its lease must assume it lost it, or two could subscribe.
+      if (this.leader) this.depose((error as Error).message);
+      else logger.debug({ upstream: 'iometer', replica, err: error }, 'cluster feed tick failed');
+    }
+  }
+
+  /** The leader's part of a tick: the upstream subscription follows the cluster's presence. */
+  private async lead(): Promise<void> {
+    const now = Date.now();
+    if ((await this.presence.count()) > 0) {
+      this.idleSinceMs = undefined;
+      if (this.upstream.isRunning) return;
+      if (this.failedAtMs !== undefined && now - this.failedAtMs < this.settings.failureHoldMs) return;
+      const resumeFromMs = await this.resumePoint();
+      if (this.closed || !this.leader) return;
+      this.upstream.start(resumeFromMs);
+      return;
+    }
+    this.idleSinceMs ??= now;
+    if (now - this.idleSinceMs < this.settings.idleMs) return;
+    if (this.upstream.isRunning) {
+      this.feed.logger.info({ upstream: 'iometer' }, 'no replica has clients; closing the readings feed');
+      await this.upstream.stop();
+      // Marks the end as deliberate, so the next leader opens afresh instead of resuming.
+      await this.stream.publishStopped();
+    }
+    if (!this.started) await this.resign();
+  }
+
+  /**
+   * A reading as the stream's newest entry means the last leader was cut off mid-subscription
+   * (crash, lost lease, shutdown): continue from it. A stop or failure marker, an empty stream or
+   * a reading older than the stream keeps means a fresh start with the usual look-back.
+   */
+  private async resumePoint(): Promise<number | undefined> {
+    const last = await this.stream.last();
+    if (last?.kind !== 'reading') return undefined;
+    const receiveMs = Date.parse(last.reading.receiveTime);
+    if (Number.isNaN(receiveMs) || Date.now() - receiveMs > this.settings.retentionMs) return undefined;
+    this.feed.logger.info({ upstream: 'iometer', resumeFrom: last.reading.receiveTime }, 'resuming the cluster readings feed');
+    return receiveMs;
+  }
+
+  private async resign(): Promise<void> {
+    this.leader = false;
+    await this.upstream.stop();
+    await this.lock.release().catch(() => undefined);
+  }
+
+  private depose(reason: string): void {
+    this.leader = false;
+    this.feed.logger.warn({ upstream: 'iometer', replica: this.settings.replicaId, reason }, 'lost the cluster readings lead');
+    void this.upstream.stop();
+  }
+
+  private publish(reading: MeterReading): void {
+    // Lost only while Redis is down, when no replica can read the stream either; the next
+    // leader resumes from the last reading that made it.
+    this.stream.publishReading(reading).catch((error) =>
+      this.feed.logger.debug({ upstream: 'iometer', err: error }, 'could not publish a reading'),
+    );
+  }
+
+  private upstreamFailed(error: GraphQLError): void {
+    this.failedAtMs = Date.now();
+    const code = error.extensions.code as UpstreamErrorCode;
+    // Without Redis the other replicas cannot be told, but this one's clients still are.
+    this.stream.publishFailure(code).catch(() => this.fail(error));
+  }
+
+  private consume(entry: StreamEntry): void {
+    if (entry.kind === 'reading') {
+      const reading = toHubReading(entry.reading);
+      if (reading) this.feed.onReading(reading, entry.reading);
+      else this.feed.logger.warn({ upstream: 'iometer' }, 'stream reading lacks meter, installation or valid times; skipped');
+    } else if (entry.kind === 'failure' && entry.atMs >= this.startedAtMs) {
+      // Failures from before this replica started concern clients that are already gone.
+      this.fail(upstreamError(entry.code));
+    }
+  }
+
+  /** As the local feed does: stop, then tell the hub, which fails its clients with the code. */
+  private fail(error: GraphQLError): void {
+    void this.stop();
+    this.feed.onFailure(error);
+  }
+}

@@ -1,0 +1,26 @@
+import type { UpstreamFeedOptions } from './upstreamFeed';
+import { UpstreamReadingFeed } from './upstreamFeed';
+
+/**
+ * Where a hub's live readings come from. The hub needs only this shape, so the one process-local
+ * upstream subscription (the default) and the cluster-wide one shared through Redis
+ * (createClusterFeed) are interchangeable.
+ */
+export interface ReadingSource {
+  /** The hub has clients: deliver readings through onReading from now on (with the look-back). */
+  start(): void;
+  /** The hub has had no clients for its grace period. */
+  stop(): Promise<void>;
+  /** The hub is shutting down for good; defaults to stop(). */
+  close?(): Promise<void>;
+  /** Upstream `readings` subscriptions this process holds open or is opening (0 or 1). */
+  readonly subscriptions: number;
+  /** Between start() and stop() or a failure reported through onFailure. */
+  readonly isRunning: boolean;
+}
+
+/** Builds a hub's source from the hub's settings and its sinks (onReading, onFailure). */
+export type ReadingSourceFactory = (options: UpstreamFeedOptions) => ReadingSource;
+
+/** Without Redis: this process's own upstream subscription. */
+export const localReadingSource: ReadingSourceFactory = (options) => new UpstreamReadingFeed(options);
