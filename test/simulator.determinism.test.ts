@@ -1,7 +1,7 @@
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import { OBIS_EXPORT, OBIS_IMPORT, OBIS_POWER, readingValues } from '../src/simulator/meter-values';
 import type { Installation, Meter } from '../src/simulator/model';
-import { data } from './simulator.helpers';
+import { data } from './helpers/simulator';
 
 const SNAPSHOT = `{
   provider {

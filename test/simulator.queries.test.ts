@@ -7,7 +7,7 @@ import {
   gql,
   providerIds,
   simulatorAuth,
-} from './simulator.helpers';
+} from './helpers/simulator';
 
 let sim: RunningSimulator;
 

@@ -8,7 +8,7 @@ import {
   gql,
   providerIds,
   waitFor,
-} from './simulator.helpers';
+} from './helpers/simulator';
 
 let sim: RunningSimulator;
 let ids: Awaited<ReturnType<typeof providerIds>>;

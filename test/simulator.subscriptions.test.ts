@@ -11,7 +11,7 @@ import {
   simulatorAuth,
   waitFor,
   wsClient,
-} from './simulator.helpers';
+} from './helpers/simulator';
 
 const INTERVAL_MS = 100;
 let sim: RunningSimulator;

@@ -3,8 +3,8 @@ import { openRedis, type RedisConnection } from '../src/redis/connection';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import { createClusterFeed, type ClusterFeedOptions, type MeterReadingPayload, type ReadingHub } from '../src/subscriptions';
 import { deleteKeysWithPrefix, keysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
-import { basicAuth, sleep, waitFor } from './simulator.helpers';
-import { Collector, expectNoGapNoDuplicate, hubFor, testLogger, type HubOverrides } from './subscriptions.helpers';
+import { basicAuth, sleep, waitFor } from './helpers/simulator';
+import { Collector, expectNoGapNoDuplicate, hubFor, testLogger, type HubOverrides } from './helpers/subscriptions';
 
 /**
  * Several gateway replicas, each a ReadingHub with its own Redis connection and one key prefix

@@ -5,8 +5,8 @@ import { parse, subscribe, type ExecutionResult } from 'graphql';
 import { iometerScalars } from '../src/scalars';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import type { MeterReadingPayload, ReadingHub, ReadingPayload } from '../src/subscriptions';
-import { data, sleep, waitFor } from './simulator.helpers';
-import { Collector, hubFor } from './subscriptions.helpers';
+import { data, sleep, waitFor } from './helpers/simulator';
+import { Collector, hubFor } from './helpers/subscriptions';
 
 let sim: RunningSimulator;
 let hubs: ReadingHub[] = [];

@@ -1,8 +1,8 @@
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import type { MeterReadingPayload, ReadingHub } from '../src/subscriptions';
 import { upstreamError } from '../src/upstream/errors';
-import { waitFor } from './simulator.helpers';
-import { Collector, expectNoGapNoDuplicate, hubFor, simulatorPageFetcher } from './subscriptions.helpers';
+import { waitFor } from './helpers/simulator';
+import { Collector, expectNoGapNoDuplicate, hubFor, simulatorPageFetcher } from './helpers/subscriptions';
 
 let sim: RunningSimulator;
 let hubs: ReadingHub[] = [];

@@ -2,8 +2,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import type { MeterReadingPayload, ReadingHub } from '../src/subscriptions';
-import { basicAuth, sleep, waitFor } from './simulator.helpers';
-import { Collector, expectNoGapNoDuplicate, hubFor } from './subscriptions.helpers';
+import { basicAuth, sleep, waitFor } from './helpers/simulator';
+import { Collector, expectNoGapNoDuplicate, hubFor } from './helpers/subscriptions';
 
 let sim: RunningSimulator;
 let hubs: ReadingHub[] = [];

@@ -1,6 +1,6 @@
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { RunningSimulator } from '../src/simulator';
+import type { RunningSimulator } from '../../src/simulator';
 
 /** Shared by the simulator test files: a real client over HTTP and graphql-ws, nothing mocked. */
 

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../src/logger';
-import type { RunningSimulator } from '../src/simulator';
-import { ReadingHub, type MeterReading, type PageFetcher, type ReadingHubOptions } from '../src/subscriptions';
-import { simulatorAuth, sleep } from './simulator.helpers';
+import { createLogger, type Logger } from '../../src/logger';
+import type { RunningSimulator } from '../../src/simulator';
+import { ReadingHub, type MeterReading, type PageFetcher, type ReadingHubOptions } from '../../src/subscriptions';
+import { simulatorAuth, sleep } from './simulator';
 
 /** Shared by the subscriptions.* test files: a hub against a real simulator, nothing mocked. */
 

@@ -1,0 +1,99 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+/**
+ * Subscriber load for bench/subscriptions.ts: opens BENCH_CLIENTS graphql-ws clients (one WebSocket
+ * each) to BENCH_WS_URL and records, per reading, the delay from its `receiveTime` (the simulator's
+ * emit time, same machine clock) to its arrival here. Driven over the IPC channel:
+ *   parent: start | stop | close      worker: ready {connected, failed} | result {...}
+ * Delays go into a 1 ms histogram, so a worker's memory does not grow with the readings it receives.
+ */
+const url = process.env.BENCH_WS_URL!;
+const count = Number(process.env.BENCH_CLIENTS);
+const authorization = process.env.BENCH_AUTHORIZATION!;
+const query = process.env.BENCH_QUERY!;
+// Opening thousands of sockets at once overflows the server's accept backlog; open them in waves.
+const WAVE = 200;
+const MAX_MS = 60_000;
+
+const histogram = new Uint32Array(MAX_MS + 1);
+const errors = new Map<string, number>();
+let measuring = false;
+let received = 0;
+
+const countError = (code: string) => errors.set(code, (errors.get(code) ?? 0) + 1);
+
+function describe(error: unknown): string {
+  if (Array.isArray(error)) return String(error[0]?.extensions?.code ?? error[0]?.message ?? 'GraphQL error');
+  if (error && typeof error === 'object' && 'code' in error) return `socket closed ${(error as { code: unknown }).code}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+type Reading = { data?: { readings?: { receiveTime: string } } };
+
+function open(): Promise<Client | undefined> {
+  return new Promise((resolve) => {
+    const client = createClient({
+      url,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization },
+      lazy: false,
+      retryAttempts: 0,
+      on: {
+        connected: () => resolve(client),
+        // Before `connected`, a close means the connection failed; after, the error is counted by the sink.
+        closed: () => resolve(undefined),
+      },
+      onNonLazyError: (error) => {
+        countError(`connect: ${describe(error)}`);
+        resolve(undefined);
+      },
+    });
+    client.subscribe<Reading['data']>(
+      { query },
+      {
+        next: (result) => {
+          if (!measuring) return;
+          const receiveTime = result.data?.readings?.receiveTime;
+          if (!receiveTime) return;
+          received += 1;
+          histogram[Math.min(MAX_MS, Math.max(0, Date.now() - Date.parse(receiveTime)))]! += 1;
+        },
+        error: (error) => countError(describe(error)),
+        complete: () => countError('completed'),
+      },
+    );
+  });
+}
+
+async function main(): Promise<void> {
+  const clients: Client[] = [];
+  let failed = 0;
+  for (let opened = 0; opened < count; opened += WAVE) {
+    const wave = await Promise.all(Array.from({ length: Math.min(WAVE, count - opened) }, open));
+    for (const client of wave) client ? clients.push(client) : (failed += 1);
+  }
+  process.send!({ type: 'ready', connected: clients.length, failed });
+  process.on('message', async (message: { type: string }) => {
+    if (message.type === 'start') {
+      received = 0;
+      histogram.fill(0);
+      errors.clear();
+      measuring = true;
+    } else if (message.type === 'stop') {
+      measuring = false;
+      // Sparse [ms, count] pairs keep the IPC message small.
+      const delays: Array<[number, number]> = [];
+      histogram.forEach((n, ms) => n > 0 && delays.push([ms, n]));
+      process.send!({ type: 'result', received, delays, errors: Object.fromEntries(errors) });
+    } else if (message.type === 'close') {
+      await Promise.all(clients.map((client) => client.dispose()));
+      process.exit(0);
+    }
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
