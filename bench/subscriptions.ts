@@ -36,6 +36,15 @@ const QUERY = 'subscription { readings { meter { id } time receiveTime } }';
 // One event loop parsing more frames than this starts to delay the readings it measures.
 const CLIENTS_PER_WORKER = 2500;
 const jwtSecret = randomBytes(32).toString('hex');
+const connectTimeoutSeconds = Number(process.env.BENCH_CONNECT_TIMEOUT ?? 60);
+// Everything this bench started, so an interrupt does not leave thousands of sockets behind.
+const children = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(1);
+  });
+}
 
 interface Run {
   mode: 'gateway' | 'direct';
@@ -72,11 +81,24 @@ function nextMessage<T extends WorkerMessage['type']>(child: ChildProcess, type:
 }
 
 function startWorker(clients: number, wsUrl: string, authorization: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'bench/servers/subscribers.ts'], {
+  return track(spawn(process.execPath, ['--import', 'tsx', 'bench/servers/subscribers.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', BENCH_WS_URL: wsUrl, BENCH_CLIENTS: String(clients), BENCH_AUTHORIZATION: authorization, BENCH_QUERY: QUERY },
+    env: { PATH: process.env.PATH ?? '', BENCH_VERBOSE: process.env.BENCH_VERBOSE ?? '', BENCH_WS_URL: wsUrl, BENCH_CLIENTS: String(clients), BENCH_AUTHORIZATION: authorization, BENCH_QUERY: QUERY },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  }));
+}
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** A server busy with thousands of sockets may take long to shut down; past 15 s it is killed. */
+async function stopServer(server: ServerProcess): Promise<void> {
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
+  await server.stop();
+  clearTimeout(timer);
 }
 
 async function stopWorker(child: ChildProcess): Promise<void> {
@@ -107,7 +129,8 @@ async function run(mode: Run['mode'], subscribers: number): Promise<Run> {
   const cleanup: Array<() => Promise<void>> = [];
   try {
     const simulator = await startServerProcess('bench/servers/simulator.ts', simulatorEnv);
-    cleanup.unshift(() => simulator.stop());
+    track(simulator.child);
+    cleanup.unshift(() => stopServer(simulator));
     const endpoint = await simulatorStats(simulator);
     let target = simulator;
     let wsUrl = endpoint.wsUrl;
@@ -123,7 +146,8 @@ async function run(mode: Run['mode'], subscribers: number): Promise<Run> {
         // The ready line the bench waits for is logged at info.
         LOG_LEVEL: 'info',
       });
-      cleanup.unshift(() => target.stop());
+      track(target.child);
+      cleanup.unshift(() => stopServer(target));
       wsUrl = target.url.replace(/^http/, 'ws');
       const token = await new jose.SignJWT({ role: 'staff' })
         .setProtectedHeader({ alg: 'HS256' })
@@ -147,7 +171,7 @@ async function run(mode: Run['mode'], subscribers: number): Promise<Run> {
       startWorker(Math.floor(subscribers / workerCount) + (index < subscribers % workerCount ? 1 : 0), wsUrl, authorization),
     );
     cleanup.unshift(async () => void (await Promise.all(workers.map(stopWorker))));
-    const ready = await Promise.all(workers.map((worker) => nextMessage(worker, 'ready', 120_000)));
+    const ready = await Promise.all(workers.map((worker) => nextMessage(worker, 'ready', (connectTimeoutSeconds + 30) * 1000)));
     const connected = ready.reduce((sum, message) => sum + message.connected, 0);
     // Warm-up: subscriptions reach the hub (or the simulator), JIT settles.
     await sleep(2000);
@@ -245,7 +269,13 @@ async function main(): Promise<void> {
   const directCount = Math.min(...counts, directMax);
 
   const runs: Run[] = [];
+  const skipped: number[] = [];
   for (const subscribers of counts) {
+    // Once the gateway cannot take on all subscribers of a level, larger levels only take longer to fail.
+    if (runs.some((r) => r.connected < r.subscribers)) {
+      skipped.push(subscribers);
+      continue;
+    }
     process.stderr.write(`gateway, ${subscribers} subscribers…\n`);
     runs.push(await run('gateway', subscribers));
   }
@@ -260,6 +290,9 @@ async function main(): Promise<void> {
       '',
       `Simulator: ${simulatorConfig.installations} installations every ${simulatorConfig.readingIntervalMs} ms = ${emittedPerSecond} readings/s; ` +
         `delays are receiveTime → client receipt and include up to ${tickMs} ms of simulator tick. CPU % is of one core (this machine has ${cpus().length}).`,
+      skipped.length > 0
+        ? `\nSkipped ${skipped.join(', ')} subscribers: the gateway did not accept all subscribers of a smaller level within ${connectTimeoutSeconds} s (saturated).`
+        : '',
       capped.length > 0 ? `\nCapped at ${maxSubscribers} subscribers by the open-file limit (${openFileLimit()}); asked for ${capped.join(', ')}.` : '',
       '',
       table(runs),
@@ -274,6 +307,7 @@ async function main(): Promise<void> {
     ...runs
       .filter((r) => r.upstreamSubscriptions !== (r.mode === 'gateway' ? 1 : r.subscribers))
       .map((r) => `${r.mode} ${r.subscribers}: ${r.upstreamSubscriptions} upstream subscriptions`),
+    ...skipped.map((n) => `gateway ${n}: skipped`),
     ...runs.filter((r) => r.deliveredPerSecond === 0).map((r) => `${r.mode} ${r.subscribers}: no readings delivered`),
   ];
   if (problems.length > 0) {

@@ -15,6 +15,7 @@ const query = process.env.BENCH_QUERY!;
 // Opening thousands of sockets at once overflows the server's accept backlog; open them in waves.
 const WAVE = 200;
 const MAX_MS = 60_000;
+const deadline = performance.now() + Number(process.env.BENCH_CONNECT_TIMEOUT ?? 60) * 1000;
 
 const histogram = new Uint32Array(MAX_MS + 1);
 const errors = new Map<string, number>();
@@ -33,16 +34,28 @@ type Reading = { data?: { readings?: { receiveTime: string } } };
 
 function open(): Promise<Client | undefined> {
   return new Promise((resolve) => {
-    const client = createClient({
+    // A saturated server may never acknowledge; past the deadline the client counts as failed.
+    const timer = setTimeout(() => {
+      countError('connect timeout');
+      void client.dispose();
+      resolve(undefined);
+    }, deadline - performance.now());
+    const client: Client = createClient({
       url,
       webSocketImpl: WebSocket,
       connectionParams: { authorization },
       lazy: false,
       retryAttempts: 0,
       on: {
-        connected: () => resolve(client),
+        connected: () => {
+          clearTimeout(timer);
+          resolve(client);
+        },
         // Before `connected`, a close means the connection failed; after, the error is counted by the sink.
-        closed: () => resolve(undefined),
+        closed: () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        },
       },
       onNonLazyError: (error) => {
         countError(`connect: ${describe(error)}`);
@@ -68,12 +81,12 @@ function open(): Promise<Client | undefined> {
 
 async function main(): Promise<void> {
   const clients: Client[] = [];
-  let failed = 0;
-  for (let opened = 0; opened < count; opened += WAVE) {
+  for (let opened = 0; opened < count && performance.now() < deadline; opened += WAVE) {
     const wave = await Promise.all(Array.from({ length: Math.min(WAVE, count - opened) }, open));
-    for (const client of wave) client ? clients.push(client) : (failed += 1);
+    for (const client of wave) if (client) clients.push(client);
+    if (process.env.BENCH_VERBOSE) process.stderr.write(`${process.pid}: ${clients.length} connected, ${Math.round(performance.now())} ms\n`);
   }
-  process.send!({ type: 'ready', connected: clients.length, failed });
+  process.send!({ type: 'ready', connected: clients.length, failed: count - clients.length });
   process.on('message', async (message: { type: string }) => {
     if (message.type === 'start') {
       received = 0;
