@@ -31,7 +31,11 @@ import { basicAuthorization } from './upstream/credentials';
 
 export const GRAPHQL_PATH = '/graphql';
 
-const exampleOperations = readFileSync(join(__dirname, 'graphiql', 'examples.graphql'), 'utf8');
+const graphiqlOptions = {
+  title: 'IOmeter Gateway',
+  defaultQuery: readFileSync(join(__dirname, 'graphiql', 'examples.graphql'), 'utf8'),
+  subscriptionsProtocol: 'WS' as const,
+};
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -154,10 +158,13 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     batching: { limit: config.limits.maxBatch },
     logging: logger,
     maskedErrors: { maskError: createErrorMasker(logger) },
-    graphiql: {
-      title: 'IOmeter Gateway',
-      defaultQuery: exampleOperations,
-      subscriptionsProtocol: 'WS',
+    // GraphiQL is for staff and explorers; a request that authenticates as a customer gets none.
+    graphiql: async (request) => {
+      if (!config.auth.customerIntrospection) {
+        const identity = await authenticate(request.headers).catch(() => undefined);
+        if (identity?.role === 'customer') return false;
+      }
+      return graphiqlOptions;
     },
     renderGraphiQL,
   });

@@ -164,6 +164,15 @@ describe('client identity and per-customer scoping', () => {
       expect(foreign.data ?? null).toBeNull();
     });
 
+    it('gets no GraphiQL page; staff do', async () => {
+      const page = (headers: Record<string, string>) => fetch(url, { headers: { accept: 'text/html', ...headers } });
+      const asCustomer = await page(customerA);
+      expect(asCustomer.headers.get('content-type') ?? '').not.toContain('text/html');
+      const asStaff = await page(staff);
+      expect(asStaff.headers.get('content-type')).toContain('text/html');
+      expect(await asStaff.text()).toContain('IOmeter Gateway');
+    });
+
     it('gets no introspection and no field suggestions; staff get both', async () => {
       const introspection = await postGraphQL(url, '{ __schema { types { name } } }', undefined, customerA);
       expect(introspection.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
