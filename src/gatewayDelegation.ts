@@ -1,11 +1,11 @@
 import { delegateToSchema } from '@graphql-tools/delegate';
 import { parseSelectionSet } from '@graphql-tools/utils';
-import { OperationTypeNode, print, type GraphQLResolveInfo } from 'graphql';
+import { print, type GraphQLResolveInfo, type OperationTypeNode } from 'graphql';
 
 /** The client's selection under the field being resolved, to forward; fragments travel with `info`. */
-export function selectionOf(info: GraphQLResolveInfo, extra = ''): string {
+export function selectionOf(info: GraphQLResolveInfo): string {
   const selections = info.fieldNodes.flatMap((node) => node.selectionSet?.selections ?? []);
-  return `{ ${extra} ${selections.map((selection) => print(selection)).join(' ')} }`;
+  return `{ ${selections.map((selection) => print(selection)).join(' ')} }`;
 }
 
 /**
@@ -35,4 +35,3 @@ export function delegateToGateway(options: {
   }) as Promise<unknown>;
 }
 
-export { OperationTypeNode };

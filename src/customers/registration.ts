@@ -1,6 +1,6 @@
-import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import { GraphQLError, OperationTypeNode, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../context';
-import { delegateToGateway, OperationTypeNode, selectionOf } from '../gatewayDelegation';
+import { delegateToGateway, selectionOf } from '../gatewayDelegation';
 import { chooseRegistration, today, type LicensePoolSummary, type SigningKeySummary } from './onboarding';
 
 export interface RegistrationRequest {

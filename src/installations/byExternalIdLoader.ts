@@ -1,7 +1,7 @@
 import { getSubschema, getUnpathedErrors, resolveExternalValue } from '@graphql-tools/delegate';
 import DataLoader from 'dataloader';
-import type { GraphQLResolveInfo } from 'graphql';
-import { delegateToGateway, OperationTypeNode, selectionOf } from '../gatewayDelegation';
+import { OperationTypeNode, type GraphQLResolveInfo } from 'graphql';
+import { delegateToGateway, selectionOf } from '../gatewayDelegation';
 
 export type LoadInstallation = (context: object, info: GraphQLResolveInfo, externalId: string) => Promise<unknown>;
 
