@@ -183,15 +183,16 @@ export function useGatewayRateLimits({ config, redis, identities, logger }: Rate
 const FIRST_CONNECTION_WAIT_MS = 10_000;
 
 /**
- * Resolves once Redis's first connection attempt has succeeded or failed. Requests arriving while the
+ * Resolves once Redis's first connection is ready, or after `timeoutMs`. Requests arriving while the
  * gateway's connection is still being set up wait for it instead of being counted by the in-process
- * fallback (which would admit up to twice the budget); later outages fall back at once. Settles on
- * events rather than on a short timer, so a busy event loop at start-up cannot end the wait early.
+ * fallback (which would admit up to twice the budget); later outages fall back at once. A failed first
+ * attempt does not end the wait: ioredis keeps retrying, and on a loaded machine the first connect can
+ * time out although Redis is up. Only a Redis that stays away for `timeoutMs` gets the fallback.
  */
 function firstConnection(redis: RedisConnection, timeoutMs: number): Promise<void> {
   if (redis.isReady()) return Promise.resolve();
   return new Promise((resolve) => {
-    const events = ['ready', 'error', 'end'] as const;
+    const events = ['ready', 'end'] as const;
     const done = () => {
       clearTimeout(timer);
       for (const event of events) redis.client.off(event, done);
