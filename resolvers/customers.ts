@@ -54,7 +54,7 @@ export const resolvers = {
   Customer: {
     contract: (customer: Customer, _args: unknown, context: GatewayContext) => context.customerLoaders.contractByCustomerId.load(customer.id),
     installation: (customer: Customer, _args: unknown, context: GatewayContext, info: GraphQLResolveInfo) =>
-      context.loadInstallation(context, info, customer.externalId),
+      context.loadInstallation(context, info, { externalId: customer.externalId }),
     createdAt: (customer: Customer) => customer.createdAt.toISOString(),
     updatedAt: (customer: Customer) => customer.updatedAt.toISOString(),
   },

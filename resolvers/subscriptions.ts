@@ -11,5 +11,10 @@ export const resolvers = {
         context.readingHub.subscribe({ startTime: args.startTime }),
       resolve: (reading: unknown) => reading,
     },
+    scheduledReadings: {
+      subscribe: (_root: unknown, args: { obisCodes?: string[] | null }, context: GatewayContext) =>
+        context.readingHub.scheduled({ obisCodes: args.obisCodes }),
+      resolve: (reading: unknown) => reading,
+    },
   },
 };

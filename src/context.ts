@@ -3,7 +3,7 @@ import { createCustomerLoaders, type CustomerLoaders } from './customers/loaders
 import type { RegistrationDefaults } from './customers/onboarding';
 import type { CustomerStore } from './customers/store';
 import type { Identity } from './identity';
-import { createInstallationLoader, type LoadInstallation } from './installations/byExternalIdLoader';
+import { createInstallationLoader, type LoadInstallation } from './installations/loader';
 import type { ReadingHub } from './subscriptions';
 
 /** What the gateway adds to every request's context, next to Mesh's own. */

@@ -43,17 +43,16 @@ export async function createGatewayMesh(
   if (!source) throw new Error(`.meshrc.yaml has no source named ${IOMETER_SOURCE}`);
   const declared = source.handler;
   const handler: MeshHandler = {
-    getMeshSource: async (payload) => ({ ...(await declared.getMeshSource(payload)), executor: iometer.executor as MeshSource['executor'] }),
+    getMeshSource: async (payload) => ({ ...(await declared.getMeshSource(payload)), executor: iometer as MeshSource['executor'] }),
   };
   source.handler = handler;
   const mesh = await getMesh(options);
   return {
     mesh,
     plugins: mesh.plugins.filter((plugin) => !isEnginePlugin(plugin)),
-    upstreamExecutor: iometer.executor,
+    upstreamExecutor: iometer,
     dispose: async () => {
       mesh.destroy();
-      await iometer.dispose();
     },
   };
 }

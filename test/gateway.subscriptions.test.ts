@@ -1,4 +1,6 @@
-import { subscribeSse, subscribeWs } from './helpers/clients';
+import { CustomerStore } from '../src/customers/store';
+import { seedSandboxCustomers } from '../src/customers/sandboxSeed';
+import { postGraphQL, subscribeSse, subscribeWs } from './helpers/clients';
 import { startStack, type Stack } from './helpers/stack';
 
 const READINGS = `subscription {
@@ -68,6 +70,44 @@ describe('subscriptions through the gateway', () => {
       expect(result.errors).toBeUndefined();
       expect(result.data.scheduledReadings).toMatchObject({ obisCode: '1-0:16.7.0', hex: '01-00:10.07.00*ff', unit: 'W' });
     }
+  });
+
+  it('serves scheduledReadings from the same upstream subscription, with the meter fetched once per tick, not per reading', async () => {
+    const installations = await postGraphQL(stack.gateway.url, '{ provider { installations { externalId } } }');
+    const externalIds = installations.body.data.provider.installations.map((each: { externalId: string }) => each.externalId);
+    await seedSandboxCustomers(new CustomerStore(stack.database), { onboardedExternalIds: externalIds });
+    await settled(() => stack.simulator.stats.activeSubscriptions === 0);
+    const requestsBefore = stack.simulator.stats.graphqlRequests;
+    const query = `subscription {
+      scheduledReadings(obisCodes: ["1-0:1.8.0"]) {
+        value
+        meter {
+          number
+          installation { id externalId owner: customer { name } }
+          recent: latestReadings { code: obisCode(format: hex) unit }
+        }
+      }
+    }`;
+    const clients = [
+      ...Array.from({ length: 4 }, () => subscribeWs(stack.gateway.wsUrl, query, 6)),
+      subscribeSse(stack.gateway.url, query, 6),
+      subscribeWs(stack.gateway.wsUrl, READINGS, 6),
+    ];
+    const [first, ...others] = await Promise.all(clients.map((client) => client.done));
+    expect(stack.simulator.stats.activeSubscriptions).toBe(1);
+    for (const results of [first!, ...others.slice(0, 4)]) {
+      expect(results).toHaveLength(6);
+      for (const result of results) {
+        expect(result.errors).toBeUndefined();
+        const { meter } = result.data.scheduledReadings;
+        expect(meter.installation.externalId).toMatch(/^C-\d+$/);
+        expect(meter.installation.owner.name).toEqual(expect.any(String));
+        expect(meter.recent.length).toBeGreaterThan(0);
+        expect(meter.recent[0].code).toMatch(/^01-00:/);
+      }
+    }
+    // 5 clients x 6 readings would be 30 lookups per field if each event asked upstream on its own.
+    expect(stack.simulator.stats.graphqlRequests - requestsBefore).toBeLessThan(30);
   });
 
   it('serves many clients, staff and customers, from one upstream subscription', async () => {

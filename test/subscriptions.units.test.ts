@@ -160,14 +160,14 @@ describe('payloads', () => {
   });
 
   it('turns a MeterReading into per-value Readings, filtered by normalized OBIS code', () => {
-    const payload = toHubReading(reading())!.payload;
-    const power = toReadingPayloads(payload, obisCodeSet(['01-00:10.07.00*FF']));
+    const hubReading = toHubReading(reading())!;
+    const power = toReadingPayloads(hubReading, obisCodeSet(['01-00:10.07.00*FF']));
     expect(power).toHaveLength(1);
-    expect(power[0]).toMatchObject({ meter: payload.meter, time: payload.time, value: 420, unit: 'W' });
+    expect(power[0]).toMatchObject({ meter: { id: hubReading.payload.meter.id, number: hubReading.payload.meter.number }, time: hubReading.payload.time, value: 420, unit: 'W' });
     expect(power[0].obisCode({ format: 'hex' })).toBe('01-00:10.07.00*ff');
-    expect(toReadingPayloads(payload, obisCodeSet([]))).toHaveLength(2);
-    expect(toReadingPayloads(payload)).toHaveLength(2);
-    expect(toReadingPayloads(payload, obisCodeSet(['1-0:2.8.0']))).toEqual([]);
+    expect(toReadingPayloads(hubReading, obisCodeSet([]))).toHaveLength(2);
+    expect(toReadingPayloads(hubReading)).toHaveLength(2);
+    expect(toReadingPayloads(hubReading, obisCodeSet(['1-0:2.8.0']))).toEqual([]);
   });
 
   it('rejects an OBIS filter entry that is not an OBIS code', () => {

@@ -78,11 +78,7 @@ describe('upstream protection (executor against a fake IOmeter)', () => {
       logger,
       { ...PROTECTION, ...protection },
     );
-    try {
-      return (await iometer.executor({ document: parse(document), variables })) as ExecutionResult;
-    } finally {
-      await iometer.dispose();
-    }
+    return (await iometer({ document: parse(document), variables })) as ExecutionResult;
   }
 
   const codeOf = (result: ExecutionResult) => result.errors?.[0]?.extensions?.code;
@@ -141,18 +137,14 @@ describe('upstream protection (executor against a fake IOmeter)', () => {
       logger,
       { ...PROTECTION, maxConcurrency: 3 },
     );
-    try {
-      const document = parse('query ($n: Int) { provider { id n: id } }');
-      // Distinct variables, so the HTTP executor cannot merge identical in-flight requests.
-      const results = (await Promise.all(
-        Array.from({ length: 12 }, (_, n) => iometer.executor({ document, variables: { n } })),
-      )) as ExecutionResult[];
-      expect(results.every((result) => result.errors === undefined)).toBe(true);
-      expect(upstream.calls).toHaveLength(12);
-      expect(upstream.maxInFlight).toBe(3);
-    } finally {
-      await iometer.dispose();
-    }
+    const document = parse('query ($n: Int) { provider { id n: id } }');
+    // Distinct variables, so the HTTP executor cannot merge identical in-flight requests.
+    const results = (await Promise.all(
+      Array.from({ length: 12 }, (_, n) => iometer({ document, variables: { n } })),
+    )) as ExecutionResult[];
+    expect(results.every((result) => result.errors === undefined)).toBe(true);
+    expect(upstream.calls).toHaveLength(12);
+    expect(upstream.maxInFlight).toBe(3);
   });
 
   it('answers UPSTREAM_UNAVAILABLE when no slot frees up within IOMETER_QUEUE_TIMEOUT', async () => {
@@ -162,18 +154,14 @@ describe('upstream protection (executor against a fake IOmeter)', () => {
       logger,
       { ...PROTECTION, maxConcurrency: 1, queueTimeoutMs: 200 },
     );
-    try {
-      const document = parse('query ($n: Int) { provider { id n: id } }');
-      const slow = iometer.executor({ document, variables: { n: 1 } }) as Promise<ExecutionResult>;
-      const started = Date.now();
-      const queued = (await iometer.executor({ document, variables: { n: 2 } })) as ExecutionResult;
-      expect(codeOf(queued)).toBe('UPSTREAM_UNAVAILABLE');
-      expect(Date.now() - started).toBeLessThan(800);
-      expect((await slow).errors).toBeUndefined();
-      expect(upstream.calls).toHaveLength(1);
-    } finally {
-      await iometer.dispose();
-    }
+    const document = parse('query ($n: Int) { provider { id n: id } }');
+    const slow = iometer({ document, variables: { n: 1 } }) as Promise<ExecutionResult>;
+    const started = Date.now();
+    const queued = (await iometer({ document, variables: { n: 2 } })) as ExecutionResult;
+    expect(codeOf(queued)).toBe('UPSTREAM_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(800);
+    expect((await slow).errors).toBeUndefined();
+    expect(upstream.calls).toHaveLength(1);
   });
 });
 

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { formatObisCode, parseObisCode, type ObisFormat } from '../obis';
+import { readingMeter, type ReadingMeterPayload } from './readingMeter';
 
 /**
  * What the hub hands to clients: plain objects shaped like the GraphQL types, built once per reading
@@ -40,9 +41,9 @@ export interface MeterReadingPayload {
   readonly values: readonly MeterReadingValuePayload[];
 }
 
-/** The deprecated per-value `Reading` (scheduledReadings). `meter` carries id and number only. */
+/** The deprecated per-value `Reading` (scheduledReadings). */
 export interface ReadingPayload {
-  readonly meter: { readonly id: string; readonly number: string };
+  readonly meter: ReadingMeterPayload;
   readonly time: string;
   readonly obisCode: ObisCodeField;
   readonly value: number;
@@ -56,6 +57,8 @@ export interface HubReading {
   readonly receiveMs: number;
   readonly externalId: string | null;
   readonly payload: MeterReadingPayload;
+  /** The `meter` of the scheduled Readings made from this reading. */
+  readonly readingMeter: ReadingMeterPayload;
 }
 
 function obisCodeField(code: string): ObisCodeField {
@@ -79,6 +82,7 @@ export function toHubReading(reading: MeterReading): HubReading | undefined {
     key: `${meter.id}@${timeMs}`,
     receiveMs,
     externalId,
+    readingMeter: readingMeter(meter, reading.installation.id),
     payload: {
       meter,
       installation: { id: reading.installation.id, externalId },
@@ -111,11 +115,11 @@ export function obisCodeSet(codes?: readonly string[] | null): ObisCodeSet | und
 }
 
 /** One `Reading` per value of a MeterReading, keeping only the wanted OBIS codes (all when undefined). */
-export function toReadingPayloads(reading: MeterReadingPayload, wanted?: ObisCodeSet): ReadingPayload[] {
+export function toReadingPayloads(reading: HubReading, wanted?: ObisCodeSet): ReadingPayload[] {
   const payloads: ReadingPayload[] = [];
-  for (const value of reading.values) {
+  for (const value of reading.payload.values) {
     if (wanted && !wanted.has(value.obisCode({ format: 'dec' }))) continue;
-    payloads.push({ meter: reading.meter, time: reading.time, obisCode: value.obisCode, value: value.value, unit: value.unit });
+    payloads.push({ meter: reading.readingMeter, time: reading.payload.time, obisCode: value.obisCode, value: value.value, unit: value.unit });
   }
   return payloads;
 }

@@ -145,7 +145,7 @@ export class ReadingHub {
   scheduled(filter: ScheduledFilter = {}): AsyncIterableIterator<ReadingPayload> {
     const wanted = obisCodeSet(filter.obisCodes);
     return this.register<ReadingPayload>(filter.externalId, undefined, (reading) =>
-      toReadingPayloads(reading.payload, wanted),
+      toReadingPayloads(reading, wanted),
     ).queue;
   }
 

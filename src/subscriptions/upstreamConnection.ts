@@ -2,7 +2,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Logger } from '../logger';
-import { CREDENTIALS_REJECTED_CLOSE_CODES, isCloseEvent } from '../upstream/wsClient';
+import { CREDENTIALS_REJECTED_CLOSE_CODES, isCloseEvent } from '../upstream/closeCodes';
 import type { MeterReading } from './payload';
 
 /** The fixed, full selection: whatever any client selects is answered from it. */
