@@ -2,6 +2,7 @@ import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../src/context';
 import { createRegistrationFor } from '../src/customers/registration';
 import type { CustomerIdentity } from '../src/identity';
+import { lastEventIdOf, liveReading } from '../src/plugins/useSseResume';
 
 function customerIdentity(context: GatewayContext): CustomerIdentity {
   if (context.identity.role !== 'customer') {
@@ -22,8 +23,8 @@ export const resolvers = {
   Subscription: {
     myReadings: {
       subscribe: (_root: unknown, _args: unknown, context: GatewayContext) =>
-        context.readingHub.subscribe({ externalId: customerIdentity(context).externalId }),
-      resolve: (reading: unknown) => reading,
+        context.readingHub.subscribe({ externalId: customerIdentity(context).externalId, resumeAfter: lastEventIdOf(context) }),
+      resolve: liveReading,
     },
   },
 };

@@ -1,20 +1,21 @@
 import type { GatewayContext } from '../src/context';
+import { lastEventIdOf, liveReading } from '../src/plugins/useSseResume';
 
 /**
  * Live readings come from the gateway's one upstream subscription (src/subscriptions/ReadingHub),
- * not from one upstream subscription per client.
+ * not from one upstream subscription per client. An SSE client's Last-Event-ID resumes the stream.
  */
 export const resolvers = {
   Subscription: {
     readings: {
       subscribe: (_root: unknown, args: { startTime?: string | null }, context: GatewayContext) =>
-        context.readingHub.subscribe({ startTime: args.startTime }),
-      resolve: (reading: unknown) => reading,
+        context.readingHub.subscribe({ startTime: args.startTime, resumeAfter: lastEventIdOf(context) }),
+      resolve: liveReading,
     },
     scheduledReadings: {
       subscribe: (_root: unknown, args: { obisCodes?: string[] | null }, context: GatewayContext) =>
-        context.readingHub.scheduled({ obisCodes: args.obisCodes }),
-      resolve: (reading: unknown) => reading,
+        context.readingHub.scheduled({ obisCodes: args.obisCodes, resumeAfter: lastEventIdOf(context) }),
+      resolve: liveReading,
     },
   },
 };

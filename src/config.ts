@@ -52,6 +52,8 @@ const gatewayEnv = z
     SUBSCRIPTION_GRACE: durationMs.default('5s'),
     SUBSCRIPTION_RETRY_BUDGET: durationMs.default('10s'),
     SUBSCRIPTION_BUFFER: z.coerce.number().int().min(10).default(1000),
+    SUBSCRIPTION_RESUME_BUFFER: z.coerce.number().int().min(0).default(20_000),
+    SUBSCRIPTION_RESUME_WINDOW: durationMs.default('5m'),
     DATABASE_URL: optionalString.pipe(
       z
         .string()
@@ -188,7 +190,7 @@ export interface GatewayConfig {
   defaultLicensePoolId?: string;
   defaultSigningKeyId?: string;
   /** The live-readings multiplexer (src/subscriptions/). */
-  subscriptions: { graceMs: number; retryBudgetMs: number; bufferSize: number };
+  subscriptions: { graceMs: number; retryBudgetMs: number; bufferSize: number; resumeBufferSize: number; resumeWindowMs: number };
   database: { url?: string; embeddedDir: string };
   auth: JwtOptions & {
     apiKeys: ApiKeyEntry[];
@@ -263,6 +265,8 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       graceMs: parsed.SUBSCRIPTION_GRACE,
       retryBudgetMs: parsed.SUBSCRIPTION_RETRY_BUDGET,
       bufferSize: parsed.SUBSCRIPTION_BUFFER,
+      resumeBufferSize: parsed.SUBSCRIPTION_RESUME_BUFFER,
+      resumeWindowMs: parsed.SUBSCRIPTION_RESUME_WINDOW,
     },
     database: { url: parsed.DATABASE_URL, embeddedDir: parsed.EMBEDDED_DB_DIR },
     auth: {

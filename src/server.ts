@@ -20,6 +20,7 @@ import { useAuthentication } from './plugins/useAuthentication';
 import { useAuthorization } from './plugins/useAuthorization';
 import { useOperationLimits } from './plugins/useOperationLimits';
 import { useSchemaVisibility } from './plugins/useSchemaVisibility';
+import { useSseResume } from './plugins/useSseResume';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments';
 import { useGatewayResponseCache } from './cache/useGatewayResponseCache';
 import { useGatewayRateLimits } from './rateLimit/useGatewayRateLimits';
@@ -150,6 +151,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
       useAuthorization(),
       ...useGatewayRateLimits({ config: config.rateLimit, redis, identities, logger }),
       ...useGatewayResponseCache({ config: config.cache, redis, identities, logger }),
+      useSseResume(),
     ],
     context: createContextFactory(new CustomerStore(database), readingHub, config),
     graphqlEndpoint: GRAPHQL_PATH,

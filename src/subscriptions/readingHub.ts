@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Logger } from '../logger';
 import { upstreamError } from '../upstream/errors';
-import { ClientSubscription, type DeliveryCounters } from './clientSubscription';
+import { ClientSubscription, slowConsumerError, type DeliveryCounters } from './clientSubscription';
 import { DedupWindow } from './dedup';
 import { FanoutIndex } from './fanout';
 import {
@@ -11,6 +11,7 @@ import {
   type MeterReadingPayload,
   type ReadingPayload,
 } from './payload';
+import { RecentReadings } from './recentReadings';
 import { replayThenGoLive, type PageFetcher } from './replay';
 import { localReadingSource, type ReadingSource, type ReadingSourceFactory } from './source';
 
@@ -34,6 +35,10 @@ export interface ReadingHubOptions {
   retryBudgetMs?: number;
   /** Upstream ping interval; a missing pong drops and reconnects the socket. Default 10 s. */
   keepAliveMs?: number;
+  /** Readings kept in memory for clients resuming by position (SSE Last-Event-ID). Default 20,000. */
+  resumeBufferSize?: number;
+  /** ... and for at most this long. Default 5 min. */
+  resumeWindowMs?: number;
   /**
    * Where readings come from. Default: this process's own upstream subscription. With Redis,
    * createClusterFeed() shares one upstream subscription among every replica.
@@ -50,10 +55,18 @@ export interface ReadingFilter {
    * feed's look-back (up to overlapMs of recent readings).
    */
   startTime?: string | null;
+  /**
+   * Resume after this position (an SSE Last-Event-ID, see positionOf). While the hub still holds the
+   * readings after it, the client gets exactly those, then live; otherwise this falls back to a
+   * replay from the position's receive time (a startTime), which may repeat readings received in
+   * that same millisecond. Wins over startTime.
+   */
+  resumeAfter?: string | null;
 }
 
 export interface ScheduledFilter {
   externalId?: string;
+  resumeAfter?: string | null;
   /** Decimal or hex; null or empty means every code. */
   obisCodes?: readonly string[] | null;
 }
@@ -76,6 +89,8 @@ export const READING_HUB_DEFAULTS = {
   slowConsumerMs: 2_000,
   retryBudgetMs: 10_000,
   keepAliveMs: 10_000,
+  resumeBufferSize: 20_000,
+  resumeWindowMs: 5 * 60_000,
 } as const;
 
 /** Kept beyond the overlap so readings re-sent around a resume are still recognised. */
@@ -98,6 +113,9 @@ export class ReadingHub {
   private readonly feed: ReadingSource;
   private dedup: DedupWindow;
   private readonly counters: DeliveryCounters = { delivered: 0, duplicatesDropped: 0 };
+  private readonly recent: RecentReadings;
+  /** Position of every payload handed out, for the SSE event ids; weak, so payloads are not kept alive. */
+  private readonly positions = new WeakMap<object, string>();
   private graceTimer?: NodeJS.Timeout;
   private closed = false;
 
@@ -109,7 +127,10 @@ export class ReadingHub {
       slowConsumerMs: options.slowConsumerMs ?? READING_HUB_DEFAULTS.slowConsumerMs,
       retryBudgetMs: options.retryBudgetMs ?? READING_HUB_DEFAULTS.retryBudgetMs,
       keepAliveMs: options.keepAliveMs ?? READING_HUB_DEFAULTS.keepAliveMs,
+      resumeBufferSize: options.resumeBufferSize ?? READING_HUB_DEFAULTS.resumeBufferSize,
+      resumeWindowMs: options.resumeWindowMs ?? READING_HUB_DEFAULTS.resumeWindowMs,
     };
+    this.recent = new RecentReadings(this.settings.resumeBufferSize, this.settings.resumeWindowMs);
     this.dedup = this.newDedupWindow();
     this.feed = (options.source ?? localReadingSource)({
       url: options.url,
@@ -125,14 +146,45 @@ export class ReadingHub {
 
   /** `readings` / `myReadings`: whole MeterReadings. return() on the iterator unsubscribes. */
   subscribe(filter: ReadingFilter = {}): AsyncIterableIterator<MeterReadingPayload> {
-    const startTime = filter.startTime ?? undefined;
+    return this.open(filter, (reading) => [reading.payload]);
+  }
+
+  /** The deprecated `scheduledReadings(obisCodes)`: one Reading per value, filtered by OBIS code. */
+  scheduled(filter: ScheduledFilter = {}): AsyncIterableIterator<ReadingPayload> {
+    const wanted = obisCodeSet(filter.obisCodes);
+    return this.open({ externalId: filter.externalId, resumeAfter: filter.resumeAfter }, (reading) =>
+      toReadingPayloads(reading, wanted),
+    );
+  }
+
+  /** The position of a payload this hub handed out: resume after it with ReadingFilter.resumeAfter. */
+  positionOf(payload: object): string | undefined {
+    return this.positions.get(payload);
+  }
+
+  private open<T extends object>(filter: ReadingFilter, choose: (reading: HubReading) => readonly T[]): AsyncIterableIterator<T> {
+    // Replayed readings were never routed, so they carry their receive time as a position.
+    const select = (reading: HubReading): readonly T[] => {
+      const items = choose(reading);
+      const position = this.positions.get(reading.payload) ?? String(reading.receiveMs);
+      for (const item of items) if (!this.positions.has(item)) this.positions.set(item, position);
+      return items;
+    };
+    const resumeSeq = filter.resumeAfter ? this.recent.retainedSeq(filter.resumeAfter) : undefined;
+    if (resumeSeq !== undefined) {
+      const client = this.register<T>(filter.externalId, 0, select);
+      this.resume(client, resumeSeq).catch((error) => client.fail(this.replayError(error)));
+      return client.queue;
+    }
+    const fallbackMs = filter.resumeAfter ? RecentReadings.receiveMsOf(filter.resumeAfter) : undefined;
+    const startTime = fallbackMs !== undefined ? new Date(fallbackMs).toISOString() : (filter.startTime ?? undefined);
     const sinceMs = startTime === undefined ? undefined : Date.parse(startTime);
     if (Number.isNaN(sinceMs)) {
       throw new GraphQLError(`startTime "${startTime}" is not an RFC 3339 timestamp`, {
         extensions: { code: 'BAD_USER_INPUT' },
       });
     }
-    const client = this.register<MeterReadingPayload>(filter.externalId, sinceMs, (reading) => [reading.payload]);
+    const client = this.register<T>(filter.externalId, sinceMs, select);
     if (startTime !== undefined) {
       replayThenGoLive(client, this.options.fetchPage, startTime).catch((error) =>
         client.fail(this.replayError(error)),
@@ -141,12 +193,32 @@ export class ReadingHub {
     return client.queue;
   }
 
-  /** The deprecated `scheduledReadings(obisCodes)`: one Reading per value, filtered by OBIS code. */
-  scheduled(filter: ScheduledFilter = {}): AsyncIterableIterator<ReadingPayload> {
-    const wanted = obisCodeSet(filter.obisCodes);
-    return this.register<ReadingPayload>(filter.externalId, undefined, (reading) =>
-      toReadingPayloads(reading, wanted),
-    ).queue;
+  /**
+   * Like replayThenGoLive, from the hub's own recent readings: the client was registered (its live
+   * readings held back) before the first retained reading was read, and the retained ones are in
+   * routing order, so nothing falls between them; the seam dedup drops what is in both.
+   */
+  private async resume<T>(client: ClientSubscription<T>, afterSeq: number): Promise<void> {
+    let after = afterSeq;
+    for (;;) {
+      const discards = client.pendingDiscards;
+      for (const entry of this.recent.after(after)) {
+        await client.roomForReplay();
+        if (!client.isOpen) return;
+        client.deliverReplayed(entry.reading);
+        after = entry.seq;
+      }
+      if (!this.recent.continuesAfter(after)) {
+        client.fail(slowConsumerError(this.settings.bufferSize, this.settings.slowConsumerMs));
+        return;
+      }
+      await client.roomForPending();
+      if (!client.isOpen) return;
+      if (client.pendingDiscards === discards) {
+        client.goLive();
+        return;
+      }
+    }
   }
 
   get stats(): ReadingHubStats {
@@ -205,6 +277,7 @@ export class ReadingHub {
       this.counters.duplicatesDropped += 1;
       return;
     }
+    this.positions.set(reading.payload, this.recent.add(reading));
     for (const client of this.index.matching(reading.externalId)) client.offer(reading);
   }
 

@@ -92,3 +92,53 @@ export function subscribeSse<T = any>(
     () => client.dispose(),
   );
 }
+
+export interface SseEvent {
+  id?: string;
+  event?: string;
+  data: any;
+}
+
+/**
+ * The raw event stream of one SSE subscription, ids included (graphql-sse's client hides them), as
+ * an EventSource would see it. Stops after `count` `next` events, then closes the connection.
+ */
+export async function readSseEvents(
+  url: string,
+  query: string,
+  count: number,
+  headers: Record<string, string> = {},
+): Promise<SseEvent[]> {
+  const abort = new AbortController();
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+    body: JSON.stringify({ query }),
+    signal: abort.signal,
+  });
+  const events: SseEvent[] = [];
+  const decoder = new TextDecoder();
+  let buffered = '';
+  try {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffered.indexOf('\n\n')) >= 0) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const fields = new Map<string, string>();
+        for (const line of block.split('\n')) {
+          const colon = line.indexOf(':');
+          if (colon <= 0) continue; // comments (keep-alive pings) and blank lines
+          fields.set(line.slice(0, colon), line.slice(colon + 1).replace(/^ /, ''));
+        }
+        if (fields.get('event') !== 'next') continue;
+        events.push({ id: fields.get('id'), event: 'next', data: JSON.parse(fields.get('data') ?? 'null') });
+        if (events.length === count) return events;
+      }
+    }
+    return events;
+  } finally {
+    abort.abort();
+  }
+}

@@ -1,0 +1,81 @@
+import { getSSEProcessor, isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { GatewayContext } from '../context';
+
+/** Where a live-readings resolver leaves the position of the event being executed, for onNext. */
+const EVENT_POSITION = Symbol('eventPosition');
+type PositionedContext = GatewayContext & { [EVENT_POSITION]?: string };
+
+/**
+ * The `resolve` of every live-readings subscription field: passes the payload through and notes its
+ * position (ReadingHub.positionOf) for the SSE event id.
+ */
+export function liveReading<T extends object>(payload: T, _args: unknown, context: GatewayContext): T {
+  (context as PositionedContext)[EVENT_POSITION] = context.readingHub.positionOf(payload);
+  return payload;
+}
+
+/** The SSE client's Last-Event-ID, if it sent one: live-readings fields resume after it. */
+export function lastEventIdOf(context: GatewayContext): string | undefined {
+  return (context as { request?: Request }).request?.headers.get('last-event-id') ?? undefined;
+}
+
+/**
+ * SSE event ids for live readings, so a reconnecting EventSource sends `Last-Event-ID` and resumes
+ * where it left off. yoga's SSE processor writes no ids; this wraps it, inserting `id: <position>`
+ * before each `next` event that carries a reading. Events without a position (errors) get none, and
+ * the client keeps its last id, as the SSE spec says.
+ */
+export function useSseResume(): Plugin<GatewayContext> {
+  const positions = new WeakMap<object, string>();
+  const sse = getSSEProcessor();
+  return {
+    onSubscribe() {
+      return {
+        onSubscribeResult({ args }) {
+          const context = args.contextValue as PositionedContext;
+          return {
+            onNext({ result }) {
+              const position = context[EVENT_POSITION];
+              context[EVENT_POSITION] = undefined;
+              if (position !== undefined) positions.set(result, position);
+            },
+          };
+        },
+      };
+    },
+    onResultProcess({ request, result, setResultProcessor }) {
+      if (!isAsyncIterable(result) || !request.headers.get('accept')?.includes('text/event-stream')) return;
+      setResultProcessor(async (results, fetchAPI) => {
+        const ids: Array<string | undefined> = [];
+        const noted = (async function* () {
+          for await (const each of results as AsyncIterable<object>) {
+            ids.push(positions.get(each));
+            yield each;
+          }
+        })();
+        const response = await sse(noted, fetchAPI, 'text/event-stream');
+        const encoder = new fetchAPI.TextEncoder();
+        const decoder = new fetchAPI.TextDecoder();
+        // Works on whole lines: chunks may split or join events. A data line is one JSON text, which
+        // never holds a raw newline, so an "event: next" line is always an event's first line.
+        let partial = '';
+        const withIds = new fetchAPI.TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            const text = partial + decoder.decode(chunk, { stream: true });
+            const complete = text.lastIndexOf('\n') + 1;
+            partial = text.slice(complete);
+            const lines = text.slice(0, complete).replace(/^event: next$/gm, (line) => {
+              const id = ids.shift();
+              return id === undefined ? line : `id: ${id}\n${line}`;
+            });
+            if (lines) controller.enqueue(encoder.encode(lines));
+          },
+          flush(controller) {
+            if (partial) controller.enqueue(encoder.encode(partial));
+          },
+        });
+        return new fetchAPI.Response(response.body?.pipeThrough(withIds), response);
+      }, 'text/event-stream');
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import type { HubReading } from './payload';
+
+export interface RecentReading {
+  readonly seq: number;
+  readonly reading: HubReading;
+}
+
+/**
+ * The hub's last readings in the order it routed them, each with a position a client can resume
+ * after (SSE `Last-Event-ID`). Positions read `<receiveMs>.<epoch>.<seq>`: the epoch names this hub,
+ * so a position from another process or an earlier run is recognised as not retained here, and
+ * the receive time lets the caller fall back to a replay by time.
+ */
+export class RecentReadings {
+  private readonly epoch = randomBytes(4).toString('hex');
+  private readonly entries: RecentReading[] = [];
+  /** Index 0 of `entries` holds this seq; entries are contiguous. */
+  private firstSeq = 1;
+  private nextSeq = 1;
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  /** Retains the reading and returns its position. */
+  add(reading: HubReading): string {
+    const seq = this.nextSeq++;
+    this.entries.push({ seq, reading });
+    const oldestKeptMs = reading.receiveMs - this.maxAgeMs;
+    let drop = Math.max(0, this.entries.length - this.maxEntries);
+    while (drop < this.entries.length && this.entries[drop]!.reading.receiveMs < oldestKeptMs) drop += 1;
+    if (drop > 0) {
+      this.entries.splice(0, drop);
+      this.firstSeq += drop;
+    }
+    return `${reading.receiveMs}.${this.epoch}.${seq}`;
+  }
+
+  /** The seq a position of this hub stands for while it is retained, else undefined. */
+  retainedSeq(position: string): number | undefined {
+    const [, epoch, seqText] = position.split('.');
+    const seq = Number(seqText);
+    if (epoch !== this.epoch || !Number.isInteger(seq) || seq < this.firstSeq || seq >= this.nextSeq) return undefined;
+    return seq;
+  }
+
+  /** Readings routed after `seq`, up to the newest at the time of each step; stops if `seq` is evicted meanwhile. */
+  *after(seq: number): Generator<RecentReading> {
+    for (let next = seq + 1; next < this.nextSeq; next += 1) {
+      const entry = this.entries[next - this.firstSeq];
+      if (!entry) return;
+      yield entry;
+    }
+  }
+
+  /** False once readings right after `seq` were evicted: a resume from there would have a gap. */
+  continuesAfter(seq: number): boolean {
+    return seq >= this.firstSeq - 1;
+  }
+
+  /** The receive time a position (of any hub) carries, for replaying by time when it is not retained. */
+  static receiveMsOf(position: string): number | undefined {
+    const receiveMs = Number(position.split('.')[0]);
+    return Number.isSafeInteger(receiveMs) && receiveMs > 0 ? receiveMs : undefined;
+  }
+}
