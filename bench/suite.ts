@@ -102,7 +102,7 @@ async function main(): Promise<void> {
       : []),
     '',
     `Machine: ${machine}. Started ${startedAt.toISOString()}, ${settings.durationSeconds} s per measured run ` +
-      `(HTTP: ${settings.warmUpSeconds} s warm-up, 32 autocannon connections from the bench process). ` +
+      `after ${settings.warmUpSeconds} s of warm-up; HTTP load from 32 autocannon connections in the bench process. ` +
       'Every server ran in a process of its own; the gateway fronted the simulator in another process (not sandbox mode). ' +
       'Rows 1 and 2 were measured on the same gateway process, one after the other.',
     '',

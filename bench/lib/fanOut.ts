@@ -120,7 +120,7 @@ function run(mode: FanOutRun['mode'], subscribers: number, settings: BenchSettin
       const ready = await Promise.all(workers.map((worker) => nextMessage(worker, 'ready', (settings.connectTimeoutSeconds + 30) * 1000)));
       const connected = ready.reduce((sum, message) => sum + message.connected, 0);
       // Warm-up: subscriptions reach the hub (or the simulator), JIT settles.
-      await sleep(2000);
+      await sleep(settings.warmUpSeconds * 1000);
 
       const pids = { target: target.child.pid!, simulator: simulator.server.child.pid!, workers: workers.map((worker) => worker.pid!) };
       const cpu = () => ({

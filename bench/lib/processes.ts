@@ -2,7 +2,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { join } from 'node:path';
 import { rssMiB } from './procStats';
 
-export const root = join(__dirname, '..', '..');
+const root = join(__dirname, '..', '..');
 
 // Everything a bench started, so an interrupt does not leave servers or thousands of sockets behind.
 const children = new Set<ChildProcess>();

@@ -9,9 +9,9 @@ export interface BenchSettings {
   smoke: boolean;
   /** Marks the recorded results as taken on a busy machine, to be rerun (`--provisional`). */
   provisional: boolean;
-  /** Seconds per measured run (BENCH_DURATION; default 10, smoke 2). */
+  /** Seconds per measured run (BENCH_DURATION; default 10, smoke 1). */
   durationSeconds: number;
-  /** Seconds of warm-up before each measured HTTP run. */
+  /** Seconds of load (HTTP) or delivery (fan-out) before each measured run: JIT, pools, a cache entry, subscriptions reaching the hub. */
   warmUpSeconds: number;
   /** Fan-out subscriber counts (BENCH_SUBSCRIBERS, comma-separated). */
   subscriberLevels: number[];
@@ -40,8 +40,8 @@ export function readSettings(defaultSubscriberLevels: number[]): BenchSettings {
   return {
     smoke,
     provisional: values.provisional === true,
-    durationSeconds: number('BENCH_DURATION', smoke ? 2 : 10),
-    warmUpSeconds: smoke ? 1 : 2,
+    durationSeconds: number('BENCH_DURATION', smoke ? 1 : 10),
+    warmUpSeconds: smoke ? 0.5 : 2,
     subscriberLevels: levels,
     directMax: number('BENCH_DIRECT_MAX', 1000),
     redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
