@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { sandboxCustomer } from '../src/customers/sandboxSeed';
 import { fanOutMeasurement, runFanOut } from './lib/fanOut';
 import { basicAuthorization, staffAuthorizations } from './lib/identities';
-import { measureLoad } from './lib/load';
+import { graphqlRequest, measureLoad, type GraphQLAnswer } from './lib/load';
 import { withServers, type ServerProcess } from './lib/processes';
 import { comparisonTable, failedMeasurements, machineFacts, recordSection, type Comparison } from './lib/report';
 import { readSettings } from './lib/settings';
-import { redisEnv, startSimulatorProcess, withGateway } from './lib/stack';
+import { answeredFromCache, redisEnv, startSimulatorProcess, withGateway } from './lib/stack';
 
 /**
  * `npm run bench`: the whole suite in one run on one machine, every scenario as a ratio to a baseline
@@ -26,28 +26,17 @@ const RESULTS_FILE = join(__dirname, '..', 'docs', 'benchmarks.md');
 
 type Installations = { provider: { installations: Array<{ externalId: string | null; customer?: { name: string } | null }> } };
 
-async function gatewayRequest(gateway: ServerProcess, authorization: string, query: string, variables?: object): Promise<unknown> {
-  const response = await fetch(gateway.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization },
-    body: JSON.stringify({ query, variables }),
-  });
-  const answer = (await response.json()) as { data?: unknown; errors?: unknown };
-  if (answer.errors || !answer.data) throw new Error(`${query.slice(0, 60)}: ${JSON.stringify(answer).slice(0, 500)}`);
-  return answer.data;
-}
-
 /** A customer for every installation's externalId, created through the gateway's own API. */
 async function seedCustomers(gateway: ServerProcess, authorization: string): Promise<void> {
-  const data = (await gatewayRequest(gateway, authorization, '{ provider { installations { externalId } } }')) as Installations;
-  const externalIds = data.provider.installations.flatMap((installation) => installation.externalId ?? []);
+  const { data } = await graphqlRequest(gateway.url, { authorization }, '{ provider { installations { externalId } } }');
+  const externalIds = (data as Installations).provider.installations.flatMap((installation) => installation.externalId ?? []);
   for (const [n, externalId] of externalIds.entries()) {
-    await gatewayRequest(gateway, authorization, UPSERT_CUSTOMER, { input: sandboxCustomer(externalId, n) });
+    await graphqlRequest(gateway.url, { authorization }, UPSERT_CUSTOMER, { input: sandboxCustomer(externalId, n) });
   }
 }
 
 /** The stitched run measures nothing if `customer` resolved to null: every installation has a customer. */
-function everyInstallationHasACustomer(data: unknown): void {
+function everyInstallationHasACustomer({ data }: GraphQLAnswer): void {
   const installations = (data as Installations).provider.installations;
   const missing = installations.filter((installation) => installation.externalId && !installation.customer?.name);
   if (installations.length === 0 || missing.length > 0) throw new Error(`stitched probe: ${missing.length} of ${installations.length} installations without a customer`);
@@ -78,7 +67,7 @@ async function main(): Promise<void> {
 
   step('3. cache hit');
   const cacheHit = await withGateway(redisEnv(settings.redisUrl), (gateway) =>
-    measureLoad('3. cache hit (Redis), passthrough query', gateway, { query: PASSTHROUGH, ...asStaff }, settings),
+    measureLoad('3. cache hit (Redis), passthrough query', gateway, { query: PASSTHROUGH, ...asStaff, checkAnswer: answeredFromCache }, settings),
   );
   const staticYoga = await withServers(async (start) =>
     measureLoad('bare graphql-yoga, static resolver', await start('bench/servers/staticYoga.ts'), { query: '{ hello }' }, settings),

@@ -9,23 +9,44 @@ export interface LoadOptions {
   url?: string;
   /** Headers per request, cycled: e.g. one Authorization header per identity. */
   headerSets?: Array<Record<string, string>>;
-  /** Throws when the probe answer is not what the scenario measures (e.g. a stitched field resolved to null). */
-  checkAnswer?: (data: unknown) => void;
+  /** Throws when the probe's answer is not what the scenario measures (a stitched field resolved to null, a cache miss). */
+  checkAnswer?: (answer: GraphQLAnswer) => void;
 }
 
 const CONNECTIONS = 32;
 const baseHeaders = { 'content-type': 'application/json', accept: 'application/json' };
 
+export interface GraphQLAnswer {
+  data: unknown;
+  headers: Headers;
+}
+
+/** One POST; throws unless it answers 2xx with data and no GraphQL errors. */
+export async function graphqlRequest(url: string, headers: Record<string, string>, query: string, variables?: object): Promise<GraphQLAnswer> {
+  const response = await fetch(url, { method: 'POST', headers: { ...baseHeaders, ...headers }, body: JSON.stringify({ query, variables }) });
+  const answer = (await response.json()) as { data?: unknown; errors?: unknown };
+  if (!response.ok || answer.errors || !answer.data) {
+    throw new Error(`${query.slice(0, 60)}: HTTP ${response.status} ${JSON.stringify(answer).slice(0, 500)}`);
+  }
+  return { data: answer.data, headers: response.headers };
+}
+
 /**
- * Drives a server with autocannon from this process: one probe request that must answer with data and
- * no GraphQL errors (a 200 with errors would otherwise count as success), a warm-up (JIT, connection
- * pools, a cache entry), then the measured run. Peak RSS is taken over the measured run only.
+ * Drives a server with autocannon from this process: a warm-up (JIT, connection pools, a cache entry),
+ * one probe request that must answer with data and no GraphQL errors (a 200 with errors would count as
+ * success) and pass the scenario's check, then the measured run. Peak RSS is taken over the measured
+ * run only.
  */
 export async function measureLoad(name: string, server: ServerProcess, options: LoadOptions, settings: BenchSettings): Promise<Measurement> {
   const url = options.url ?? server.url;
   const headerSets = (options.headerSets ?? [{}]).map((headers) => ({ ...baseHeaders, ...headers }));
-  await probe(name, url, options, headerSets[0]!);
   await drive(url, options.query, headerSets, settings.warmUpSeconds);
+  try {
+    const answer = await graphqlRequest(url, headerSets[0]!, options.query);
+    options.checkAnswer?.(answer);
+  } catch (error) {
+    throw new Error(`${name}: the probe request failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
   server.resetPeakRss();
   const result = await drive(url, options.query, headerSets, settings.durationSeconds);
   return {
@@ -36,15 +57,6 @@ export async function measureLoad(name: string, server: ServerProcess, options: 
     peakRssMiB: server.peakRssMiB(),
     errors: result.errors + result.non2xx + result.graphqlErrors, // errors include timeouts
   };
-}
-
-async function probe(name: string, url: string, options: LoadOptions, headers: Record<string, string>): Promise<void> {
-  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query: options.query }) });
-  const answer = (await response.json()) as { data?: unknown; errors?: unknown };
-  if (!response.ok || answer.errors || !answer.data) {
-    throw new Error(`${name}: the probe request got HTTP ${response.status} ${JSON.stringify(answer).slice(0, 500)}`);
-  }
-  options.checkAnswer?.(answer.data);
 }
 
 /** autocannon's result plus the 200 answers that carried GraphQL errors. */

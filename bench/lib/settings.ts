@@ -41,7 +41,7 @@ export function readSettings(defaultSubscriberLevels: number[]): BenchSettings {
     smoke,
     provisional: values.provisional === true,
     durationSeconds: number('BENCH_DURATION', smoke ? 1 : 10),
-    warmUpSeconds: smoke ? 0.5 : 2,
+    warmUpSeconds: smoke ? 0.5 : 5,
     subscriberLevels: levels,
     directMax: number('BENCH_DIRECT_MAX', 1000),
     redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',

@@ -1,4 +1,6 @@
+import { CACHE_HEADER } from '../../src/cache/useGatewayResponseCache';
 import { benchJwtSecret } from './identities';
+import type { GraphQLAnswer } from './load';
 import { withServers, type ServerProcess, type startServerProcess } from './processes';
 
 /** What a client needs to call the simulator, as its stats endpoint (bench/servers/simulator.ts) reports it. */
@@ -62,4 +64,9 @@ export function withGateway<T>(env: Record<string, string>, use: (gateway: Serve
 /** Gateway variables for a Redis-backed response cache or rate limit, under a key prefix no other run shares. */
 export function redisEnv(redisUrl: string): Record<string, string> {
   return { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bench-${process.pid}-${Date.now()}:` };
+}
+
+/** A cache run measures the cache only if the warmed-up query is answered from it. */
+export function answeredFromCache({ headers }: GraphQLAnswer): void {
+  if (headers.get(CACHE_HEADER) !== 'HIT') throw new Error(`expected a cache hit, got ${CACHE_HEADER}: ${headers.get(CACHE_HEADER)}`);
 }
