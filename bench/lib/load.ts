@@ -33,9 +33,9 @@ export async function graphqlRequest(url: string, headers: Record<string, string
 
 /**
  * Drives a server with autocannon from this process: a warm-up (JIT, connection pools, a cache entry),
- * one probe request that must answer with data and no GraphQL errors (a 200 with errors would count as
- * success) and pass the scenario's check, then the measured run. Peak RSS is taken over the measured
- * run only.
+ * one probe request that must answer with data, no GraphQL errors and pass the scenario's check (a
+ * scenario that fails outright stops the bench with its answer instead of measuring fast errors), then
+ * the measured run. Peak RSS is taken over the measured run only.
  */
 export async function measureLoad(name: string, server: ServerProcess, options: LoadOptions, settings: BenchSettings): Promise<Measurement> {
   const url = options.url ?? server.url;
