@@ -1,21 +1,69 @@
-import type { LoadResult } from './load';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import type { Measurement } from './measurement';
+
+export interface Comparison {
+  scenario: Measurement;
+  baseline: Measurement;
+}
 
 const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const ratio = (a: number, b: number) => `${fixed(a / b, 2)}×`;
 
-/** A markdown table: each row's throughput and p50 as a ratio to its baseline row measured in the same run. */
-export function ratioTable(title: string, rows: Array<{ result: LoadResult; baseline: LoadResult }>): string {
+/**
+ * One markdown table: each scenario beside its baseline measured in the same run, and the ratios
+ * scenario / baseline. Throughput ratio above 1 is better; latency and RSS ratios below 1 are better.
+ */
+export function comparisonTable(rows: Comparison[]): string {
   const lines = [
-    `### ${title}`,
-    '',
-    '| scenario | baseline | req/s | baseline req/s | throughput ratio | p50 ms | p99 ms | baseline p50 ms | peak RSS MiB | errors |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | baseline | throughput /s | baseline /s | throughput ratio | p50 ms | baseline p50 ms | p50 ratio | p99 ms | baseline p99 ms | p99 ratio | peak RSS MiB | baseline peak RSS MiB | RSS ratio | errors (scenario / baseline) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
-  for (const { result, baseline } of rows) {
+  for (const { scenario: s, baseline: b } of rows) {
     lines.push(
-      `| ${result.name} | ${baseline.name} | ${fixed(result.requestsPerSecond, 0)} | ${fixed(baseline.requestsPerSecond, 0)} | ` +
-        `${fixed(result.requestsPerSecond / baseline.requestsPerSecond, 2)}× | ${fixed(result.p50Ms)} | ${fixed(result.p99Ms)} | ` +
-        `${fixed(baseline.p50Ms)} | ${fixed(result.peakRssMiB ?? NaN, 0)} | ${result.errors + result.non2xx} |`,
+      `| ${s.name} | ${b.name} | ${fixed(s.throughputPerSecond, 0)} | ${fixed(b.throughputPerSecond, 0)} | ${ratio(s.throughputPerSecond, b.throughputPerSecond)} | ` +
+        `${fixed(s.p50Ms)} | ${fixed(b.p50Ms)} | ${ratio(s.p50Ms, b.p50Ms)} | ${fixed(s.p99Ms)} | ${fixed(b.p99Ms)} | ${ratio(s.p99Ms, b.p99Ms)} | ` +
+        `${fixed(s.peakRssMiB, 0)} | ${fixed(b.peakRssMiB, 0)} | ${ratio(s.peakRssMiB, b.peakRssMiB)} | ${s.errors} / ${b.errors} |`,
     );
   }
   return lines.join('\n');
+}
+
+/** Runs with failures: their figures are not comparable. */
+export function failedMeasurements(rows: Comparison[]): string[] {
+  return [...new Set(rows.flatMap(({ scenario, baseline }) => [scenario, baseline]).filter((m) => m.errors > 0).map((m) => m.name))];
+}
+
+/** The machine facts a recorded result needs to be read against; the load average shows how busy it was. */
+export function machineFacts(): string {
+  const cores = cpus();
+  const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+  return (
+    `${cores.length} cores (${cores[0]?.model.trim() ?? 'unknown CPU'}), ${gib(totalmem())} GiB RAM (${gib(freemem())} GiB free), ` +
+    `Node ${process.version}, load average ${loadavg().map((load) => load.toFixed(2)).join(' / ')} (1 / 5 / 15 min)`
+  );
+}
+
+const SECTION_START = '<!-- npm run bench: start -->';
+const SECTION_END = '<!-- npm run bench: end -->';
+
+/**
+ * Puts `section` between the suite's markers in the results file, replacing the previous suite result
+ * (each run supersedes the last; older, hand-written sections stay). Without markers it goes after the
+ * file's introduction, before the first `## ` heading.
+ */
+export function recordSection(path: string, section: string): void {
+  const text = readFileSync(path, 'utf8');
+  const block = `${SECTION_START}\n${section.trim()}\n${SECTION_END}`;
+  const start = text.indexOf(SECTION_START);
+  const end = text.indexOf(SECTION_END);
+  let updated: string;
+  if (start >= 0 && end > start) {
+    updated = text.slice(0, start) + block + text.slice(end + SECTION_END.length);
+  } else {
+    const firstHeading = text.search(/^## /m);
+    const at = firstHeading >= 0 ? firstHeading : text.length;
+    updated = `${text.slice(0, at)}${block}\n\n${text.slice(at)}`;
+  }
+  writeFileSync(path, updated);
 }

@@ -5,9 +5,9 @@ import { loadSimulatorConfig } from '../../src/config';
 import { startSimulator } from '../../src/simulator';
 
 /**
- * The IOmeter simulator in a process of its own, so the subscriptions benchmark can count the upstream
- * subscriptions it really holds and measure its CPU and RSS apart from the gateway's. SIMULATOR_*
- * variables set the reading rate. It prints `READY <stats url>`; GET on that URL returns the endpoint,
+ * The IOmeter simulator in a process of its own, so a benchmark can call it directly as a baseline,
+ * count the upstream subscriptions it really holds, and measure its CPU and RSS apart from the
+ * gateway's (bench/lib/stack.ts). SIMULATOR_* variables shape its world and reading rate. It prints `READY <stats url>`; GET on that URL returns the endpoint,
  * the generated credentials and `activeSubscriptions`.
  */
 async function main(): Promise<void> {

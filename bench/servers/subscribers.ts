@@ -2,7 +2,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
 /**
- * Subscriber load for bench/subscriptions.ts: opens BENCH_CLIENTS graphql-ws clients (one WebSocket
+ * Subscriber load for the fan-out (bench/lib/fanOut.ts): opens BENCH_CLIENTS graphql-ws clients (one WebSocket
  * each) to BENCH_WS_URL and records, per reading, the delay from its `receiveTime` (the simulator's
  * emit time, same machine clock) to its arrival here. Driven over the IPC channel:
  *   parent: start | stop | close      worker: ready {connected, failed} | result {...}

@@ -1,0 +1,25 @@
+import { randomBytes } from 'node:crypto';
+import { jose } from '../../src/identity/jose';
+
+/** The gateways a bench starts accept HS256 JWTs signed with this secret (AUTH_JWT_SECRET), made per run. */
+export const benchJwtSecret = randomBytes(32).toString('hex');
+
+/** `Bearer <jwt>` values for `count` distinct staff identities (subjects `<subject>-0`, `<subject>-1`, …). */
+export async function staffAuthorizations(count: number, subject = 'bench-user'): Promise<string[]> {
+  const key = new TextEncoder().encode(benchJwtSecret);
+  return Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const token = await new jose.SignJWT({ role: 'staff' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(`${subject}-${index}`)
+        .setExpirationTime('1h')
+        .sign(key);
+      return `Bearer ${token}`;
+    }),
+  );
+}
+
+/** The `Authorization` value the IOmeter API (and its simulator) expects. */
+export function basicAuthorization(credentials: { token: string; secret: string }): string {
+  return `Basic ${Buffer.from(`${credentials.token}:${credentials.secret}`).toString('base64')}`;
+}

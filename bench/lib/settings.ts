@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util';
+
+/**
+ * The knobs every bench entry point shares, from flags and BENCH_* variables (README, "Benchmarks").
+ * Smoke mode proves the harness works in seconds: short runs, a handful of subscribers; its figures
+ * mean nothing.
+ */
+export interface BenchSettings {
+  smoke: boolean;
+  /** Marks the recorded results as taken on a busy machine, to be rerun (`--provisional`). */
+  provisional: boolean;
+  /** Seconds per measured run (BENCH_DURATION; default 10, smoke 1). */
+  durationSeconds: number;
+  /** Seconds of load (HTTP) or delivery (fan-out) before each measured run: JIT, pools, a cache entry, subscriptions reaching the hub. */
+  warmUpSeconds: number;
+  /** Fan-out subscriber counts (BENCH_SUBSCRIBERS, comma-separated). */
+  subscriberLevels: number[];
+  /** Largest subscriber count for the direct-to-simulator fan-out baseline (BENCH_DIRECT_MAX, default 1000). */
+  directMax: number;
+  /** Redis for the response cache and rate limit runs (BENCH_REDIS_URL, default redis://127.0.0.1:6379). */
+  redisUrl: string;
+  /** Seconds the fan-out gives subscribers to connect (BENCH_CONNECT_TIMEOUT, default 60). */
+  connectTimeoutSeconds: number;
+  /** The fan-out simulator's reading rate: SIMULATOR_INSTALLATIONS (25) readings every SIMULATOR_READING_INTERVAL (2s). */
+  readingSimulatorEnv: { SIMULATOR_INSTALLATIONS: string; SIMULATOR_READING_INTERVAL: string };
+}
+
+const SMOKE_SUBSCRIBERS = [20];
+
+export function readSettings(defaultSubscriberLevels: number[]): BenchSettings {
+  const { values } = parseArgs({ options: { smoke: { type: 'boolean' }, provisional: { type: 'boolean' } } });
+  const smoke = values.smoke === true || process.env.BENCH_SMOKE === '1';
+  const number = (name: string, fallback: number) => {
+    const value = Number(process.env[name] ?? fallback);
+    if (!(value > 0)) throw new Error(`${name} must be a positive number, got ${process.env[name]}`);
+    return value;
+  };
+  const levels = process.env.BENCH_SUBSCRIBERS?.split(',').map(Number) ?? (smoke ? SMOKE_SUBSCRIBERS : defaultSubscriberLevels);
+  if (levels.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`BENCH_SUBSCRIBERS must be positive integers, got ${process.env.BENCH_SUBSCRIBERS}`);
+  return {
+    smoke,
+    provisional: values.provisional === true,
+    durationSeconds: number('BENCH_DURATION', smoke ? 1 : 10),
+    warmUpSeconds: smoke ? 0.5 : 5,
+    subscriberLevels: levels,
+    directMax: number('BENCH_DIRECT_MAX', 1000),
+    redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    connectTimeoutSeconds: number('BENCH_CONNECT_TIMEOUT', 60),
+    readingSimulatorEnv: {
+      SIMULATOR_INSTALLATIONS: process.env.SIMULATOR_INSTALLATIONS ?? '25',
+      SIMULATOR_READING_INTERVAL: process.env.SIMULATOR_READING_INTERVAL ?? '2s',
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { CACHE_HEADER } from '../../src/cache/useGatewayResponseCache';
+import { benchJwtSecret } from './identities';
+import type { GraphQLAnswer } from './load';
+import { withServers, type ServerProcess, type startServerProcess } from './processes';
+
+/** What a client needs to call the simulator, as its stats endpoint (bench/servers/simulator.ts) reports it. */
+export interface SimulatorEndpoint {
+  url: string;
+  wsUrl: string;
+  token: string;
+  secret: string;
+}
+
+export interface SimulatorProcess {
+  server: ServerProcess;
+  endpoint: SimulatorEndpoint;
+  /** Upstream subscriptions the simulator holds right now. */
+  activeSubscriptions(): Promise<number>;
+}
+
+async function simulatorStats(server: ServerProcess) {
+  const response = await fetch(server.url);
+  return (await response.json()) as SimulatorEndpoint & { activeSubscriptions: number };
+}
+
+/** The IOmeter simulator in a process of its own; SIMULATOR_* variables in `env` shape its world. */
+export async function startSimulatorProcess(start: typeof startServerProcess, env: Record<string, string> = {}): Promise<SimulatorProcess> {
+  const server = await start('bench/servers/simulator.ts', env);
+  const { url, wsUrl, token, secret } = await simulatorStats(server);
+  return {
+    server,
+    endpoint: { url, wsUrl, token, secret },
+    activeSubscriptions: async () => (await simulatorStats(server)).activeSubscriptions,
+  };
+}
+
+/**
+ * The gateway (src/main.ts) in a process of its own, fronting the simulator at `endpoint` (not sandbox
+ * mode, so the simulator's work is not in the gateway's CPU and RSS). It accepts staff JWTs from
+ * bench/lib/identities.ts; rate limits are off unless `env` turns them on, because one load generator
+ * on one loopback address would exhaust any per-client budget at once.
+ */
+export function startGatewayProcess(start: typeof startServerProcess, endpoint: SimulatorEndpoint, env: Record<string, string> = {}): Promise<ServerProcess> {
+  return start('src/main.ts', {
+    IOMETER_ENDPOINT: endpoint.url,
+    IOMETER_TOKEN: endpoint.token,
+    IOMETER_SECRET: endpoint.secret,
+    AUTH_JWT_SECRET: benchJwtSecret,
+    RATE_LIMIT_ENABLED: 'false',
+    // The ready line the bench waits for is logged at info.
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+}
+
+/** Runs `use` with a fresh simulator and a gateway in front of it, both stopped afterwards. */
+export function withGateway<T>(env: Record<string, string>, use: (gateway: ServerProcess) => Promise<T>): Promise<T> {
+  return withServers(async (start) => {
+    const simulator = await startSimulatorProcess(start);
+    return use(await startGatewayProcess(start, simulator.endpoint, env));
+  });
+}
+
+/** Gateway variables for a Redis-backed response cache or rate limit, under a key prefix no other run shares. */
+export function redisEnv(redisUrl: string): Record<string, string> {
+  return { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bench-${process.pid}-${Date.now()}:` };
+}
+
+/** A cache run measures the cache only if the warmed-up query is answered from it. */
+export function answeredFromCache({ headers }: GraphQLAnswer): void {
+  if (headers.get(CACHE_HEADER) !== 'HIT') throw new Error(`expected a cache hit, got ${CACHE_HEADER}: ${headers.get(CACHE_HEADER)}`);
+}
