@@ -29,6 +29,7 @@ import { requestIdFrom, runWithRequestId } from './requestContext';
 import { createClusterFeed, ReadingHub } from './subscriptions';
 import { createPageFetcher } from './subscriptions/pageFetcher';
 import { basicAuthorization } from './upstream/credentials';
+import { keepClientsAlive } from './webSocketKeepAlive';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -177,6 +178,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     runWithRequestId(requestId, () => yoga(request, response));
   });
   const { wsServer, wsHandle } = serveWebSockets(yoga, server, { authenticate, trustedDocuments, logger });
+  const stopKeepAlive = keepClientsAlive(wsServer, config.subscriptions.clientKeepAliveMs);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -189,6 +191,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     wsUrl: `ws://${host}:${port}${GRAPHQL_PATH}`,
     port,
     close: async () => {
+      stopKeepAlive();
       await readingHub.close();
       await wsHandle.dispose();
       wsServer.close();
