@@ -7,6 +7,8 @@ import { buildGateway } from '../scripts/build';
 import { postGraphQL } from './helpers/clients';
 
 const BUILD_TIMEOUT_MS = 120_000;
+// Sandbox start-up (simulator, PGlite, migrations) in a fresh process, on a machine that may be busy.
+const RUN_TIMEOUT_MS = 60_000;
 
 /** Resolves with the URL the gateway logs once it listens. */
 function readyUrl(gateway: ChildProcess): Promise<string> {
@@ -59,5 +61,5 @@ describe('the production build (npm run build)', () => {
       gateway.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
-  });
+  }, RUN_TIMEOUT_MS);
 });
