@@ -28,7 +28,6 @@ WORKDIR /app
 # embedded PGlite when DATABASE_URL is unset, i.e. sandbox mode) is writable.
 COPY --from=production-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY package.json ./
 RUN mkdir data && chown node:node data
 USER node
 EXPOSE 4000

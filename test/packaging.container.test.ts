@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { validate as lintDockerfile } from 'dockerfile-utils';
+import ts from 'typescript';
 import { parse } from 'yaml';
 import { loadGatewayConfig } from '../src/config';
 import { documentedVariables } from './helpers/readme';
-import { startStack } from './helpers/stack';
+import { startStack, type Stack } from './helpers/stack';
 
 const ROOT = join(__dirname, '..');
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
@@ -86,7 +88,7 @@ describe('Dockerfile', () => {
     expect(ofKeyword(runtime, 'USER').map(argumentsOf)).toEqual(['node']);
     expect(ofKeyword(runtime, 'CMD').map((cmd) => JSON.parse(argumentsOf(cmd)))).toEqual([['node', 'dist/src/main.js']]);
     // What `npm run build` emits for the entry point tsconfig.build.json compiles.
-    expect(JSON.parse(stripComments(read('tsconfig.build.json'))).files).toEqual(['src/main.ts']);
+    expect(ts.readConfigFile(join(ROOT, 'tsconfig.build.json'), ts.sys.readFile).config.files).toEqual(['src/main.ts']);
     expect(ofKeyword(runtime, 'EXPOSE').map(argumentsOf)).toEqual([String(loadGatewayConfig({}).port)]);
   });
 
@@ -113,25 +115,41 @@ describe('Dockerfile', () => {
       expect(command[2]).toContain('/healthz');
     });
 
-    it('passes against a running gateway and fails when nothing answers', async () => {
-      // Asynchronously: the gateway runs in this process and must keep answering while the check runs.
-      const exitCode = (port: number) =>
-        new Promise<number | null>((resolve) => {
-          execFile(process.execPath, command.slice(1), { env: { PORT: String(port) }, timeout: 10_000 }, (error) =>
-            resolve(error ? (typeof error.code === 'number' ? error.code : null) : 0),
-          );
-        });
-      const stack = await startStack();
-      const { port } = stack.gateway;
-      try {
-        expect(await exitCode(port)).toBe(0);
-      } finally {
-        await stack.close();
-      }
-      expect(await exitCode(port)).toBe(1);
+    // Asynchronously: the gateway runs in this process and must keep answering while the check runs.
+    const exitCode = (port: number) =>
+      new Promise<number | null>((resolve) => {
+        execFile(process.execPath, command.slice(1), { env: { PORT: String(port) }, timeout: 10_000 }, (error) =>
+          resolve(error ? (typeof error.code === 'number' ? error.code : null) : 0),
+        );
+      });
+
+    describe('against a running gateway', () => {
+      let stack: Stack;
+
+      beforeAll(async () => {
+        stack = await startStack();
+      });
+      afterAll(() => stack.close());
+
+      it('passes', async () => {
+        expect(await exitCode(stack.gateway.port)).toBe(0);
+      });
+    });
+
+    it('fails when nothing answers on the port', async () => {
+      expect(await exitCode(await unusedPort())).toBe(1);
     });
   });
 });
+
+/** A port that was free a moment ago: listened on, then released. */
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 function splitStages(instructions: Instruction[]): Instruction[][] {
   const stages: Instruction[][] = [];
@@ -144,8 +162,4 @@ function splitStages(instructions: Instruction[]): Instruction[][] {
 
 function argumentsOf(instruction: Instruction): string {
   return (instruction.getArgumentsContent() ?? '').replace(/\\\n\s*/g, '').trim();
-}
-
-function stripComments(jsonc: string): string {
-  return jsonc.replace(/^\s*\/\/.*$/gm, '');
 }
