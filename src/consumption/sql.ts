@@ -95,11 +95,15 @@ FROM priced
 GROUP BY bucket
 ORDER BY bucket`;
 
-/** One page of an installation's archived readings in (time, meter) order; $4/$5 is the cursor. */
+/**
+ * One page of an installation's archived readings in (time, meter) order; $4/$5 is the cursor. Times
+ * are text with microseconds, so a cursor is exact; the aliases must not shadow the columns that
+ * ORDER BY means (ordering by the text would sort every row in range instead of reading the index).
+ */
 export const READING_HISTORY_SQL = `
 SELECT meter_id, meter_number,
-       to_char(reading_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS reading_time,
-       to_char(receive_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS receive_time,
+       to_char(reading_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS time_text,
+       to_char(receive_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS receive_time_text,
        imported_wh, exported_wh, power_w, reading_values
 FROM reading_archive
 WHERE installation_id = $1 AND reading_time >= $2::timestamptz AND reading_time < $3::timestamptz

@@ -32,8 +32,8 @@ interface BucketRow {
 interface ReadingRow {
   meter_id: string;
   meter_number: string;
-  reading_time: string;
-  receive_time: string;
+  time_text: string;
+  receive_time_text: string;
   imported_wh: number | null;
   exported_wh: number | null;
   power_w: number | null;
@@ -88,7 +88,7 @@ export class ConsumptionStore {
       first + 1,
     ]);
     const edges = rows.slice(0, first).map((row) => ({
-      cursor: encodeHistoryCursor({ time: row.reading_time, meterId: row.meter_id }),
+      cursor: encodeHistoryCursor({ time: row.time_text, meterId: row.meter_id }),
       node: toArchivedReading(row),
     }));
     return { edges, hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null };
@@ -99,8 +99,8 @@ function toArchivedReading(row: ReadingRow): ArchivedReading {
   return {
     meterId: row.meter_id,
     meterNumber: row.meter_number,
-    time: row.reading_time,
-    receiveTime: row.receive_time,
+    time: row.time_text,
+    receiveTime: row.receive_time_text,
     importedWh: row.imported_wh,
     exportedWh: row.exported_wh,
     powerW: row.power_w,
