@@ -1,20 +1,8 @@
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../src/context';
-import { CustomerInputError } from '../src/customers/errors';
 import { createRegistrationFor } from '../src/customers/registration';
 import type { Contract, Customer, CustomerConnection } from '../src/customers/types';
-
-/** Domain input errors become GraphQL errors clients can branch on, naming the field. */
-async function withInputErrors<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof CustomerInputError) {
-      throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', field: error.field } });
-    }
-    throw error;
-  }
-}
+import { withInputErrors } from './inputErrors';
 
 function exactlyOne(args: Record<string, unknown>, names: string[]): void {
   if (names.filter((name) => args[name] != null).length !== 1) {

@@ -29,6 +29,20 @@ const durationMs = z
   .regex(/^\d+(ms|s|m|h|d)?$/, 'must be a duration such as 500ms, 2s, 5m, 1h or 1d')
   .transform(parseDuration);
 
+/**
+ * Intl and PostgreSQL both use the IANA database, so a name Intl rejects would fail every consumption
+ * query. Numeric offsets are refused: PostgreSQL reads `+01:00` as POSIX, i.e. with the sign inverted.
+ */
+function isIanaTimeZone(value: string): boolean {
+  if (!/^[A-Za-z]/.test(value)) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function parseDuration(value: string): number {
   const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value);
   if (!match) throw new Error(`invalid duration "${value}"`);
@@ -121,6 +135,7 @@ const gatewayEnv = z
     IOMETER_QUEUE_TIMEOUT: durationMs.default('5s'),
     IOMETER_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
     IOMETER_RETRY_MAX_DELAY: durationMs.default('5s'),
+    CONSUMPTION_TIME_ZONE: z.string().default('Europe/Berlin').refine(isIanaTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
   })
   .superRefine((env, ctx) => {
     if (!env.IOMETER_ENDPOINT) return;
@@ -230,6 +245,8 @@ export interface GatewayConfig {
     /** Longest back-off (including a Retry-After) the gateway waits before a retry. */
     retryMaxDelayMs: number;
   };
+  /** Consumption buckets (days, months, tariff days) follow this zone's calendar. */
+  consumption: { timeZone: string };
   limits: {
     maxDepth: number;
     maxAliases: number;
@@ -298,6 +315,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       retries: parsed.IOMETER_RETRIES,
       retryMaxDelayMs: parsed.IOMETER_RETRY_MAX_DELAY,
     },
+    consumption: { timeZone: parsed.CONSUMPTION_TIME_ZONE },
     limits: {
       maxDepth: parsed.LIMIT_MAX_DEPTH,
       maxAliases: parsed.LIMIT_MAX_ALIASES,

@@ -1,4 +1,6 @@
+import { ResponseTtlCap } from './cache/ttl';
 import type { GatewayConfig } from './config';
+import type { ConsumptionStore } from './consumption/store';
 import { createCustomerLoaders, type CustomerLoaders } from './customers/loaders';
 import type { RegistrationDefaults } from './customers/onboarding';
 import type { CustomerStore } from './customers/store';
@@ -10,6 +12,9 @@ import type { ReadingHub } from './subscriptions';
 export interface GatewayContext {
   customerStore: CustomerStore;
   customerLoaders: CustomerLoaders;
+  consumptionStore: ConsumptionStore;
+  /** Resolvers lower this response's cache TTL through it. */
+  responseTtl: ResponseTtlCap;
   loadInstallation: LoadInstallation;
   registrationDefaults: RegistrationDefaults;
   /** The process's one upstream readings subscription, fanned out to every client. */
@@ -21,7 +26,12 @@ export interface GatewayContext {
 export type GatewayContextExtension = Omit<GatewayContext, 'identity'>;
 
 /** Per-request state: loaders must not outlive a request, or their caches would serve one request's data to another. */
-export function createContextFactory(store: CustomerStore, readingHub: ReadingHub, config: GatewayConfig): () => GatewayContextExtension {
+export function createContextFactory(
+  store: CustomerStore,
+  consumptionStore: ConsumptionStore,
+  readingHub: ReadingHub,
+  config: GatewayConfig,
+): () => GatewayContextExtension {
   const registrationDefaults: RegistrationDefaults = {
     signingKeyId: config.defaultSigningKeyId,
     licensePoolId: config.defaultLicensePoolId,
@@ -29,6 +39,8 @@ export function createContextFactory(store: CustomerStore, readingHub: ReadingHu
   return () => ({
     customerStore: store,
     customerLoaders: createCustomerLoaders(store),
+    consumptionStore,
+    responseTtl: new ResponseTtlCap(),
     loadInstallation: createInstallationLoader(),
     registrationDefaults,
     readingHub,

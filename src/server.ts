@@ -8,6 +8,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { GatewayConfig, UpstreamConfig } from './config';
+import { ConsumptionStore } from './consumption/store';
 import { createContextFactory } from './context';
 import type { Database } from './customers/database';
 import { CustomerStore } from './customers/store';
@@ -154,7 +155,12 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
       ...useGatewayResponseCache({ config: config.cache, redis, identities, logger }),
       useSseResume(),
     ],
-    context: createContextFactory(new CustomerStore(database), readingHub, config),
+    context: createContextFactory(
+      new CustomerStore(database),
+      new ConsumptionStore(database, config.consumption.timeZone),
+      readingHub,
+      config,
+    ),
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/healthz',
     landingPage: false,

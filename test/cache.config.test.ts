@@ -33,6 +33,8 @@ describe('response cache configuration', () => {
       Customer: 60_000,
       Contract: 60_000,
       Tariff: 60_000,
+      ConsumptionBucket: 3_600_000,
+      ArchivedReadingConnection: 3_600_000,
     });
   });
 

@@ -16,6 +16,7 @@ describe('gateway configuration', () => {
     expect(config.port).toBe(4000);
     expect(config.upstream).toBeUndefined();
     expect(config.database).toEqual({ url: undefined, embeddedDir: './data/pglite' });
+    expect(config.consumption).toEqual({ timeZone: 'Europe/Berlin' });
   });
 
   it('fronts a real upstream when endpoint, token and secret are set, deriving the WebSocket endpoint', () => {
@@ -53,6 +54,8 @@ describe('gateway configuration', () => {
     [{ AUTH_API_KEYS: 'svc:admin:abc' }, 'AUTH_API_KEYS'],
     [{ LIMIT_MAX_DEPTH: '0' }, 'LIMIT_MAX_DEPTH'],
     [{ CUSTOMER_INTROSPECTION: 'yes' }, 'CUSTOMER_INTROSPECTION'],
+    [{ CONSUMPTION_TIME_ZONE: 'Mars/Olympus_Mons' }, 'CONSUMPTION_TIME_ZONE'],
+    [{ CONSUMPTION_TIME_ZONE: '+01:00' }, 'CONSUMPTION_TIME_ZONE'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(configError(() => loadGatewayConfig(env))).toContain(variable);
   });

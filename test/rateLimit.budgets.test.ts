@@ -12,6 +12,9 @@ describe('RATE_LIMIT_FIELDS', () => {
       'Mutation.updateLicense': { max: 30, windowMs: 60_000 },
       'Mutation.upsertCustomer': { max: 30, windowMs: 60_000 },
       'IometerProvider.readings': { max: 60, windowMs: 60_000 },
+      'IometerInstallation.consumption': { max: 60, windowMs: 60_000 },
+      'Customer.consumption': { max: 60, windowMs: 60_000 },
+      'IometerInstallation.readingHistory': { max: 60, windowMs: 60_000 },
     });
   });
 

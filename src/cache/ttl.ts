@@ -9,6 +9,7 @@ import { isCompositeType, isInterfaceType, isObjectType, type GraphQLSchema } fr
 export type TtlTable = Readonly<Record<string, number>>;
 
 const SECOND = 1_000;
+const HOUR = 3_600_000;
 
 /** Built-in TTLs; CACHE_TTL_OVERRIDES replaces or extends them. */
 export const DEFAULT_TTLS: TtlTable = {
@@ -31,7 +32,30 @@ export const DEFAULT_TTLS: TtlTable = {
   Customer: 60 * SECOND,
   Contract: 60 * SECOND,
   Tariff: 60 * SECOND,
+  // Closed consumption buckets and archived readings only change when late readings arrive; a
+  // response reaching into the current bucket is capped at OPEN_RANGE_TTL_MS instead.
+  ConsumptionBucket: 1 * HOUR,
+  ArchivedReadingConnection: 1 * HOUR,
 };
+
+/** The longest a response may be cached that shows a consumption or history range not yet over. */
+export const OPEN_RANGE_TTL_MS = 5 * SECOND;
+
+/**
+ * Lowers one response's TTL from inside execution, where a resolver knows what the TTL table cannot:
+ * e.g. that its range includes the bucket still filling. The cache's onTtl hook applies it.
+ */
+export class ResponseTtlCap {
+  private ms = Number.POSITIVE_INFINITY;
+
+  lower(ms: number): void {
+    this.ms = Math.min(this.ms, ms);
+  }
+
+  apply(ttl: number): number {
+    return Math.min(ttl, this.ms);
+  }
+}
 
 const NAME = '[_A-Za-z][_0-9A-Za-z]*';
 const ENTRY = new RegExp(`^(${NAME}(?:\\.${NAME})?)\\s*=\\s*(\\d+)(ms|s|m|h|d)?$`);

@@ -87,8 +87,8 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
  *   else the in-memory store;
  * - sessions by identity: each customer has their own entries, staff (and anonymous sandbox traffic)
  *   share one; a key never contains a credential;
- * - TTLs per schema coordinate (src/cache/ttl.ts, CACHE_TTL_OVERRIDES), CACHE_TTL for the rest;
- *   CACHE_TTL=0 installs nothing;
+ * - TTLs per schema coordinate (src/cache/ttl.ts, CACHE_TTL_OVERRIDES), CACHE_TTL for the rest,
+ *   lowered per response by resolvers through `context.responseTtl`; CACHE_TTL=0 installs nothing;
  * - invalidation by mutations: the entities in a mutation's result (plugin), plus what the gateway's
  *   mutations change beyond their result (src/cache/lookups.ts): updateLicense → its installation,
  *   upsertCustomer → lookups by that externalId and customer lists, onboardCustomer/registerMyMeter/
@@ -199,6 +199,7 @@ export function useGatewayResponseCache({ config, redis, identities, logger }: R
     cache,
     ttl: config.ttlMs,
     ttlPerSchemaCoordinate: { ...ttls },
+    onTtl: ({ ttl, context }) => (context as OperationContext).responseTtl?.apply(ttl) ?? ttl,
     includeExtensionMetadata: true,
     session: (request) => sessionOf(request) ?? null,
     // HTTP requests with an identity; over WebSocket (no request) only mutations, for their invalidation.

@@ -13,8 +13,9 @@ export type FieldBudgets = ReadonlyMap<string, Budget>;
 const MINUTE = 60_000;
 
 /**
- * Tighter budgets for fields that change IOmeter's state or fetch pages of readings. Each selection
- * counts: two aliases of `readings` in one query spend two.
+ * Tighter budgets for fields that change IOmeter's state, fetch pages of readings or aggregate a
+ * range of the reading archive in the database. Each selection counts: two aliases of `readings` in
+ * one query spend two.
  */
 export const DEFAULT_FIELD_BUDGETS: Readonly<Record<string, Budget>> = Object.freeze({
   'Mutation.createRegistrationToken': { max: 10, windowMs: MINUTE },
@@ -23,6 +24,9 @@ export const DEFAULT_FIELD_BUDGETS: Readonly<Record<string, Budget>> = Object.fr
   'Mutation.updateLicense': { max: 30, windowMs: MINUTE },
   'Mutation.upsertCustomer': { max: 30, windowMs: MINUTE },
   'IometerProvider.readings': { max: 60, windowMs: MINUTE },
+  'IometerInstallation.consumption': { max: 60, windowMs: MINUTE },
+  'Customer.consumption': { max: 60, windowMs: MINUTE },
+  'IometerInstallation.readingHistory': { max: 60, windowMs: MINUTE },
 });
 
 const COORDINATE = /^[_A-Za-z][_0-9A-Za-z]*\.[_A-Za-z][_0-9A-Za-z]*$/;

@@ -1,0 +1,51 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import { OPEN_RANGE_TTL_MS } from '../src/cache/ttl';
+import type { ConsumptionScope } from '../src/consumption/store';
+import { parseConsumptionArgs, type ConsumptionArgs, type ReadingHistoryArgs } from '../src/consumption/validation';
+import type { GatewayContext } from '../src/context';
+import type { Customer } from '../src/customers/types';
+import { withInputErrors } from './inputErrors';
+
+/** A range that is not over yet still changes: its response may only be cached briefly. */
+function capTtlWhileOpen(context: GatewayContext, to: string): void {
+  if (new Date(to).getTime() > Date.now()) context.responseTtl.lower(OPEN_RANGE_TTL_MS);
+}
+
+function consumptionOf(scope: ConsumptionScope, args: ConsumptionArgs, context: GatewayContext) {
+  capTtlWhileOpen(context, args.to);
+  return context.consumptionStore.consumption(scope, args);
+}
+
+type InstallationKeys = { id: string; externalId?: string | null };
+
+export const resolvers = {
+  IometerInstallation: {
+    consumption: {
+      selectionSet: '{ id externalId }',
+      resolve: (installation: InstallationKeys, args: ConsumptionArgs, context: GatewayContext) =>
+        withInputErrors(() =>
+          consumptionOf({ installationId: installation.id, customerExternalId: installation.externalId ?? null }, args, context),
+        ),
+    },
+    readingHistory: {
+      selectionSet: '{ id }',
+      resolve: (installation: InstallationKeys, args: ReadingHistoryArgs, context: GatewayContext) =>
+        withInputErrors(() => {
+          capTtlWhileOpen(context, args.to);
+          return context.consumptionStore.readingHistory(installation.id, args);
+        }),
+    },
+  },
+  Customer: {
+    consumption: (customer: Customer, args: ConsumptionArgs, context: GatewayContext, info: GraphQLResolveInfo) =>
+      withInputErrors(async () => {
+        parseConsumptionArgs(args); // bad input should not cost an upstream request
+        const installation = (await context.loadInstallation(context, info, { externalId: customer.externalId }, '{ id }')) as { id: string } | null;
+        if (!installation) return null;
+        return consumptionOf({ installationId: installation.id, customerExternalId: customer.externalId }, args, context);
+      }),
+  },
+  ArchivedReadingConnection: {
+    pageInfo: (page: { hasNextPage: boolean; endCursor: string | null }) => ({ hasNextPage: page.hasNextPage, endCursor: page.endCursor }),
+  },
+};

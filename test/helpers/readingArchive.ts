@@ -1,0 +1,50 @@
+import type { Queryable } from '../../src/customers/database';
+
+/** A reading as the ingest stores it; registers in Wh, power in W. */
+export interface ArchiveFixture {
+  meterId: string;
+  meterNumber: string;
+  installationId: string;
+  externalId: string | null;
+  time: string;
+  importedWh?: number;
+  exportedWh?: number;
+  powerW?: number;
+}
+
+/**
+ * Writes readings the way the ingest does (partitions first, repeats ignored by the primary key).
+ * Returns how many rows were new.
+ */
+export async function archiveReadings(db: Queryable, readings: ArchiveFixture[]): Promise<number> {
+  const times = readings.map((reading) => reading.time).sort((a, b) => Date.parse(a) - Date.parse(b));
+  await db.query('SELECT reading_archive_ensure_partitions($1, $2)', [times[0], times.at(-1)]);
+  let inserted = 0;
+  for (const reading of readings) {
+    const values = [
+      reading.importedWh !== undefined && { obisCode: '1-0:1.8.0', value: reading.importedWh, unit: 'Wh' },
+      reading.exportedWh !== undefined && { obisCode: '1-0:2.8.0', value: reading.exportedWh, unit: 'Wh' },
+      reading.powerW !== undefined && { obisCode: '1-0:16.7.0', value: reading.powerW, unit: 'W' },
+    ].filter(Boolean);
+    const { rows } = await db.query(
+      `INSERT INTO reading_archive (meter_id, meter_number, installation_id, external_id, reading_time, receive_time,
+         imported_wh, exported_wh, power_w, reading_values)
+       VALUES ($1, $2, $3, $4, $5, $5::timestamptz + INTERVAL '1 second', $6, $7, $8, $9)
+       ON CONFLICT (meter_id, reading_time) DO NOTHING
+       RETURNING 1`,
+      [
+        reading.meterId,
+        reading.meterNumber,
+        reading.installationId,
+        reading.externalId,
+        reading.time,
+        reading.importedWh ?? null,
+        reading.exportedWh ?? null,
+        reading.powerW ?? null,
+        JSON.stringify(values),
+      ],
+    );
+    inserted += rows.length;
+  }
+  return inserted;
+}
