@@ -2,7 +2,8 @@ import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../src/context';
 import { createRegistrationFor } from '../src/customers/registration';
 import type { CustomerIdentity } from '../src/identity';
-import { lastEventIdOf, liveReading } from '../src/plugins/useSseResume';
+import { liveReading } from '../src/liveReading';
+import { lastEventIdOf } from '../src/plugins/useSseResume';
 
 function customerIdentity(context: GatewayContext): CustomerIdentity {
   if (context.identity.role !== 'customer') {

@@ -1,5 +1,6 @@
 import type { GatewayContext } from '../src/context';
-import { lastEventIdOf, liveReading } from '../src/plugins/useSseResume';
+import { liveReading } from '../src/liveReading';
+import { lastEventIdOf } from '../src/plugins/useSseResume';
 
 /**
  * Live readings come from the gateway's one upstream subscription (src/subscriptions/ReadingHub),

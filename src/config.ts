@@ -68,6 +68,7 @@ const gatewayEnv = z
     SUBSCRIPTION_BUFFER: z.coerce.number().int().min(10).default(1000),
     SUBSCRIPTION_RESUME_BUFFER: z.coerce.number().int().min(0).default(20_000),
     SUBSCRIPTION_RESUME_WINDOW: durationMs.default('5m'),
+    SUBSCRIPTION_LOOKUP_TTL: durationMs.default('10s'),
     SUBSCRIPTION_CLIENT_KEEPALIVE: durationMs.pipe(z.number().min(100, 'must be at least 100ms')).default('15s'),
     DATABASE_URL: optionalString.pipe(
       z
@@ -206,7 +207,7 @@ export interface GatewayConfig {
   defaultLicensePoolId?: string;
   defaultSigningKeyId?: string;
   /** The live-readings multiplexer (src/subscriptions/). */
-  subscriptions: { graceMs: number; retryBudgetMs: number; bufferSize: number; resumeBufferSize: number; resumeWindowMs: number; clientKeepAliveMs: number };
+  subscriptions: { graceMs: number; retryBudgetMs: number; bufferSize: number; resumeBufferSize: number; resumeWindowMs: number; clientKeepAliveMs: number; lookupTtlMs: number };
   database: { url?: string; embeddedDir: string };
   auth: JwtOptions & {
     apiKeys: ApiKeyEntry[];
@@ -286,6 +287,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       resumeBufferSize: parsed.SUBSCRIPTION_RESUME_BUFFER,
       resumeWindowMs: parsed.SUBSCRIPTION_RESUME_WINDOW,
       clientKeepAliveMs: parsed.SUBSCRIPTION_CLIENT_KEEPALIVE,
+      lookupTtlMs: parsed.SUBSCRIPTION_LOOKUP_TTL,
     },
     database: { url: parsed.DATABASE_URL, embeddedDir: parsed.EMBEDDED_DB_DIR },
     auth: {

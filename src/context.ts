@@ -12,6 +12,11 @@ import type { ReadingHub } from './subscriptions';
 export interface GatewayContext {
   customerStore: CustomerStore;
   customerLoaders: CustomerLoaders;
+  /**
+   * Shared by every live-readings subscription of the process, entries expiring after
+   * SUBSCRIPTION_LOOKUP_TTL (see liveReading).
+   */
+  liveCustomerLoaders: CustomerLoaders;
   consumptionStore: ConsumptionStore;
   /** Resolvers lower this response's cache TTL through it. */
   responseTtl: ResponseTtlCap;
@@ -36,7 +41,10 @@ export function createContextFactory(
     signingKeyId: config.defaultSigningKeyId,
     licensePoolId: config.defaultLicensePoolId,
   };
+  // Customer rows are the same whoever asks; field access is authorized per client elsewhere.
+  const liveCustomerLoaders = createCustomerLoaders(store, { ttlMs: config.subscriptions.lookupTtlMs, maxEntries: 100_000 });
   return () => ({
+    liveCustomerLoaders,
     customerStore: store,
     customerLoaders: createCustomerLoaders(store),
     consumptionStore,

@@ -22,7 +22,7 @@ async function settled(condition: () => boolean): Promise<void> {
 describe('subscriptions through the gateway', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ env: { SUBSCRIPTION_LOOKUP_TTL: '300ms' } });
   });
   afterAll(() => stack.close());
 
@@ -108,6 +108,28 @@ describe('subscriptions through the gateway', () => {
     }
     // 5 clients x 6 readings would be 30 lookups per field if each event asked upstream on its own.
     expect(stack.simulator.stats.graphqlRequests - requestsBefore).toBeLessThan(30);
+  });
+
+  it('resolves the stitched customer of live readings from a shared cache that expires, so a renamed customer shows', async () => {
+    const upsert = `mutation($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { name } }`;
+    const rename = (name: string) => postGraphQL(stack.gateway.url, upsert, { input: { externalId: 'C-1001', name } });
+    expect((await rename('Ada Before')).body.data.upsertCustomer.name).toBe('Ada Before');
+    const live = subscribeWs(stack.gateway.wsUrl, 'subscription { readings { installation { externalId customer { name } } } }', 1_000_000);
+    live.done.catch(() => undefined);
+    const namesOfC1001 = () =>
+      live.results
+        .map((result) => result.data?.readings.installation)
+        .filter((installation) => installation?.externalId === 'C-1001')
+        .map((installation) => installation.customer?.name);
+    try {
+      await settled(() => namesOfC1001().includes('Ada Before'));
+      expect(namesOfC1001()).toContain('Ada Before');
+      await rename('Ada After');
+      await settled(() => namesOfC1001().includes('Ada After'));
+      expect(namesOfC1001().at(-1)).toBe('Ada After');
+    } finally {
+      live.close();
+    }
   });
 
   it('serves many clients, staff and customers, from one upstream subscription', async () => {

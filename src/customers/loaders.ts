@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { LRUCache } from 'lru-cache';
 import type { CustomerStore } from './store';
 import type { Contract, Customer, Tariff } from './types';
 
@@ -18,29 +19,40 @@ type LoaderStore = Pick<
 /** Keys per query; a larger batch is split into several queries. */
 const MAX_BATCH_SIZE = 500;
 
+export interface ExpiringCache {
+  /** How long a loaded entry is served before it is looked up again. */
+  ttlMs: number;
+  /** Entries per loader; the least recently used go first. */
+  maxEntries: number;
+}
+
 /**
- * One set per request, made in the context factory: each loader turns all `load` calls of a tick
- * into one query, and a customer found by one key is cached under the other as well.
+ * Each loader turns all `load` calls of a tick into one query, and a customer found by one key is
+ * cached under the other as well. Without `expiring`, entries live as long as the loaders: one set
+ * per request, made in the context factory. With it, one set may serve many requests.
  */
-export function createCustomerLoaders(store: LoaderStore): CustomerLoaders {
-  const options = { maxBatchSize: MAX_BATCH_SIZE };
+export function createCustomerLoaders(store: LoaderStore, expiring?: ExpiringCache): CustomerLoaders {
+  const options = () => ({
+    maxBatchSize: MAX_BATCH_SIZE,
+    ...(expiring ? { cacheMap: new LRUCache<string, Promise<any>>({ max: expiring.maxEntries, ttl: expiring.ttlMs }) } : {}),
+  });
 
   const customerById: DataLoader<string, Customer | null> = new DataLoader(async (ids) => {
     const customers = await store.customersByIds(ids);
     for (const customer of customers) if (customer) customerByExternalId.prime(customer.externalId, customer);
     return customers;
-  }, options);
+  }, options());
 
   const customerByExternalId: DataLoader<string, Customer | null> = new DataLoader(async (externalIds) => {
     const customers = await store.customersByExternalIds(externalIds);
     for (const customer of customers) if (customer) customerById.prime(customer.id, customer);
     return customers;
-  }, options);
+  }, options());
 
   return {
     customerById,
     customerByExternalId,
-    contractByCustomerId: new DataLoader((customerIds) => store.contractsByCustomerIds(customerIds), options),
-    tariffById: new DataLoader((ids) => store.tariffsByIds(ids), options),
+    contractByCustomerId: new DataLoader((customerIds) => store.contractsByCustomerIds(customerIds), options()),
+    tariffById: new DataLoader((ids) => store.tariffsByIds(ids), options()),
   };
 }

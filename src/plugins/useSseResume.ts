@@ -5,13 +5,9 @@ import type { GatewayContext } from '../context';
 const EVENT_POSITION = Symbol('eventPosition');
 type PositionedContext = GatewayContext & { [EVENT_POSITION]?: string };
 
-/**
- * The `resolve` of every live-readings subscription field: passes the payload through and notes its
- * position (ReadingHub.positionOf) for the SSE event id.
- */
-export function liveReading<T extends object>(payload: T, _args: unknown, context: GatewayContext): T {
-  (context as PositionedContext)[EVENT_POSITION] = context.readingHub.positionOf(payload);
-  return payload;
+/** Called by the live-readings resolvers for each event, before it executes. */
+export function noteEventPosition(context: GatewayContext, position: string | undefined): void {
+  (context as PositionedContext)[EVENT_POSITION] = position;
 }
 
 /** The SSE client's Last-Event-ID, if it sent one: live-readings fields resume after it. */
