@@ -2,6 +2,7 @@ import { ClientQueue } from '../src/subscriptions/clientQueue';
 import { DedupWindow } from '../src/subscriptions/dedup';
 import { FanoutIndex } from '../src/subscriptions/fanout';
 import { obisCodeSet, toHubReading, toReadingPayloads, type MeterReading } from '../src/subscriptions/payload';
+import { RecentReadings } from '../src/subscriptions/recentReadings';
 
 const reading = (overrides: Partial<MeterReading> = {}): MeterReading => ({
   meter: { id: 'm-1', number: '1EMH0007058153' },
@@ -172,5 +173,35 @@ describe('payloads', () => {
 
   it('rejects an OBIS filter entry that is not an OBIS code', () => {
     expect(() => obisCodeSet(['1-0:1.8'])).toThrow(expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } }));
+  });
+});
+
+describe('RecentReadings', () => {
+  const at = (second: number) =>
+    toHubReading(reading({ time: new Date(Date.UTC(2025, 0, 1, 0, 0, second)).toISOString(), receiveTime: new Date(Date.UTC(2025, 0, 1, 0, 0, second, 500)).toISOString() }))!;
+  const evicted = () => new Error('evicted');
+
+  it('resumes exactly after a retained position, and not after a position of another hub', () => {
+    const recent = new RecentReadings(10, 60_000);
+    const positions = [1, 2, 3, 4].map((second) => recent.add(at(second)));
+    const seq = recent.retainedSeq(positions[1]!)!;
+    expect([...recent.rounds(seq, evicted)()].map((each) => each.payload.time)).toEqual([at(3).payload.time, at(4).payload.time]);
+    expect(new RecentReadings(10, 60_000).retainedSeq(positions[1]!)).toBeUndefined();
+    expect(RecentReadings.receiveMsOf(positions[1]!)).toBe(at(2).receiveMs);
+  });
+
+  it('forgets beyond its size and age, and a round that lost readings throws instead of skipping them', () => {
+    const recent = new RecentReadings(3, 60_000);
+    const first = recent.add(at(1));
+    const seq = recent.retainedSeq(first)!;
+    const round = recent.rounds(seq, evicted);
+    for (const second of [2, 3, 4, 5]) recent.add(at(second));
+    expect(recent.retainedSeq(first)).toBeUndefined();
+    expect(() => [...round()]).toThrow('evicted');
+
+    const aging = new RecentReadings(100, 2_000);
+    const old = aging.add(at(1));
+    aging.add(at(10));
+    expect(aging.retainedSeq(old)).toBeUndefined();
   });
 });

@@ -12,7 +12,7 @@ import {
   type ReadingPayload,
 } from './payload';
 import { RecentReadings } from './recentReadings';
-import { replayThenGoLive, type PageFetcher } from './replay';
+import { catchUpThenGoLive, storedReadingRounds, type PageFetcher } from './replay';
 import { localReadingSource, type ReadingSource, type ReadingSourceFactory } from './source';
 
 export interface ReadingHubOptions {
@@ -173,7 +173,9 @@ export class ReadingHub {
     const resumeSeq = filter.resumeAfter ? this.recent.retainedSeq(filter.resumeAfter) : undefined;
     if (resumeSeq !== undefined) {
       const client = this.register<T>(filter.externalId, 0, select);
-      this.resume(client, resumeSeq).catch((error) => client.fail(this.replayError(error)));
+      catchUpThenGoLive(client, this.recent.rounds(resumeSeq, () => slowConsumerError(this.settings.bufferSize, this.settings.slowConsumerMs))).catch(
+        (error) => client.fail(this.replayError(error)),
+      );
       return client.queue;
     }
     const fallbackMs = filter.resumeAfter ? RecentReadings.receiveMsOf(filter.resumeAfter) : undefined;
@@ -186,39 +188,11 @@ export class ReadingHub {
     }
     const client = this.register<T>(filter.externalId, sinceMs, select);
     if (startTime !== undefined) {
-      replayThenGoLive(client, this.options.fetchPage, startTime).catch((error) =>
+      catchUpThenGoLive(client, storedReadingRounds(this.options.fetchPage, startTime)).catch((error) =>
         client.fail(this.replayError(error)),
       );
     }
     return client.queue;
-  }
-
-  /**
-   * Like replayThenGoLive, from the hub's own recent readings: the client was registered (its live
-   * readings held back) before the first retained reading was read, and the retained ones are in
-   * routing order, so nothing falls between them; the seam dedup drops what is in both.
-   */
-  private async resume<T>(client: ClientSubscription<T>, afterSeq: number): Promise<void> {
-    let after = afterSeq;
-    for (;;) {
-      const discards = client.pendingDiscards;
-      for (const entry of this.recent.after(after)) {
-        await client.roomForReplay();
-        if (!client.isOpen) return;
-        client.deliverReplayed(entry.reading);
-        after = entry.seq;
-      }
-      if (!this.recent.continuesAfter(after)) {
-        client.fail(slowConsumerError(this.settings.bufferSize, this.settings.slowConsumerMs));
-        return;
-      }
-      await client.roomForPending();
-      if (!client.isOpen) return;
-      if (client.pendingDiscards === discards) {
-        client.goLive();
-        return;
-      }
-    }
   }
 
   get stats(): ReadingHubStats {

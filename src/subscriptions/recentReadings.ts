@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HubReading } from './payload';
 
-export interface RecentReading {
+interface RecentReading {
   readonly seq: number;
   readonly reading: HubReading;
 }
@@ -46,18 +46,21 @@ export class RecentReadings {
     return seq;
   }
 
-  /** Readings routed after `seq`, up to the newest at the time of each step; stops if `seq` is evicted meanwhile. */
-  *after(seq: number): Generator<RecentReading> {
-    for (let next = seq + 1; next < this.nextSeq; next += 1) {
-      const entry = this.entries[next - this.firstSeq];
-      if (!entry) return;
-      yield entry;
-    }
-  }
-
-  /** False once readings right after `seq` were evicted: a resume from there would have a gap. */
-  continuesAfter(seq: number): boolean {
-    return seq >= this.firstSeq - 1;
+  /**
+   * Catch-up rounds (see catchUpThenGoLive) of the readings routed after `seq`, each up to the newest.
+   * If readings a round still needed were evicted meanwhile (a client too slow for the buffer), the
+   * round throws `evicted()` rather than leave a gap.
+   */
+  rounds(seq: number, evicted: () => Error): () => Generator<HubReading> {
+    let after = seq;
+    const recent = this;
+    return function* () {
+      for (; after + 1 < recent.nextSeq; after += 1) {
+        const entry = recent.entries[after + 1 - recent.firstSeq];
+        if (!entry) throw evicted();
+        yield entry.reading;
+      }
+    };
   }
 
   /** The receive time a position (of any hub) carries, for replaying by time when it is not retained. */

@@ -1,5 +1,5 @@
 import type { ClientSubscription } from './clientSubscription';
-import { toHubReading, type MeterReading } from './payload';
+import { toHubReading, type HubReading, type MeterReading } from './payload';
 
 /**
  * One page of stored readings received at or after startTime, in receive order. Backed by
@@ -11,49 +11,56 @@ export type PageFetcher = (
 ) => Promise<{ readings: MeterReading[]; cursor: string | null }>;
 
 /**
- * Gives a client with a startTime everything received since then, then lets it join the live feed.
+ * What a client catches up on before going live. Each call is one round; a round after the first
+ * must continue from what the previous rounds yielded (the caller may stop early).
+ */
+export type CatchUpRounds = () => AsyncIterable<HubReading> | Iterable<HubReading>;
+
+/**
+ * Gives a client everything it missed, then lets it join the live feed.
  *
  * Why this has no gap: the client was registered for live readings (held back in `pending`) before
- * the first page was requested, so every reading stored upstream after that request reaches it live,
- * and every reading stored before the last page was requested is in the pages. The overlap in
- * between is removed by the client's seam dedup.
+ * the first round began, so every reading routed after that reaches it live, and the rounds hold
+ * everything before. The overlap in between is removed by the client's seam dedup.
  *
- * If `pending` overflowed (and was discarded) after the last page was requested, that page cannot
- * contain what was thrown away, so the loop pages again from the last replayed receive time; the
- * readings it repeats are within the seam window and dropped there.
+ * If `pending` overflowed (and was discarded) after the last round, that round cannot contain what
+ * was thrown away, so another round runs from where the last one ended; the readings it repeats are
+ * within the seam window and dropped there.
  */
-export async function replayThenGoLive<T>(
-  client: ClientSubscription<T>,
-  fetchPage: PageFetcher,
-  startTime: string,
-): Promise<void> {
-  let from = startTime;
-  let cursor: string | undefined;
-  // A cursor continues the query it came from, so `from` only changes when paging starts over.
-  let lastReceiveTime = startTime;
+export async function catchUpThenGoLive<T>(client: ClientSubscription<T>, rounds: CatchUpRounds): Promise<void> {
   for (;;) {
     const discards = client.pendingDiscards;
-    const page = await fetchPage(from, cursor);
-    for (const stored of page.readings) {
+    for await (const reading of rounds()) {
       await client.roomForReplay();
       if (!client.isOpen) return;
-      const reading = toHubReading(stored);
-      if (!reading) continue;
       client.deliverReplayed(reading);
-      lastReceiveTime = stored.receiveTime;
     }
     if (!client.isOpen) return;
-    if (page.cursor !== null) {
-      cursor = page.cursor;
-      continue;
-    }
     await client.roomForPending();
     if (!client.isOpen) return;
     if (client.pendingDiscards === discards) {
       client.goLive();
       return;
     }
-    from = lastReceiveTime;
-    cursor = undefined;
   }
+}
+
+/** Rounds of IOmeter's stored readings received since startTime; a later round pages again from the last one yielded. */
+export function storedReadingRounds(fetchPage: PageFetcher, startTime: string): CatchUpRounds {
+  let from = startTime;
+  return async function* () {
+    // A cursor continues the query it came from, so `from` only changes when paging starts over.
+    let cursor: string | undefined;
+    const start = from;
+    do {
+      const page = await fetchPage(start, cursor);
+      for (const stored of page.readings) {
+        const reading = toHubReading(stored);
+        if (!reading) continue;
+        from = stored.receiveTime;
+        yield reading;
+      }
+      cursor = page.cursor ?? undefined;
+    } while (cursor !== undefined);
+  };
 }
