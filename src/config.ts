@@ -137,6 +137,10 @@ const gatewayEnv = z
     IOMETER_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
     IOMETER_RETRY_MAX_DELAY: durationMs.default('5s'),
     CONSUMPTION_TIME_ZONE: z.string().default('Europe/Berlin').refine(isIanaTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+    ARCHIVE_ENABLED: z.enum(['true', 'false']).default('true'),
+    ARCHIVE_RETENTION: durationMs.default('400d').refine((ms) => ms >= 86_400_000, 'must be at least 1d (IOmeter itself keeps 24h)'),
+    ARCHIVE_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5_000),
+    ARCHIVE_FLUSH_INTERVAL: durationMs.default('1s').refine((ms) => ms >= 10, 'must be at least 10ms'),
   })
   .superRefine((env, ctx) => {
     if (!env.IOMETER_ENDPOINT) return;
@@ -248,6 +252,8 @@ export interface GatewayConfig {
   };
   /** Consumption buckets (days, months, tariff days) follow this zone's calendar. */
   consumption: { timeZone: string };
+  /** The reading archive (src/archive/): every upstream reading kept in PostgreSQL. */
+  archive: { enabled: boolean; retentionMs: number; batchSize: number; flushIntervalMs: number };
   limits: {
     maxDepth: number;
     maxAliases: number;
@@ -318,6 +324,12 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       retryMaxDelayMs: parsed.IOMETER_RETRY_MAX_DELAY,
     },
     consumption: { timeZone: parsed.CONSUMPTION_TIME_ZONE },
+    archive: {
+      enabled: parsed.ARCHIVE_ENABLED === 'true',
+      retentionMs: parsed.ARCHIVE_RETENTION,
+      batchSize: parsed.ARCHIVE_BATCH_SIZE,
+      flushIntervalMs: parsed.ARCHIVE_FLUSH_INTERVAL,
+    },
     limits: {
       maxDepth: parsed.LIMIT_MAX_DEPTH,
       maxAliases: parsed.LIMIT_MAX_ALIASES,

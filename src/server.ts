@@ -27,7 +27,8 @@ import { useGatewayResponseCache } from './cache/useGatewayResponseCache';
 import { useGatewayRateLimits } from './rateLimit/useGatewayRateLimits';
 import { openRedis } from './redis/connection';
 import { requestIdFrom, runWithRequestId } from './requestContext';
-import { createClusterFeed, ReadingHub } from './subscriptions';
+import { ReadingArchive } from './archive';
+import { createClusterFeed, createLocalFeed, ReadingHub } from './subscriptions';
 import { createPageFetcher } from './subscriptions/pageFetcher';
 import { basicAuthorization } from './upstream/credentials';
 import { keepClientsAlive } from './webSocketKeepAlive';
@@ -126,14 +127,17 @@ function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, opt
 export async function startGateway({ config, upstream, logger, database }: GatewayOptions): Promise<RunningGateway> {
   const { mesh, plugins: meshPlugins, upstreamExecutor, dispose } = await createGatewayMesh(upstream, logger, config.upstreamProtection);
   const redis = config.redis.url ? openRedis(config.redis.url, config.redis.keyPrefix, logger) : undefined;
+  const fetchPage = createPageFetcher(upstreamExecutor);
+  // Fed by whichever process holds the upstream subscription: this one, or the cluster's leader.
+  const archive = config.archive.enabled ? new ReadingArchive({ db: database, logger, fetchPage, ...config.archive }) : undefined;
   const readingHub = new ReadingHub({
     url: upstream.wsEndpoint,
     authorization: basicAuthorization(upstream.token, upstream.secret),
-    fetchPage: createPageFetcher(upstreamExecutor),
+    fetchPage,
     logger,
     ...config.subscriptions,
     // With Redis, all replicas share one upstream readings subscription (a leader publishes it).
-    ...(redis ? { source: createClusterFeed({ redis }) } : {}),
+    source: redis ? createClusterFeed({ redis, consumer: archive }) : createLocalFeed({ consumer: archive }),
   });
   const sandbox = !config.upstream;
   const authenticate = createAuthenticator({ ...config.auth, sandbox });
@@ -199,6 +203,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     close: async () => {
       stopKeepAlive();
       await readingHub.close();
+      await archive?.close();
       await wsHandle.dispose();
       wsServer.close();
       server.closeAllConnections();

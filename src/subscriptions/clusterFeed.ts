@@ -7,7 +7,7 @@ import { LeaderLock } from './leaderLock';
 import { toHubReading, type MeterReading } from './payload';
 import { Presence } from './presence';
 import { ReadingStream, type StreamEntry, type StreamReader } from './readingStream';
-import type { ReadingSource, ReadingSourceFactory } from './source';
+import type { ReadingSource, ReadingSourceFactory, UpstreamConsumer } from './source';
 import { UpstreamReadingFeed, type UpstreamFeedOptions } from './upstreamFeed';
 
 export interface ClusterFeedOptions {
@@ -24,6 +24,11 @@ export interface ClusterFeedOptions {
   failureHoldMs?: number;
   /** Names this process in the lock and the presence set. Default: host, pid and a random suffix. */
   replicaId?: string;
+  /**
+   * A permanent consumer (the archive): this replica contends for the lead even without clients,
+   * and as leader keeps the upstream subscription open and feeds the consumer every reading.
+   */
+  consumer?: UpstreamConsumer;
 }
 
 export const CLUSTER_FEED_DEFAULTS = {
@@ -53,7 +58,8 @@ export function createClusterFeed(options: ClusterFeedOptions): ReadingSourceFac
  *   leaves no gap; the repeats land in every hub's dedup window.
  */
 export class ClusterReadingFeed implements ReadingSource {
-  private readonly settings: Required<Omit<ClusterFeedOptions, 'redis'>>;
+  private readonly settings: Required<Omit<ClusterFeedOptions, 'redis' | 'consumer'>>;
+  private readonly consumer?: UpstreamConsumer;
   private readonly lock: LeaderLock;
   private readonly presence: Presence;
   private readonly stream: ReadingStream;
@@ -67,6 +73,8 @@ export class ClusterReadingFeed implements ReadingSource {
   private ticking?: Promise<void>;
   private idleSinceMs?: number;
   private failedAtMs?: number;
+  /** The consumer's catch-up, between winning the lead and opening the upstream subscription. */
+  private opening?: Promise<void>;
 
   constructor(
     options: ClusterFeedOptions,
@@ -85,11 +93,16 @@ export class ClusterReadingFeed implements ReadingSource {
     this.lock = new LeaderLock(client, `${keyPrefix}readings:leader`, replicaId, lockTtlMs);
     this.presence = new Presence(client, `${keyPrefix}readings:replicas`, replicaId, lockTtlMs);
     this.stream = new ReadingStream(client, `${keyPrefix}readings:stream`, retentionMs);
+    this.consumer = options.consumer;
     this.upstream = new UpstreamReadingFeed({
       ...feed,
-      onReading: (_reading, raw) => this.publish(raw),
+      onReading: (_reading, raw) => {
+        this.publish(raw);
+        this.consumer?.onReading(raw);
+      },
       onFailure: (error) => this.upstreamFailed(error),
     });
+    if (this.consumer) this.wake(0);
   }
 
   /** The upstream subscription is this process's only while it leads. */
@@ -147,7 +160,7 @@ export class ClusterReadingFeed implements ReadingSource {
     this.timer = setTimeout(() => {
       this.ticking = this.tick().finally(() => {
         this.ticking = undefined;
-        if (this.started || this.leader) this.wake(this.settings.renewMs);
+        if (this.started || this.leader || this.consumer) this.wake(this.settings.renewMs);
       });
     }, delayMs);
   }
@@ -160,8 +173,8 @@ export class ClusterReadingFeed implements ReadingSource {
       if (this.leader) {
         if (!(await this.lock.renew())) return this.depose('another replica holds the lock');
       } else {
-        // Only replicas with clients contend: an idle replica has no reason to hold the upstream.
-        if (!this.started || !(await this.lock.acquire())) return;
+        // Only replicas with clients (or a consumer) contend: others have no reason to hold the upstream.
+        if (!(this.started || this.consumer) || !(await this.lock.acquire())) return;
         this.leader = true;
         this.idleSinceMs = undefined;
         logger.info({ upstream: 'iometer', replica }, 'leading the cluster readings feed');
@@ -177,10 +190,15 @@ export class ClusterReadingFeed implements ReadingSource {
   /** The leader's part of a tick: the upstream subscription follows the cluster's presence. */
   private async lead(): Promise<void> {
     const now = Date.now();
-    if ((await this.presence.count()) > 0) {
+    if (this.consumer || (await this.presence.count()) > 0) {
       this.idleSinceMs = undefined;
-      if (this.upstream.isRunning) return;
+      if (this.upstream.isRunning || this.opening) return;
       if (this.failedAtMs !== undefined && now - this.failedAtMs < this.settings.failureHoldMs) return;
+      if (this.consumer) {
+        // Not awaited: a long catch-up must not hold up the ticks that renew the lease.
+        this.opening = this.catchUpThenOpen(this.consumer).finally(() => (this.opening = undefined));
+        return;
+      }
       const resumeFromMs = await this.resumePoint();
       if (this.closed || !this.leader) return;
       this.upstream.start(resumeFromMs);
@@ -209,6 +227,18 @@ export class ClusterReadingFeed implements ReadingSource {
     if (Number.isNaN(receiveMs) || Date.now() - receiveMs > this.settings.retentionMs) return undefined;
     this.feed.logger.info({ upstream: 'iometer', resumeFrom: last.reading.receiveTime }, 'resuming the cluster readings feed');
     return receiveMs;
+  }
+
+  private async catchUpThenOpen(consumer: UpstreamConsumer): Promise<void> {
+    let resumeFromMs: number | undefined;
+    try {
+      resumeFromMs = (await consumer.catchUp()) ?? (await this.resumePoint());
+    } catch (error) {
+      // Clients should not go without live readings because the consumer cannot catch up.
+      this.feed.logger.error({ upstream: 'iometer', err: error }, 'catch-up before the readings feed failed; going live without it');
+    }
+    if (this.closed || !this.leader) return;
+    this.upstream.start(resumeFromMs);
   }
 
   private async resign(): Promise<void> {

@@ -21,4 +21,5 @@ export {
   type ReadingPayload,
 } from './payload';
 export { createClusterFeed, CLUSTER_FEED_DEFAULTS, type ClusterFeedOptions } from './clusterFeed';
-export type { ReadingSource, ReadingSourceFactory } from './source';
+export type { ReadingSource, ReadingSourceFactory, UpstreamConsumer } from './source';
+export { createLocalFeed, type LocalFeedOptions } from './localFeed';

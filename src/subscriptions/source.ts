@@ -1,3 +1,4 @@
+import type { MeterReading } from './payload';
 import type { UpstreamFeedOptions } from './upstreamFeed';
 import { UpstreamReadingFeed } from './upstreamFeed';
 
@@ -24,3 +25,19 @@ export type ReadingSourceFactory = (options: UpstreamFeedOptions) => ReadingSour
 
 /** Without Redis: this process's own upstream subscription. */
 export const localReadingSource: ReadingSourceFactory = (options) => new UpstreamReadingFeed(options);
+
+/**
+ * Something that needs every reading IOmeter sends, whether or not any client listens (the
+ * reading archive). Only the process holding the upstream subscription feeds it, and while one is
+ * attached that subscription stays open.
+ */
+export interface UpstreamConsumer {
+  /**
+   * Runs before the upstream subscription opens or reopens after a failure: the consumer fills
+   * what it missed (from provider.readings) and returns the receive time to resume from, or
+   * undefined for the usual look-back. It may take a while; live readings wait for it.
+   */
+  catchUp(): Promise<number | undefined>;
+  /** Every reading as IOmeter sent it, repeats included. */
+  onReading(reading: MeterReading): void;
+}

@@ -37,6 +37,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Short multiplexer timings keep the suite fast; the defaults are for production.
     SUBSCRIPTION_GRACE: '200ms',
     SUBSCRIPTION_RETRY_BUDGET: '2s',
+    // The archive keeps the upstream subscription open without clients; suites that count
+    // upstream subscriptions expect it to open with the first client, so they run without it.
+    ARCHIVE_ENABLED: 'false',
     ...options.env,
   });
   const database = options.database ?? (await openDatabase(config.database));

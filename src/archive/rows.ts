@@ -1,0 +1,60 @@
+import { formatObisCode, parseObisCode } from '../obis';
+import type { MeterReading } from '../subscriptions';
+
+/** One reading_archive row (migration 002), columns in the order the writer sends them. */
+export interface ArchiveRow {
+  meterId: string;
+  meterNumber: string;
+  installationId: string;
+  externalId: string | null;
+  readingTimeMs: number;
+  receiveTimeMs: number;
+  importedWh: number | null;
+  exportedWh: number | null;
+  powerW: number | null;
+  /** The values as received, JSON text for the jsonb column. */
+  valuesJson: string;
+}
+
+const IMPORT = '1-0:1.8.0';
+const EXPORT = '1-0:2.8.0';
+const POWER = '1-0:16.7.0';
+
+/** Factors to the column's unit. A value in another unit stays out of the column (it is still in reading_values). */
+const TO_WH: Record<string, number> = { Wh: 1, kWh: 1_000, MWh: 1_000_000 };
+const TO_W: Record<string, number> = { W: 1, kW: 1_000, MW: 1_000_000 };
+
+function scaled(value: number, unit: string, factors: Record<string, number>): number | null {
+  const factor = factors[unit];
+  return factor === undefined || !Number.isFinite(value) ? null : value * factor;
+}
+
+/** Undefined when the reading lacks what the primary key needs (meter id, a parseable time). */
+export function toArchiveRow(reading: MeterReading): ArchiveRow | undefined {
+  const readingTimeMs = Date.parse(reading.time);
+  const receiveTimeMs = Date.parse(reading.receiveTime);
+  if (!reading.meter?.id || !reading.installation?.id || Number.isNaN(readingTimeMs) || Number.isNaN(receiveTimeMs)) {
+    return undefined;
+  }
+  const row: ArchiveRow = {
+    meterId: reading.meter.id,
+    meterNumber: reading.meter.number,
+    installationId: reading.installation.id,
+    externalId: reading.installation.externalId ?? null,
+    readingTimeMs,
+    receiveTimeMs,
+    importedWh: null,
+    exportedWh: null,
+    powerW: null,
+    valuesJson: JSON.stringify(reading.values),
+  };
+  for (const { obisCode, value, unit } of reading.values) {
+    // IOmeter may spell a code in hex; the columns are keyed on the decimal form.
+    const parts = parseObisCode(obisCode);
+    const code = parts ? formatObisCode(parts, 'dec') : obisCode;
+    if (code === IMPORT) row.importedWh = scaled(value, unit, TO_WH);
+    else if (code === EXPORT) row.exportedWh = scaled(value, unit, TO_WH);
+    else if (code === POWER) row.powerW = scaled(value, unit, TO_W);
+  }
+  return row;
+}
