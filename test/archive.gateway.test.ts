@@ -1,9 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadGatewayConfig } from '../src/config';
 import { openDatabase, type Database } from '../src/customers/database';
+import { createLogger } from '../src/logger';
+import { startGateway, type RunningGateway } from '../src/server';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import type { MeterReading } from '../src/subscriptions';
 import { backends, createScratchPostgres, type TestDatabase } from './helpers/database';
+import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { sleep, waitFor } from './helpers/simulator';
 import { startStack } from './helpers/stack';
 import { storedReadings } from './helpers/subscriptions';
@@ -181,4 +186,73 @@ describe('reading archive across gateway restarts (child processes, PostgreSQL)'
     const fromMs = await firstArchivedReceiveMs(test.db);
     expect(await expectArchiveMatches(test.db, sim, fromMs, stoppedMs - 1_000)).toBeGreaterThan(100);
   }, 150_000);
+});
+
+describe('reading archive on a cluster (two gateways sharing Redis and PostgreSQL)', () => {
+  interface Replica {
+    gateway: RunningGateway;
+    db: Database;
+    messages: () => string[];
+  }
+
+  async function startReplica(sim: RunningSimulator, url: string, keyPrefix: string): Promise<Replica> {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, callback) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        callback();
+      },
+    });
+    const db = await openDatabase({ url, embeddedDir: 'memory://' });
+    const config = loadGatewayConfig({
+      PORT: '0', HOST: '127.0.0.1', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, ARCHIVE_FLUSH_INTERVAL: '200ms',
+    });
+    const gateway = await startGateway({
+      config,
+      database: db,
+      logger: createLogger({ level: 'info', destination }),
+      upstream: { endpoint: sim.url, wsEndpoint: sim.wsUrl, token: sim.token, secret: sim.secret, timeoutMs: 5_000 },
+    });
+    return { gateway, db, messages: () => lines.map((line) => (JSON.parse(line) as { msg: string }).msg) };
+  }
+
+  it('holds one upstream subscription without clients, only the leader writes, and a new leader catches up', async () => {
+    const sim = await startSimulator({ installations: 6, readingIntervalMs: 200, duplicateRate: 0.2, historyMs: 0 });
+    const scratch = await createScratchPostgres();
+    const keyPrefix = uniqueKeyPrefix('archive');
+    /** Replicas still running; every database pool is closed at the end. */
+    const replicas: Replica[] = [];
+    const databases: Database[] = [];
+    try {
+      const first = await startReplica(sim, scratch.url, keyPrefix);
+      replicas.push(first);
+      databases.push(first.db);
+      await waitFor(async () => (await archivedCount(first.db)) >= 30, 20_000);
+      const second = await startReplica(sim, scratch.url, keyPrefix);
+      replicas.push(second);
+      databases.push(second.db);
+      await sleep(2_000);
+      expect(sim.stats.activeSubscriptions).toBe(1);
+      expect(first.messages()).toContain('reading archive is empty; archiving live readings from now');
+      // The follower neither catches up nor writes while the leader lives.
+      expect(second.messages().filter((msg) => msg.startsWith('reading archive'))).toEqual([]);
+
+      await replicas.shift()!.gateway.close();
+      await waitFor(() => second.messages().includes('reading archive backfill done; going live'), 20_000);
+      await sleep(2_000);
+      expect(sim.stats.activeSubscriptions).toBe(1);
+      const stoppedMs = Date.now();
+      await second.gateway.close();
+      replicas.length = 0;
+
+      const fromMs = await firstArchivedReceiveMs(second.db);
+      expect(await expectArchiveMatches(second.db, sim, fromMs, stoppedMs - 1_000)).toBeGreaterThan(100);
+    } finally {
+      for (const replica of replicas) await replica.gateway.close();
+      for (const db of databases) await db.close();
+      await sim.close();
+      await scratch.drop();
+      await deleteKeysWithPrefix(SHARED_REDIS_URL, keyPrefix);
+    }
+  }, 90_000);
 });

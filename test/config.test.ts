@@ -56,8 +56,21 @@ describe('gateway configuration', () => {
     [{ CUSTOMER_INTROSPECTION: 'yes' }, 'CUSTOMER_INTROSPECTION'],
     [{ CONSUMPTION_TIME_ZONE: 'Mars/Olympus_Mons' }, 'CONSUMPTION_TIME_ZONE'],
     [{ CONSUMPTION_TIME_ZONE: '+01:00' }, 'CONSUMPTION_TIME_ZONE'],
+    [{ ARCHIVE_ENABLED: 'yes' }, 'ARCHIVE_ENABLED'],
+    [{ ARCHIVE_RETENTION: '12h' }, 'ARCHIVE_RETENTION'],
+    [{ ARCHIVE_RETENTION: 'forever' }, 'ARCHIVE_RETENTION'],
+    [{ ARCHIVE_BATCH_SIZE: '0' }, 'ARCHIVE_BATCH_SIZE'],
+    [{ ARCHIVE_FLUSH_INTERVAL: '1ms' }, 'ARCHIVE_FLUSH_INTERVAL'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(configError(() => loadGatewayConfig(env))).toContain(variable);
+  });
+
+  it('archives by default, keeping 400 days, in batches of 5000 or every second', () => {
+    expect(loadGatewayConfig({}).archive).toEqual({ enabled: true, retentionMs: 400 * 86_400_000, batchSize: 5000, flushIntervalMs: 1000 });
+    expect(loadGatewayConfig({ ARCHIVE_ENABLED: 'false', ARCHIVE_RETENTION: '30d' }).archive).toMatchObject({
+      enabled: false,
+      retentionMs: 30 * 86_400_000,
+    });
   });
 
   it('never echoes the secret in a config error', () => {
