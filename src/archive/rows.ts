@@ -29,11 +29,20 @@ function scaled(value: number, unit: string, factors: Record<string, number>): n
   return factor === undefined || !Number.isFinite(value) ? null : value * factor;
 }
 
-/** Undefined when the reading lacks what the primary key needs (meter id, a parseable time). */
+/**
+ * Undefined when the reading lacks a NOT NULL column (meter id and number, installation id, parseable
+ * times): such a row would fail its whole batch on every retry.
+ */
 export function toArchiveRow(reading: MeterReading): ArchiveRow | undefined {
   const readingTimeMs = Date.parse(reading.time);
   const receiveTimeMs = Date.parse(reading.receiveTime);
-  if (!reading.meter?.id || !reading.installation?.id || Number.isNaN(readingTimeMs) || Number.isNaN(receiveTimeMs)) {
+  if (
+    !reading.meter?.id ||
+    !reading.meter.number ||
+    !reading.installation?.id ||
+    Number.isNaN(readingTimeMs) ||
+    Number.isNaN(receiveTimeMs)
+  ) {
     return undefined;
   }
   const row: ArchiveRow = {

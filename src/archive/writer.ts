@@ -33,6 +33,12 @@ const DAY_MS = 86_400_000;
 const FUTURE_TOLERANCE_MS = DAY_MS;
 const RETRY_INITIAL_MS = 500;
 const RETRY_MAX_MS = 30_000;
+/**
+ * Batches written concurrently. Two keep the database busy while the next batch is sent and
+ * index work of one overlaps the other's; ingest measured ~1.1-1.7x a single batch in flight
+ * (bench/archiveIngest.ts, noisy machine). More would mostly contend on the same index pages.
+ */
+const MAX_IN_FLIGHT = 2;
 
 /**
  * One statement per batch: the rows as ten parallel arrays (so the parameter count does not grow
@@ -57,21 +63,30 @@ const INSERT_BATCH = `
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+const minReceive = (rows: readonly ArchiveRow[]) => rows.reduce((min, row) => Math.min(min, row.receiveTimeMs), Infinity);
+const maxReceive = (rows: readonly ArchiveRow[]) => rows.reduce((max, row) => Math.max(max, row.receiveTimeMs), -Infinity);
+
 /**
- * Buffers archive rows and writes them in batches, one batch in flight at a time and in arrival
- * order: readings arrive in receive order, so when a batch commits, everything received before
- * it is stored too, and the checkpoint it sets is a safe place to resume from.
+ * Buffers archive rows and writes them in batches: a full batch as soon as one is buffered, a
+ * partial one after flushIntervalMs when nothing is being written, up to MAX_IN_FLIGHT at once.
  *
- * A failed batch stays at the head of the buffer and is retried with back-off. Rows lost with the
- * process (a crash, or close() while the database is down) are not lost for good: they are newer
- * than the checkpoint, so the next start fetches them again from IOmeter.
+ * The checkpoint each batch sets says "every row received before this is stored". It is the
+ * batch's newest receive time, lowered to just below the oldest row still unwritten elsewhere (in
+ * the buffer or in another batch in flight), so a batch that overtakes an earlier one, or commits
+ * while an earlier one failed, never claims that one's rows.
+ *
+ * A failed batch goes back to the head of the buffer and is retried with back-off. Rows lost with
+ * the process (a crash, or close() while the database is down) are not lost for good: they are
+ * newer than the checkpoint, so the next start fetches them again from IOmeter.
  */
 export class ArchiveWriter {
   private buffer: ArchiveRow[] = [];
+  private readonly inFlight = new Map<readonly ArchiveRow[], Promise<void>>();
   /** UTC day numbers whose partition is known to exist. */
   private readonly partitions = new Set<number>();
-  private draining?: Promise<void>;
+  private ensuring: Promise<void> = Promise.resolve();
   private timer?: NodeJS.Timeout;
+  private backingOff = false;
   private retryMs = RETRY_INITIAL_MS;
   private closed = false;
   private roomWaiters: Array<() => void> = [];
@@ -81,12 +96,13 @@ export class ArchiveWriter {
   constructor(private readonly options: ArchiveWriterOptions) {}
 
   get stats(): ArchiveWriterStats {
-    return { ...this.counters, pending: this.buffer.length };
+    return { ...this.counters, pending: this.buffer.length + [...this.inFlight.keys()].reduce((sum, batch) => sum + batch.length, 0) };
   }
 
   /** Receive time of the oldest row not yet committed: an in-process resume must not start after it. */
   get oldestPendingReceiveMs(): number | undefined {
-    return this.buffer[0]?.receiveTimeMs;
+    const oldest = Math.min(minReceive(this.buffer), ...[...this.inFlight.keys()].map(minReceive));
+    return Number.isFinite(oldest) ? oldest : undefined;
   }
 
   add(row: ArchiveRow): void {
@@ -104,25 +120,24 @@ export class ArchiveWriter {
 
   /** Resolves once everything buffered is committed (retrying while the database fails) or the writer is closed. */
   flush(): Promise<void> {
-    if (this.buffer.length === 0 || this.closed) return Promise.resolve();
+    if (this.isIdle || this.closed) return Promise.resolve();
     const flushed = new Promise<void>((resolve) => this.flushWaiters.push(resolve));
     this.drain();
     return flushed;
   }
 
-  /** Writes what is buffered with one attempt per batch, then refuses further rows. */
+  /** Waits for the batches in flight, writes the rest with one attempt per batch, then refuses further rows. */
   async close(): Promise<void> {
-    clearTimeout(this.timer);
-    await this.draining;
     this.closed = true;
+    clearTimeout(this.timer);
+    await Promise.all(this.inFlight.values());
     while (this.buffer.length > 0) {
-      const batch = this.buffer.slice(0, this.options.batchSize);
+      const batch = this.buffer.splice(0, this.options.batchSize);
       try {
-        await this.write(batch);
-        this.buffer.splice(0, batch.length);
+        await this.write(batch, this.checkpointFor(batch));
       } catch (error) {
         this.options.logger.error(
-          { archive: true, err: error, unwritten: this.buffer.length, from: iso(this.buffer[0]!.receiveTimeMs) },
+          { archive: true, err: error, unwritten: batch.length + this.buffer.length, from: iso(minReceive(batch)) },
           'archive could not write its last rows on shutdown; the next start fetches them again from IOmeter',
         );
         this.buffer = [];
@@ -135,35 +150,59 @@ export class ArchiveWriter {
     return this.options.batchSize * 4;
   }
 
+  private get isIdle(): boolean {
+    return this.buffer.length === 0 && this.inFlight.size === 0;
+  }
+
+  /** Full batches while a slot is free; a partial one only when nothing is in flight, so batches stay large under load. */
   private drain(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.draining || this.closed) return;
-    this.draining = this.writeAll().finally(() => {
-      this.draining = undefined;
-      if (this.buffer.length > 0 && !this.closed) this.timer = setTimeout(() => this.drain(), this.retryMs);
-    });
+    if (this.closed || this.backingOff) return;
+    while (
+      this.inFlight.size < MAX_IN_FLIGHT &&
+      (this.buffer.length >= this.options.batchSize || (this.buffer.length > 0 && this.inFlight.size === 0))
+    ) {
+      this.launch(this.buffer.splice(0, this.options.batchSize));
+    }
   }
 
-  /** Writes batches back to back until the buffer is empty or a batch fails. */
-  private async writeAll(): Promise<void> {
-    while (this.buffer.length > 0 && !this.closed) {
-      const batch = this.buffer.slice(0, this.options.batchSize);
-      try {
-        await this.write(batch);
-      } catch (error) {
+  private launch(batch: readonly ArchiveRow[]): void {
+    const checkpointMs = this.checkpointFor(batch);
+    const written = this.write(batch, checkpointMs).then(
+      () => {
+        this.retryMs = RETRY_INITIAL_MS;
+      },
+      (error: unknown) => {
         this.counters.failedBatches += 1;
         this.options.logger.error(
           { archive: true, err: error, rows: batch.length, pending: this.buffer.length, retryMs: this.retryMs },
           'archive batch failed; retrying',
         );
+        this.buffer = [...batch, ...this.buffer];
+        this.backingOff = true;
+        setTimeout(() => {
+          this.backingOff = false;
+          this.drain();
+        }, this.retryMs);
         this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
-        return;
-      }
-      this.retryMs = this.options.flushIntervalMs;
-      this.buffer.splice(0, batch.length);
-      this.releaseWaiters();
-    }
+      },
+    );
+    this.inFlight.set(
+      batch,
+      written.finally(() => {
+        this.inFlight.delete(batch);
+        this.releaseWaiters();
+        if (this.buffer.length > 0) this.drain();
+      }),
+    );
+  }
+
+  /** The batch's newest receive time, kept below every row still unwritten outside it (see the class comment). */
+  private checkpointFor(batch: readonly ArchiveRow[]): number {
+    let unwrittenMs = minReceive(this.buffer);
+    for (const other of this.inFlight.keys()) if (other !== batch) unwrittenMs = Math.min(unwrittenMs, minReceive(other));
+    return Math.min(maxReceive(batch), unwrittenMs - 1);
   }
 
   private releaseWaiters(): void {
@@ -172,10 +211,10 @@ export class ArchiveWriter {
       return [];
     };
     if (this.buffer.length < this.highWater || this.closed) this.roomWaiters = settled(this.roomWaiters);
-    if (this.buffer.length === 0 || this.closed) this.flushWaiters = settled(this.flushWaiters);
+    if (this.isIdle || this.closed) this.flushWaiters = settled(this.flushWaiters);
   }
 
-  private async write(batch: readonly ArchiveRow[]): Promise<void> {
+  private async write(batch: readonly ArchiveRow[], checkpointMs: number): Promise<void> {
     const now = Date.now();
     const rows = batch.filter(
       (row) => row.readingTimeMs >= now - this.options.retentionMs && row.readingTimeMs <= now + FUTURE_TOLERANCE_MS,
@@ -197,7 +236,7 @@ export class ArchiveWriter {
       rows.map((row) => row.exportedWh),
       rows.map((row) => row.powerW),
       rows.map((row) => row.valuesJson),
-      iso(rows.reduce((newest, row) => Math.max(newest, row.receiveTimeMs), 0)),
+      iso(checkpointMs),
     ]);
     const inserted = result[0]?.inserted ?? 0;
     this.counters.batches += 1;
@@ -206,14 +245,22 @@ export class ArchiveWriter {
     this.options.onWritten?.(rows, inserted);
   }
 
-  private async ensurePartitions(rows: readonly ArchiveRow[]): Promise<void> {
+  /**
+   * Creates the partitions of the batch's days and of the day after each, so the next day's exists
+   * before its first reading (no batch races another to create it at midnight). Serialised, since
+   * two batches in flight may both meet a new day; the SQL function skips existing partitions.
+   */
+  private ensurePartitions(rows: readonly ArchiveRow[]): Promise<void> {
     const days = new Set(rows.map((row) => Math.floor(row.readingTimeMs / DAY_MS)));
-    for (const day of days) {
-      if (this.partitions.has(day)) continue;
-      const dayStart = iso(day * DAY_MS);
-      // Idempotent, so replicas or a restarted process creating the same day do not conflict.
-      await this.options.db.query('SELECT reading_archive_ensure_partitions($1, $1)', [dayStart]);
-      this.partitions.add(day);
-    }
+    const ensured = this.ensuring.then(async () => {
+      for (const day of days) {
+        if (this.partitions.has(day)) continue;
+        await this.options.db.query('SELECT reading_archive_ensure_partitions($1, $2)', [iso(day * DAY_MS), iso((day + 1) * DAY_MS)]);
+        this.partitions.add(day);
+        this.partitions.add(day + 1);
+      }
+    });
+    this.ensuring = ensured.catch(() => undefined);
+    return ensured;
   }
 }
