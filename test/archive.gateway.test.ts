@@ -6,45 +6,15 @@ import { openDatabase, type Database } from '../src/customers/database';
 import { createLogger } from '../src/logger';
 import { startGateway, type RunningGateway } from '../src/server';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
-import type { MeterReading } from '../src/subscriptions';
 import { backends, createScratchPostgres, type TestDatabase } from './helpers/database';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { sleep, waitFor } from './helpers/simulator';
 import { startStack } from './helpers/stack';
+import { archivedCount, expectArchiveMatches, firstArchivedReceiveMs } from './helpers/archive';
 import { storedReadings } from './helpers/subscriptions';
 
 const root = join(__dirname, '..');
 const iso = (ms: number) => new Date(ms).toISOString();
-const key = (meterId: string, timeMs: number) => `${meterId}@${timeMs}`;
-
-/**
- * The archive must hold exactly the readings the simulator stored with receive times in
- * [fromMs, toMs]: none missing, none extra, and (by the primary key) none twice.
- */
-async function expectArchiveMatches(db: Database, sim: RunningSimulator, fromMs: number, toMs: number): Promise<number> {
-  const stored = await storedReadings(sim, iso(fromMs));
-  const inRange = (reading: MeterReading) => Date.parse(reading.receiveTime) <= toMs;
-  const expected = new Set(stored.filter(inRange).map((r) => key(r.meter.id, Date.parse(r.time))));
-  const { rows } = await db.query<{ meter_id: string; reading_time: Date }>(
-    'SELECT meter_id, reading_time FROM reading_archive WHERE receive_time BETWEEN $1 AND $2',
-    [iso(fromMs), iso(toMs)],
-  );
-  const archived = rows.map((row) => key(row.meter_id, new Date(row.reading_time).getTime()));
-  expect([...expected].filter((k) => !archived.includes(k))).toEqual([]);
-  expect(archived.filter((k) => !expected.has(k))).toEqual([]);
-  return expected.size;
-}
-
-async function firstArchivedReceiveMs(db: Database): Promise<number> {
-  const { rows } = await db.query<{ first: Date | null }>('SELECT min(receive_time) AS first FROM reading_archive');
-  return new Date(rows[0]!.first!).getTime();
-}
-
-async function archivedCount(db: Database): Promise<number> {
-  const { rows } = await db.query<{ count: number }>('SELECT count(*)::integer AS count FROM reading_archive');
-  return rows[0]!.count;
-}
-
 describe.each(backends)('reading archive in a gateway on %s', (_name, backend) => {
   it('archives every upstream reading once, without any client subscribed, despite upstream duplicates', async () => {
     const test = await backend.open();

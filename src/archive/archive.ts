@@ -1,7 +1,7 @@
 import type { Database } from '../customers/database';
 import type { Logger } from '../logger';
 import type { MeterReading, PageFetcher, UpstreamConsumer } from '../subscriptions';
-import { catchUp } from './catchUp';
+import { catchUp, repairDropped } from './catchUp';
 import { dropExpiredPartitions } from './retention';
 import { toArchiveRow } from './rows';
 import { ArchiveWriter, type ArchiveWriterOptions } from './writer';
@@ -18,9 +18,12 @@ export interface ReadingArchiveOptions {
   /** How often retention runs (also once at start). Default 1 h: partitions are a day long. */
   retentionIntervalMs?: number;
   onWritten?: ArchiveWriterOptions['onWritten'];
+  maxPending?: ArchiveWriterOptions['maxPending'];
 }
 
 const RETENTION_INTERVAL_MS = 3_600_000;
+/** After a failed refetch of dropped readings (IOmeter unreachable), wait this long before the next try. */
+const REPAIR_RETRY_MS = 60_000;
 
 /**
  * Keeps every reading IOmeter sends beyond its 24 h, in reading_archive. Attached to the readings
@@ -31,9 +34,11 @@ export class ReadingArchive implements UpstreamConsumer {
   readonly writer: ArchiveWriter;
   private readonly retentionTimer: NodeJS.Timeout;
   private retention?: Promise<void>;
+  private repairing?: Promise<void>;
+  private repairNotBeforeMs = 0;
 
   constructor(private readonly options: ReadingArchiveOptions) {
-    this.writer = new ArchiveWriter(options);
+    this.writer = new ArchiveWriter({ ...options, onRecovered: () => this.repair() });
     this.retentionTimer = setInterval(() => this.applyRetention(), options.retentionIntervalMs ?? RETENTION_INTERVAL_MS);
     this.retentionTimer.unref();
     this.applyRetention();
@@ -54,7 +59,20 @@ export class ReadingArchive implements UpstreamConsumer {
   async close(): Promise<void> {
     clearInterval(this.retentionTimer);
     await this.retention;
+    // The writer first: closing it releases a refetch waiting for room, which then stops.
     await this.writer.close();
+    await this.repairing;
+  }
+
+  private repair(): void {
+    if (this.repairing || Date.now() < this.repairNotBeforeMs) return;
+    const { fetchPage, logger } = this.options;
+    this.repairing = repairDropped({ writer: this.writer, fetchPage, logger })
+      .catch((error) => {
+        this.repairNotBeforeMs = Date.now() + REPAIR_RETRY_MS;
+        logger.error({ archive: true, err: error }, 'reading archive could not refetch dropped readings; retrying later');
+      })
+      .finally(() => (this.repairing = undefined));
   }
 
   private applyRetention(): void {

@@ -24,6 +24,53 @@ export interface CatchUpOptions {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+interface BackfillResult {
+  readings: number;
+  pages: number;
+  lastReceiveMs?: number;
+}
+
+/**
+ * Pages provider.readings from fromMs into the writer, until IOmeter has no more or (with untilMs)
+ * the pages pass untilMs. Waits for room in the writer after each page.
+ */
+async function backfill(fetchPage: PageFetcher, writer: ArchiveWriter, fromMs: number, untilMs = Infinity): Promise<BackfillResult> {
+  const result: BackfillResult = { readings: 0, pages: 0 };
+  const fromTime = iso(fromMs);
+  let cursor: string | undefined;
+  do {
+    const page = await fetchPage(fromTime, cursor);
+    result.pages += 1;
+    for (const reading of page.readings) {
+      const row = toArchiveRow(reading);
+      if (!row) continue;
+      if (row.receiveTimeMs > untilMs) return result;
+      writer.add(row);
+      result.readings += 1;
+      result.lastReceiveMs = Math.max(result.lastReceiveMs ?? row.receiveTimeMs, row.receiveTimeMs);
+    }
+    await writer.whenRoom();
+    cursor = page.cursor ?? undefined;
+  } while (cursor !== undefined && !writer.isClosed);
+  return result;
+}
+
+/**
+ * Refetches the readings the writer dropped from memory while the database was down (see
+ * ArchiveWriter's maxPending), as far as IOmeter still has them. The writer keeps its checkpoint
+ * below them until this has put them back in its buffer.
+ */
+export async function repairDropped({ writer, fetchPage, logger }: Omit<CatchUpOptions, 'db'>): Promise<void> {
+  const dropped = writer.dropped;
+  if (!dropped) return;
+  const fromMs = Math.max(dropped.fromMs - CATCH_UP_OVERLAP_MS, Date.now() - UPSTREAM_RETENTION_MS + HORIZON_MARGIN_MS);
+  const range = { from: iso(dropped.fromMs), until: iso(dropped.untilMs) };
+  logger.info({ archive: true, ...range }, 'reading archive refetching readings it dropped from memory');
+  const { readings, pages } = await backfill(fetchPage, writer, fromMs, dropped.untilMs);
+  writer.refilled(dropped);
+  logger.info({ archive: true, ...range, backfilled: readings, pages }, 'reading archive refetched the dropped readings');
+}
+
 /** Where the archive is complete up to: the committed checkpoint, or earlier if rows are still buffered. */
 async function archivedUntilMs(db: Queryable, writer: ArchiveWriter): Promise<number | undefined> {
   const { rows } = await db.query<{ receive_time: Date | string }>('SELECT receive_time FROM reading_archive_checkpoint');
@@ -55,25 +102,8 @@ export async function catchUp({ db, writer, fetchPage, logger }: CatchUpOptions)
     logger.info({ archive: true, ...gap }, 'reading archive gap; backfilling from IOmeter');
   }
 
-  let resumeMs = fromMs;
-  let readings = 0;
-  let pages = 0;
-  let cursor: string | undefined;
-  const fromTime = iso(fromMs);
-  do {
-    const page = await fetchPage(fromTime, cursor);
-    pages += 1;
-    for (const reading of page.readings) {
-      const row = toArchiveRow(reading);
-      if (!row) continue;
-      writer.add(row);
-      readings += 1;
-      resumeMs = Math.max(resumeMs, row.receiveTimeMs);
-    }
-    await writer.whenRoom();
-    cursor = page.cursor ?? undefined;
-  } while (cursor !== undefined);
-
+  const { readings, pages, lastReceiveMs } = await backfill(fetchPage, writer, fromMs);
+  const resumeMs = Math.max(fromMs, lastReceiveMs ?? fromMs);
   logger.info(
     { archive: true, ...gap, backfilled: readings, pages, durationMs: Date.now() - startedMs, resumeFrom: iso(resumeMs) },
     'reading archive backfill done; going live',

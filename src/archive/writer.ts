@@ -11,8 +11,22 @@ export interface ArchiveWriterOptions {
   flushIntervalMs: number;
   /** Rows older than this are not written: retention would drop their partition anyway. */
   retentionMs: number;
+  /**
+   * Rows the writer holds in memory while the database is slow or down; beyond it the buffered rows
+   * are dropped (IOmeter keeps them 24 h) and reported through `dropped`. Default batchSize × 100.
+   */
+  maxPending?: number;
   /** Called after each committed batch (the bench measures lag with it). */
   onWritten?: (batch: readonly ArchiveRow[], inserted: number) => void;
+  /** A batch committed while dropped readings await refetching: the database is back. */
+  onRecovered?: () => void;
+}
+
+/** Receive times of readings dropped from memory, to refetch from IOmeter. */
+export interface DroppedRange {
+  fromMs: number;
+  untilMs: number;
+  count: number;
 }
 
 export interface ArchiveWriterStats {
@@ -22,6 +36,8 @@ export interface ArchiveWriterStats {
   repeats: number;
   /** Rows refused for a reading time outside [now - retention, now + 1 day]. */
   outOfRange: number;
+  /** Rows dropped from memory because the database could not keep up (see maxPending). */
+  droppedFromMemory: number;
   batches: number;
   failedBatches: number;
   /** Rows waiting to be written. */
@@ -91,7 +107,8 @@ export class ArchiveWriter {
   private closed = false;
   private roomWaiters: Array<() => void> = [];
   private flushWaiters: Array<() => void> = [];
-  private readonly counters = { inserted: 0, repeats: 0, outOfRange: 0, batches: 0, failedBatches: 0 };
+  private readonly counters = { inserted: 0, repeats: 0, outOfRange: 0, droppedFromMemory: 0, batches: 0, failedBatches: 0 };
+  private droppedRange?: DroppedRange;
 
   constructor(private readonly options: ArchiveWriterOptions) {}
 
@@ -99,14 +116,31 @@ export class ArchiveWriter {
     return { ...this.counters, pending: this.buffer.length + [...this.inFlight.keys()].reduce((sum, batch) => sum + batch.length, 0) };
   }
 
-  /** Receive time of the oldest row not yet committed: an in-process resume must not start after it. */
+  /** Receive time of the oldest row not yet committed (dropped ones included): a resume must not start after it. */
   get oldestPendingReceiveMs(): number | undefined {
-    const oldest = Math.min(minReceive(this.buffer), ...[...this.inFlight.keys()].map(minReceive));
+    const oldest = Math.min(this.unwrittenOutsideMs(), ...[...this.inFlight.keys()].map(minReceive));
     return Number.isFinite(oldest) ? oldest : undefined;
+  }
+
+  /** After close(): rows added are ignored, so a backfill may as well stop. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Readings dropped from memory and not yet refetched (the checkpoint stays below them). */
+  get dropped(): DroppedRange | undefined {
+    return this.droppedRange;
+  }
+
+  /** The readings of `range` are back in the buffer (or were refetched as far as IOmeter had them). */
+  refilled(range: DroppedRange): void {
+    // A newer drop during the refetch replaced the range; that one still needs refetching.
+    if (this.droppedRange === range) this.droppedRange = undefined;
   }
 
   add(row: ArchiveRow): void {
     if (this.closed) return;
+    if (this.buffer.length >= (this.options.maxPending ?? this.options.batchSize * 100)) this.dropBuffer();
     this.buffer.push(row);
     if (this.buffer.length >= this.options.batchSize) this.drain();
     else this.timer ??= setTimeout(() => this.drain(), this.options.flushIntervalMs);
@@ -146,6 +180,31 @@ export class ArchiveWriter {
     this.releaseWaiters();
   }
 
+  /**
+   * Memory is bounded; completeness is restored from IOmeter. The range dropped is remembered so
+   * the checkpoint cannot pass it, and the archive refetches it once the database is back.
+   */
+  private dropBuffer(): void {
+    const previous = this.droppedRange;
+    this.droppedRange = {
+      fromMs: Math.min(previous?.fromMs ?? Infinity, minReceive(this.buffer)),
+      untilMs: Math.max(previous?.untilMs ?? -Infinity, maxReceive(this.buffer)),
+      count: (previous?.count ?? 0) + this.buffer.length,
+    };
+    this.counters.droppedFromMemory += this.buffer.length;
+    this.options.logger.warn(
+      { archive: true, rows: this.buffer.length, from: iso(this.droppedRange.fromMs), until: iso(this.droppedRange.untilMs) },
+      'archive buffer full (database slow or down); dropped readings from memory, to refetch from IOmeter',
+    );
+    this.buffer = [];
+    this.releaseWaiters();
+  }
+
+  /** Oldest receive time not committed and not in flight: the buffer, or a dropped range. */
+  private unwrittenOutsideMs(): number {
+    return Math.min(minReceive(this.buffer), this.droppedRange?.fromMs ?? Infinity);
+  }
+
   private get highWater(): number {
     return this.options.batchSize * 4;
   }
@@ -172,6 +231,7 @@ export class ArchiveWriter {
     const written = this.write(batch, checkpointMs).then(
       () => {
         this.retryMs = RETRY_INITIAL_MS;
+        if (this.droppedRange) this.options.onRecovered?.();
       },
       (error: unknown) => {
         this.counters.failedBatches += 1;
@@ -200,7 +260,7 @@ export class ArchiveWriter {
 
   /** The batch's newest receive time, kept below every row still unwritten outside it (see the class comment). */
   private checkpointFor(batch: readonly ArchiveRow[]): number {
-    let unwrittenMs = minReceive(this.buffer);
+    let unwrittenMs = this.unwrittenOutsideMs();
     for (const other of this.inFlight.keys()) if (other !== batch) unwrittenMs = Math.min(unwrittenMs, minReceive(other));
     return Math.min(maxReceive(batch), unwrittenMs - 1);
   }
