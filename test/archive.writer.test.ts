@@ -86,6 +86,34 @@ describe.each(backends)('archive writer on %s', (_name, backend) => {
     }
   });
 
+  it('strips NUL characters, which PostgreSQL refuses, instead of failing the batch on every retry', async () => {
+    const { db, cleanup } = await backend.open();
+    try {
+      const writer = writerFor(db, 10);
+      const poisoned = reading('m\u0000x', Date.now() - 1_000, [
+        { obisCode: '1-0:1.8.0', value: 5, unit: 'kWh' },
+        { obisCode: '1-0:32.7.0', value: 230, unit: 'V\u0000' },
+      ]);
+      writer.add(toArchiveRow(poisoned)!);
+      writer.add(toArchiveRow(reading('m2', Date.now() - 1_000, []))!);
+      await writer.flush();
+      const { rows } = await db.query<{ meter_id: string; meter_number: string; imported_wh: number | null; reading_values: unknown }>(
+        'SELECT meter_id, meter_number, imported_wh, reading_values FROM reading_archive ORDER BY meter_id',
+      );
+      expect(rows).toEqual([
+        { meter_id: 'm2', meter_number: 'N-m2', imported_wh: null, reading_values: [] },
+        { meter_id: 'mx', meter_number: 'N-mx', imported_wh: 5_000, reading_values: [
+          { obisCode: '1-0:1.8.0', value: 5, unit: 'kWh' },
+          { obisCode: '1-0:32.7.0', value: 230, unit: 'V' },
+        ] },
+      ]);
+      expect(writer.stats.failedBatches).toBe(0);
+      await writer.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('retention drops whole UTC days older than the retention and keeps the rest', async () => {
     const { db, cleanup } = await backend.open();
     try {

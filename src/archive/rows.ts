@@ -24,6 +24,9 @@ const POWER = '1-0:16.7.0';
 const TO_WH: Record<string, number> = { Wh: 1, kWh: 1_000, MWh: 1_000_000 };
 const TO_W: Record<string, number> = { W: 1, kW: 1_000, MW: 1_000_000 };
 
+/** PostgreSQL text and jsonb cannot hold NUL; one such character would fail its whole batch on every retry. */
+const withoutNul = (text: string) => (text.includes('\u0000') ? text.replace(/\u0000/g, '') : text);
+
 function scaled(value: number, unit: string, factors: Record<string, number>): number | null {
   const factor = factors[unit];
   return factor === undefined || !Number.isFinite(value) ? null : value * factor;
@@ -46,16 +49,16 @@ export function toArchiveRow(reading: MeterReading): ArchiveRow | undefined {
     return undefined;
   }
   const row: ArchiveRow = {
-    meterId: reading.meter.id,
-    meterNumber: reading.meter.number,
-    installationId: reading.installation.id,
-    externalId: reading.installation.externalId ?? null,
+    meterId: withoutNul(reading.meter.id),
+    meterNumber: withoutNul(reading.meter.number),
+    installationId: withoutNul(reading.installation.id),
+    externalId: reading.installation.externalId == null ? null : withoutNul(reading.installation.externalId),
     readingTimeMs,
     receiveTimeMs,
     importedWh: null,
     exportedWh: null,
     powerW: null,
-    valuesJson: JSON.stringify(reading.values),
+    valuesJson: JSON.stringify(reading.values, (_key, value: unknown) => (typeof value === 'string' ? withoutNul(value) : value)),
   };
   for (const { obisCode, value, unit } of reading.values) {
     // IOmeter may spell a code in hex; the columns are keyed on the decimal form.
