@@ -119,9 +119,9 @@ describe('reading archive across gateway restarts (child processes, PostgreSQL)'
     await sleep(3_000); // downtime: the simulator keeps producing
 
     const second = start({ ARCHIVE_FLUSH_INTERVAL: '200ms' });
-    await waitFor(() => logged(second, 'reading archive backfill done; going live') !== undefined, 60_000);
+    await waitFor(() => logged(second, 'reading archive backfill done') !== undefined, 60_000);
     const gap = logged(second, 'reading archive gap; backfilling from IOmeter')!;
-    const done = logged(second, 'reading archive backfill done; going live')!;
+    const done = logged(second, 'reading archive backfill done')!;
     expect(gap.gapMs).toBeGreaterThanOrEqual(3_000);
     expect(done.backfilled).toBeGreaterThan(3 * 8 * 5 * 0.9); // 3 s of 8 meters at 5 readings/s
     await sleep(2_000);
@@ -148,7 +148,7 @@ describe('reading archive across gateway restarts (child processes, PostgreSQL)'
     expect(unwritten).toBeGreaterThan(0);
 
     const second = start(env);
-    await waitFor(() => logged(second, 'reading archive backfill done; going live') !== undefined, 60_000);
+    await waitFor(() => logged(second, 'reading archive backfill done') !== undefined, 60_000);
     await sleep(2_500);
     const stoppedMs = Date.now();
     await stop(second);
@@ -208,7 +208,7 @@ describe('reading archive on a cluster (two gateways sharing Redis and PostgreSQ
       expect(second.messages().filter((msg) => msg.startsWith('reading archive'))).toEqual([]);
 
       await replicas.shift()!.gateway.close();
-      await waitFor(() => second.messages().includes('reading archive backfill done; going live'), 20_000);
+      await waitFor(() => second.messages().includes('reading archive backfill done'), 20_000);
       await sleep(2_000);
       expect(sim.stats.activeSubscriptions).toBe(1);
       const stoppedMs = Date.now();

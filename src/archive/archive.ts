@@ -1,7 +1,7 @@
 import type { Database } from '../customers/database';
 import type { Logger } from '../logger';
 import type { MeterReading, PageFetcher, UpstreamConsumer } from '../subscriptions';
-import { catchUp, repairDropped } from './catchUp';
+import { noteGap, refetchMissing } from './catchUp';
 import { dropExpiredPartitions } from './retention';
 import { toArchiveRow } from './rows';
 import { ArchiveWriter, type ArchiveWriterOptions } from './writer';
@@ -9,7 +9,7 @@ import { ArchiveWriter, type ArchiveWriterOptions } from './writer';
 export interface ReadingArchiveOptions {
   db: Database;
   logger: Logger;
-  /** provider.readings pages, for the catch-up after downtime. */
+  /** provider.readings pages, to refetch what the archive missed. */
   fetchPage: PageFetcher;
   /** ARCHIVE_RETENTION: partitions wholly older than this are dropped. */
   retentionMs: number;
@@ -22,31 +22,33 @@ export interface ReadingArchiveOptions {
 }
 
 const RETENTION_INTERVAL_MS = 3_600_000;
-/** After a failed refetch of dropped readings (IOmeter unreachable), wait this long before the next try. */
-const REPAIR_RETRY_MS = 60_000;
+/** After a failed refetch (IOmeter unreachable), wait this long before the next try. */
+const REFETCH_RETRY_MS = 60_000;
 
 /**
  * Keeps every reading IOmeter sends beyond its 24 h, in reading_archive. Attached to the readings
  * feed as its permanent consumer (createLocalFeed / createClusterFeed `consumer`), so it is fed
- * by whichever process holds the upstream subscription, and catches up before that opens.
+ * by whichever process holds the upstream subscription. Whatever it misses (downtime, a failover,
+ * readings dropped while the database was down) it refetches from provider.readings.
  */
 export class ReadingArchive implements UpstreamConsumer {
   readonly writer: ArchiveWriter;
   private readonly retentionTimer: NodeJS.Timeout;
   private retention?: Promise<void>;
-  private repairing?: Promise<void>;
-  private repairNotBeforeMs = 0;
+  private refetching?: Promise<void>;
+  private refetchNotBeforeMs = 0;
 
   constructor(private readonly options: ReadingArchiveOptions) {
-    this.writer = new ArchiveWriter({ ...options, onRecovered: () => this.repair() });
+    this.writer = new ArchiveWriter({ ...options, onRecovered: () => this.refetch() });
     this.retentionTimer = setInterval(() => this.applyRetention(), options.retentionIntervalMs ?? RETENTION_INTERVAL_MS);
     this.retentionTimer.unref();
     this.applyRetention();
   }
 
-  catchUp(): Promise<number | undefined> {
-    const { db, fetchPage, logger } = this.options;
-    return catchUp({ db, writer: this.writer, fetchPage, logger });
+  /** Notes the gap since the archive's last reading, then refetches it while live readings flow. */
+  async beforeOpen(): Promise<void> {
+    const { db, logger } = this.options;
+    if (await noteGap({ db, writer: this.writer, logger })) this.refetch();
   }
 
   onReading(reading: MeterReading): void {
@@ -61,18 +63,26 @@ export class ReadingArchive implements UpstreamConsumer {
     await this.retention;
     // The writer first: closing it releases a refetch waiting for room, which then stops.
     await this.writer.close();
-    await this.repairing;
+    await this.refetching;
   }
 
-  private repair(): void {
-    if (this.repairing || Date.now() < this.repairNotBeforeMs) return;
+  /** One refetch at a time; a range marked meanwhile is taken by the next (see ArchiveWriter.refilled). */
+  private refetch(): void {
+    if (this.refetching || Date.now() < this.refetchNotBeforeMs) return;
     const { fetchPage, logger } = this.options;
-    this.repairing = repairDropped({ writer: this.writer, fetchPage, logger })
-      .catch((error) => {
-        this.repairNotBeforeMs = Date.now() + REPAIR_RETRY_MS;
-        logger.error({ archive: true, err: error }, 'reading archive could not refetch dropped readings; retrying later');
-      })
-      .finally(() => (this.repairing = undefined));
+    this.refetching = refetchMissing({ writer: this.writer, fetchPage, logger })
+      .then(
+        () => true,
+        (error: unknown) => {
+          this.refetchNotBeforeMs = Date.now() + REFETCH_RETRY_MS;
+          logger.error({ archive: true, err: error }, 'reading archive could not refetch missing readings; retrying later');
+          return false;
+        },
+      )
+      .then((succeeded) => {
+        this.refetching = undefined;
+        if (succeeded && this.writer.missing && !this.writer.isClosed) this.refetch();
+      });
   }
 
   private applyRetention(): void {

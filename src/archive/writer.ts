@@ -13,20 +13,22 @@ export interface ArchiveWriterOptions {
   retentionMs: number;
   /**
    * Rows the writer holds in memory while the database is slow or down; beyond it the buffered rows
-   * are dropped (IOmeter keeps them 24 h) and reported through `dropped`. Default batchSize × 100.
+   * are dropped (IOmeter keeps them 24 h) and reported through `missing`. Default batchSize × 100.
    */
   maxPending?: number;
   /** Called after each committed batch (the bench measures lag with it). */
   onWritten?: (batch: readonly ArchiveRow[], inserted: number) => void;
-  /** A batch committed while dropped readings await refetching: the database is back. */
+  /** A batch committed while missing readings await refetching: the database takes writes. */
   onRecovered?: () => void;
 }
 
-/** Receive times of readings dropped from memory, to refetch from IOmeter. */
-export interface DroppedRange {
+/**
+ * Receive times the archive knows it lacks, to refetch from IOmeter: readings dropped from memory,
+ * or the gap left while no process held the upstream subscription.
+ */
+export interface MissingRange {
   fromMs: number;
   untilMs: number;
-  count: number;
 }
 
 export interface ArchiveWriterStats {
@@ -108,7 +110,7 @@ export class ArchiveWriter {
   private roomWaiters: Array<() => void> = [];
   private flushWaiters: Array<() => void> = [];
   private readonly counters = { inserted: 0, repeats: 0, outOfRange: 0, droppedFromMemory: 0, batches: 0, failedBatches: 0 };
-  private droppedRange?: DroppedRange;
+  private missingRange?: MissingRange;
 
   constructor(private readonly options: ArchiveWriterOptions) {}
 
@@ -116,7 +118,7 @@ export class ArchiveWriter {
     return { ...this.counters, pending: this.buffer.length + [...this.inFlight.keys()].reduce((sum, batch) => sum + batch.length, 0) };
   }
 
-  /** Receive time of the oldest row not yet committed (dropped ones included): a resume must not start after it. */
+  /** Receive time of the oldest row not yet committed (missing ones included): a resume must not start after it. */
   get oldestPendingReceiveMs(): number | undefined {
     const oldest = Math.min(this.unwrittenOutsideMs(), ...[...this.inFlight.keys()].map(minReceive));
     return Number.isFinite(oldest) ? oldest : undefined;
@@ -127,15 +129,21 @@ export class ArchiveWriter {
     return this.closed;
   }
 
-  /** Readings dropped from memory and not yet refetched (the checkpoint stays below them). */
-  get dropped(): DroppedRange | undefined {
-    return this.droppedRange;
+  /** Readings known to be missing and not yet refetched (the checkpoint stays below them). */
+  get missing(): MissingRange | undefined {
+    return this.missingRange;
+  }
+
+  /** Records readings the archive lacks; merged with any range already recorded. */
+  markMissing(fromMs: number, untilMs: number): void {
+    const previous = this.missingRange;
+    this.missingRange = { fromMs: Math.min(previous?.fromMs ?? fromMs, fromMs), untilMs: Math.max(previous?.untilMs ?? untilMs, untilMs) };
   }
 
   /** The readings of `range` are back in the buffer (or were refetched as far as IOmeter had them). */
-  refilled(range: DroppedRange): void {
-    // A newer drop during the refetch replaced the range; that one still needs refetching.
-    if (this.droppedRange === range) this.droppedRange = undefined;
+  refilled(range: MissingRange): void {
+    // A range marked during the refetch replaced this one; that one still needs refetching.
+    if (this.missingRange === range) this.missingRange = undefined;
   }
 
   add(row: ArchiveRow): void {
@@ -181,28 +189,25 @@ export class ArchiveWriter {
   }
 
   /**
-   * Memory is bounded; completeness is restored from IOmeter. The range dropped is remembered so
-   * the checkpoint cannot pass it, and the archive refetches it once the database is back.
+   * Memory is bounded; completeness is restored from IOmeter. The range dropped is recorded as
+   * missing, so the checkpoint cannot pass it, and the archive refetches it once writes succeed.
    */
   private dropBuffer(): void {
-    const previous = this.droppedRange;
-    this.droppedRange = {
-      fromMs: Math.min(previous?.fromMs ?? Infinity, minReceive(this.buffer)),
-      untilMs: Math.max(previous?.untilMs ?? -Infinity, maxReceive(this.buffer)),
-      count: (previous?.count ?? 0) + this.buffer.length,
-    };
+    const fromMs = minReceive(this.buffer);
+    const untilMs = maxReceive(this.buffer);
+    this.markMissing(fromMs, untilMs);
     this.counters.droppedFromMemory += this.buffer.length;
     this.options.logger.warn(
-      { archive: true, rows: this.buffer.length, from: iso(this.droppedRange.fromMs), until: iso(this.droppedRange.untilMs) },
+      { archive: true, rows: this.buffer.length, from: iso(fromMs), until: iso(untilMs) },
       'archive buffer full (database slow or down); dropped readings from memory, to refetch from IOmeter',
     );
     this.buffer = [];
     this.releaseWaiters();
   }
 
-  /** Oldest receive time not committed and not in flight: the buffer, or a dropped range. */
+  /** Oldest receive time not committed and not in flight: the buffer, or a missing range. */
   private unwrittenOutsideMs(): number {
-    return Math.min(minReceive(this.buffer), this.droppedRange?.fromMs ?? Infinity);
+    return Math.min(minReceive(this.buffer), this.missingRange?.fromMs ?? Infinity);
   }
 
   private get highWater(): number {
@@ -231,7 +236,7 @@ export class ArchiveWriter {
     const written = this.write(batch, checkpointMs).then(
       () => {
         this.retryMs = RETRY_INITIAL_MS;
-        if (this.droppedRange) this.options.onRecovered?.();
+        if (this.missingRange) this.options.onRecovered?.();
       },
       (error: unknown) => {
         this.counters.failedBatches += 1;

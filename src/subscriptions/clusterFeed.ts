@@ -73,7 +73,7 @@ export class ClusterReadingFeed implements ReadingSource {
   private ticking?: Promise<void>;
   private idleSinceMs?: number;
   private failedAtMs?: number;
-  /** The consumer's catch-up, between winning the lead and opening the upstream subscription. */
+  /** The consumer's beforeOpen, between winning the lead and opening the upstream subscription. */
   private opening?: Promise<void>;
 
   constructor(
@@ -195,8 +195,8 @@ export class ClusterReadingFeed implements ReadingSource {
       if (this.upstream.isRunning || this.opening) return;
       if (this.failedAtMs !== undefined && now - this.failedAtMs < this.settings.failureHoldMs) return;
       if (this.consumer) {
-        // Not awaited: a long catch-up must not hold up the ticks that renew the lease.
-        this.opening = this.catchUpThenOpen(this.consumer).finally(() => (this.opening = undefined));
+        // Not awaited: a slow database must not hold up the ticks that renew the lease.
+        this.opening = this.openForConsumer(this.consumer).finally(() => (this.opening = undefined));
         return;
       }
       const resumeFromMs = await this.resumePoint();
@@ -229,14 +229,14 @@ export class ClusterReadingFeed implements ReadingSource {
     return receiveMs;
   }
 
-  private async catchUpThenOpen(consumer: UpstreamConsumer): Promise<void> {
-    let resumeFromMs: number | undefined;
+  private async openForConsumer(consumer: UpstreamConsumer): Promise<void> {
     try {
-      resumeFromMs = (await consumer.catchUp()) ?? (await this.resumePoint());
+      await consumer.beforeOpen();
     } catch (error) {
-      // Clients should not go without live readings because the consumer cannot catch up.
-      this.feed.logger.error({ upstream: 'iometer', err: error }, 'catch-up before the readings feed failed; going live without it');
+      // Clients should not go without live readings because the consumer cannot prepare.
+      this.feed.logger.error({ upstream: 'iometer', err: error }, 'readings consumer failed before the feed opened; opening anyway');
     }
+    const resumeFromMs = await this.resumePoint();
     if (this.closed || !this.leader) return;
     this.upstream.start(resumeFromMs);
   }

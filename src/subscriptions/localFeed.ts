@@ -17,7 +17,7 @@ export function createLocalFeed({ consumer }: LocalFeedOptions = {}): ReadingSou
 
 /**
  * The process's upstream subscription with a consumer that needs all of it: it opens at once
- * (after the consumer's catch-up), ignores the hub's stop() when clients leave, and reopens by
+ * (after the consumer's beforeOpen), ignores the hub's stop() when clients leave, and reopens by
  * itself after a failure. The hub still gets every reading and every failure as before.
  */
 class ConsumedReadingFeed implements ReadingSource {
@@ -69,15 +69,14 @@ class ConsumedReadingFeed implements ReadingSource {
     if (this.closed || this.opening || this.upstream.isRunning) return;
     clearTimeout(this.reopenTimer);
     this.opening = true;
-    let resumeFromMs: number | undefined;
     try {
-      resumeFromMs = await this.consumer.catchUp();
+      await this.consumer.beforeOpen();
     } catch (error) {
-      // Clients should not go without live readings because the consumer cannot catch up.
-      this.feed.logger.error({ upstream: 'iometer', err: error }, 'catch-up before the readings feed failed; going live without it');
+      // Clients should not go without live readings because the consumer cannot prepare.
+      this.feed.logger.error({ upstream: 'iometer', err: error }, 'readings consumer failed before the feed opened; opening anyway');
     } finally {
       this.opening = false;
     }
-    if (!this.closed) this.upstream.start(resumeFromMs);
+    if (!this.closed) this.upstream.start();
   }
 }

@@ -33,11 +33,10 @@ export const localReadingSource: ReadingSourceFactory = (options) => new Upstrea
  */
 export interface UpstreamConsumer {
   /**
-   * Runs before the upstream subscription opens or reopens after a failure: the consumer fills
-   * what it missed (from provider.readings) and returns the receive time to resume from, or
-   * undefined for the usual look-back. It may take a while; live readings wait for it.
+   * Runs before the upstream subscription opens, or reopens after a failure, so the consumer can
+   * note what it missed while none was open. Live readings wait for it: keep it short.
    */
-  catchUp(): Promise<number | undefined>;
+  beforeOpen(): Promise<void>;
   /** Every reading as IOmeter sent it, repeats included. */
   onReading(reading: MeterReading): void;
 }
