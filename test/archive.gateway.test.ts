@@ -6,7 +6,7 @@ import { openDatabase, type Database } from '../src/customers/database';
 import { createLogger } from '../src/logger';
 import { startGateway, type RunningGateway } from '../src/server';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
-import { backends, createScratchPostgres, type TestDatabase } from './helpers/database';
+import { backends, createScratchPostgres, postgresBackend, type TestDatabase } from './helpers/database';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { sleep, waitFor } from './helpers/simulator';
 import { startStack } from './helpers/stack';
@@ -35,6 +35,33 @@ describe.each(backends)('reading archive in a gateway on %s', (_name, backend) =
       await test.cleanup();
     }
   });
+});
+
+describe('reading archive catch-up of a long gap (PostgreSQL)', () => {
+  it('backfills ten minutes of IOmeter history after the checkpoint while live readings flow, without a hole', async () => {
+    const test = await postgresBackend.open();
+    const gapStartMs = Date.now() - 10 * 60_000;
+    // As if the archive had last written ten minutes ago.
+    await test.db.query('INSERT INTO reading_archive_checkpoint (receive_time) VALUES ($1)', [iso(gapStartMs)]);
+    const stack = await startStack({
+      simulator: { installations: 8, readingIntervalMs: 200, duplicateRate: 0.2, historyMs: 12 * 60_000 },
+      env: { ARCHIVE_ENABLED: 'true', ARCHIVE_FLUSH_INTERVAL: '200ms' },
+      database: test.db,
+    });
+    try {
+      const message = (msg: string) => stack.logs.map((line) => JSON.parse(line) as Record<string, any>).find((line) => line.msg === msg);
+      await waitFor(() => message('reading archive backfill done') !== undefined, 60_000);
+      expect(message('reading archive gap; backfilling from IOmeter')!.gapMs).toBeGreaterThanOrEqual(10 * 60_000);
+      expect(message('reading archive backfill done')!.backfilled).toBeGreaterThan(10 * 60 * 40 * 0.9); // 8 meters, 5 readings/s each
+      await sleep(1_500);
+      const stoppedMs = Date.now();
+      await stack.gateway.close();
+      expect(await expectArchiveMatches(test.db, stack.simulator, gapStartMs, stoppedMs - 1_000)).toBeGreaterThan(20_000);
+    } finally {
+      await stack.simulator.close();
+      await test.cleanup();
+    }
+  }, 120_000);
 });
 
 interface GatewayProcess {

@@ -14,6 +14,13 @@ export const UPSTREAM_RETENTION_MS = 24 * 3_600_000;
 export const CATCH_UP_OVERLAP_MS = 60_000;
 /** Asking for exactly 24 h ago could land just past IOmeter's horizon by the time it answers. */
 const HORIZON_MARGIN_MS = 60_000;
+/**
+ * A long gap is paged as this many stretches at once: pages of one query follow each other, but
+ * stretches from different startTimes do not have to (well under the upstream concurrency cap).
+ */
+const BACKFILL_STRETCHES = 4;
+/** Shorter stretches would mostly page the same readings twice. */
+const MIN_STRETCH_MS = 60_000;
 
 export interface CatchUpOptions {
   db: Queryable;
@@ -24,11 +31,23 @@ export interface CatchUpOptions {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Pages [fromMs, untilMs] as up to BACKFILL_STRETCHES stretches concurrently. */
+async function backfill(fetchPage: PageFetcher, writer: ArchiveWriter, fromMs: number, untilMs: number) {
+  const count = Math.max(1, Math.min(BACKFILL_STRETCHES, Math.floor((untilMs - fromMs) / MIN_STRETCH_MS)));
+  const lengthMs = (untilMs - fromMs) / count;
+  const stretches = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      backfillStretch(fetchPage, writer, fromMs + i * lengthMs, i === count - 1 ? untilMs : fromMs + (i + 1) * lengthMs),
+    ),
+  );
+  return stretches.reduce((sum, stretch) => ({ readings: sum.readings + stretch.readings, pages: sum.pages + stretch.pages }));
+}
+
 /**
  * Pages provider.readings from fromMs into the writer until IOmeter has no more or the pages pass
  * untilMs. Waits for room in the writer after each page, so a slow database slows paging down.
  */
-async function backfill(fetchPage: PageFetcher, writer: ArchiveWriter, fromMs: number, untilMs: number) {
+async function backfillStretch(fetchPage: PageFetcher, writer: ArchiveWriter, fromMs: number, untilMs: number) {
   const result = { readings: 0, pages: 0 };
   const fromTime = iso(fromMs);
   let cursor: string | undefined;
