@@ -5,13 +5,13 @@ import { toArchiveRow } from './rows';
 import type { ArchiveWriter } from './writer';
 
 /** How long IOmeter keeps readings (provider.readings and the subscription's startTime). */
-export const UPSTREAM_RETENTION_MS = 24 * 3_600_000;
+const UPSTREAM_RETENTION_MS = 24 * 3_600_000;
 /**
  * Backfill starts this far before the archive's last receive time. Rows are idempotent, so the
  * cost of a generous overlap is a few repeated pages; the gain is robustness to readings that
  * reach IOmeter slightly out of receive order.
  */
-export const CATCH_UP_OVERLAP_MS = 60_000;
+const CATCH_UP_OVERLAP_MS = 60_000;
 /** Asking for exactly 24 h ago could land just past IOmeter's horizon by the time it answers. */
 const HORIZON_MARGIN_MS = 60_000;
 /**
