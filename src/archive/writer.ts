@@ -104,6 +104,7 @@ export class ArchiveWriter {
   private readonly partitions = new Set<number>();
   private ensuring: Promise<void> = Promise.resolve();
   private timer?: NodeJS.Timeout;
+  private retryTimer?: NodeJS.Timeout;
   private backingOff = false;
   private retryMs = RETRY_INITIAL_MS;
   private closed = false;
@@ -173,6 +174,7 @@ export class ArchiveWriter {
     this.closed = true;
     clearTimeout(this.timer);
     await Promise.all(this.inFlight.values());
+    clearTimeout(this.retryTimer);
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.options.batchSize);
       try {
@@ -246,7 +248,7 @@ export class ArchiveWriter {
         );
         this.buffer = [...batch, ...this.buffer];
         this.backingOff = true;
-        setTimeout(() => {
+        this.retryTimer = setTimeout(() => {
           this.backingOff = false;
           this.drain();
         }, this.retryMs);
