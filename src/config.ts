@@ -141,6 +141,11 @@ const gatewayEnv = z
     ARCHIVE_RETENTION: durationMs.default('400d').refine((ms) => ms >= 86_400_000, 'must be at least 1d (IOmeter itself keeps 24h)'),
     ARCHIVE_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5_000),
     ARCHIVE_FLUSH_INTERVAL: durationMs.default('1s').refine((ms) => ms >= 10, 'must be at least 10ms'),
+    IOMETER_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
+    IOMETER_BREAKER_COOLDOWN: durationMs.default('30s'),
+    METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    METRICS_PORT: optionalString.pipe(port.optional()),
+    SHUTDOWN_TIMEOUT: durationMs.default('10s'),
   })
   .superRefine((env, ctx) => {
     if (!env.IOMETER_ENDPOINT) return;
@@ -249,11 +254,23 @@ export interface GatewayConfig {
     retries: number;
     /** Longest back-off (including a Retry-After) the gateway waits before a retry. */
     retryMaxDelayMs: number;
+    /** Consecutive upstream outages (network error, timeout, 5xx) that open the circuit breaker. */
+    breakerFailures: number;
+    /** How long an open circuit fails fast before one probe request may try IOmeter again. */
+    breakerCooldownMs: number;
   };
   /** Consumption buckets (days, months, tariff days) follow this zone's calendar. */
   consumption: { timeZone: string };
   /** The reading archive (src/archive/): every upstream reading kept in PostgreSQL. */
   archive: { enabled: boolean; retentionMs: number; batchSize: number; flushIntervalMs: number };
+  metrics: {
+    /** If set, /metrics requires `Authorization: Bearer <token>`. */
+    token?: string;
+    /** If set, /metrics is served on this port only, not on the GraphQL port. */
+    port?: number;
+  };
+  /** On SIGTERM: how long in-flight requests may take to finish before connections are cut. */
+  shutdownTimeoutMs: number;
   limits: {
     maxDepth: number;
     maxAliases: number;
@@ -322,6 +339,8 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       queueTimeoutMs: parsed.IOMETER_QUEUE_TIMEOUT,
       retries: parsed.IOMETER_RETRIES,
       retryMaxDelayMs: parsed.IOMETER_RETRY_MAX_DELAY,
+      breakerFailures: parsed.IOMETER_BREAKER_FAILURES,
+      breakerCooldownMs: parsed.IOMETER_BREAKER_COOLDOWN,
     },
     consumption: { timeZone: parsed.CONSUMPTION_TIME_ZONE },
     archive: {
@@ -330,6 +349,8 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       batchSize: parsed.ARCHIVE_BATCH_SIZE,
       flushIntervalMs: parsed.ARCHIVE_FLUSH_INTERVAL,
     },
+    metrics: { token: parsed.METRICS_TOKEN, port: parsed.METRICS_PORT },
+    shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT,
     limits: {
       maxDepth: parsed.LIMIT_MAX_DEPTH,
       maxAliases: parsed.LIMIT_MAX_ALIASES,

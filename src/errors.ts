@@ -23,7 +23,8 @@ const PUBLIC_CODES = new Set([
 /** Extension keys that are safe to forward; upstream request/response dumps are not among them. */
 const PUBLIC_EXTENSION_KEYS = ['code', 'field', 'http'];
 
-function publicCode(error: GraphQLError): string | undefined {
+/** The code a client would see for this error, if it is one a client may see at all. */
+export function publicCode(error: GraphQLError): string | undefined {
   const code = error.extensions?.code;
   if (typeof code === 'string' && (PUBLIC_CODES.has(code) || isUpstreamErrorCode(code))) return code;
   const original = error.originalError;

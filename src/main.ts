@@ -6,6 +6,9 @@ import { startSandbox } from './sandbox';
 import { sandboxAuth } from './sandboxAuth';
 import { startGateway } from './server';
 
+/** Time allowed after the request drain for subscriptions, pools and connections to close. */
+const SHUTDOWN_CLEANUP_MS = 5_000;
+
 async function main(): Promise<void> {
   let config = loadGatewayConfig();
   const sandboxMode = !config.upstream;
@@ -28,10 +31,16 @@ async function main(): Promise<void> {
   }
 
   const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, shutdownTimeoutMs: config.shutdownTimeoutMs }, 'shutting down');
+    // A close step that hangs must not keep the process from ever exiting.
+    setTimeout(() => {
+      logger.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + SHUTDOWN_CLEANUP_MS).unref();
     await gateway.close();
     await sandbox?.simulator.close();
     await database.close();
+    logger.info('shut down cleanly');
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -4,7 +4,8 @@ import type { Executor } from '@graphql-tools/utils';
 import { getMeshOptions } from '../.mesh';
 import type { UpstreamConfig } from './config';
 import type { Logger } from './logger';
-import { createIometerExecutor, type UpstreamProtection } from './upstream/executor';
+import type { UpstreamCircuit } from './upstream/circuitBreaker';
+import { createIometerExecutor, type UpstreamObservers, type UpstreamProtection } from './upstream/executor';
 
 export interface GatewayMesh {
   mesh: MeshInstance;
@@ -12,6 +13,8 @@ export interface GatewayMesh {
   plugins: MeshInstance['plugins'];
   /** The IOmeter transport itself, for the gateway's own upstream calls (replay pages). */
   upstreamExecutor: Executor;
+  /** The IOmeter circuit breaker, for readiness and metrics. */
+  upstreamCircuit: UpstreamCircuit;
   dispose(): Promise<void>;
 }
 
@@ -36,21 +39,23 @@ export async function createGatewayMesh(
   upstream: UpstreamConfig,
   logger: Logger,
   protection: UpstreamProtection,
+  observers?: UpstreamObservers,
 ): Promise<GatewayMesh> {
   const options = await getMeshOptions();
-  const iometer = createIometerExecutor(upstream, logger, protection);
+  const iometer = createIometerExecutor(upstream, logger, protection, observers);
   const source = options.sources.find((candidate) => candidate.name === IOMETER_SOURCE);
   if (!source) throw new Error(`.meshrc.yaml has no source named ${IOMETER_SOURCE}`);
   const declared = source.handler;
   const handler: MeshHandler = {
-    getMeshSource: async (payload) => ({ ...(await declared.getMeshSource(payload)), executor: iometer as MeshSource['executor'] }),
+    getMeshSource: async (payload) => ({ ...(await declared.getMeshSource(payload)), executor: iometer.executor as MeshSource['executor'] }),
   };
   source.handler = handler;
   const mesh = await getMesh(options);
   return {
     mesh,
     plugins: mesh.plugins.filter((plugin) => !isEnginePlugin(plugin)),
-    upstreamExecutor: iometer,
+    upstreamExecutor: iometer.executor,
+    upstreamCircuit: iometer.circuit,
     dispose: async () => {
       mesh.destroy();
     },

@@ -24,6 +24,13 @@ import { useSchemaVisibility } from './plugins/useSchemaVisibility';
 import { useSseResume } from './plugins/useSseResume';
 import { TrustedDocuments, useTrustedDocuments } from './plugins/useTrustedDocuments';
 import { useGatewayResponseCache } from './cache/useGatewayResponseCache';
+import { databaseCheck, redisCheck, upstreamCheck } from './health/readiness';
+import { InFlightRequests } from './inFlightRequests';
+import { GatewayMetrics } from './metrics/gatewayMetrics';
+import { serveMetrics } from './metrics/metricsServer';
+import { useMetrics } from './plugins/useMetrics';
+import { useReadiness } from './plugins/useReadiness';
+import { useRequestLog } from './plugins/useRequestLog';
 import { useGatewayRateLimits } from './rateLimit/useGatewayRateLimits';
 import { openRedis } from './redis/connection';
 import { requestIdFrom, runWithRequestId } from './requestContext';
@@ -53,6 +60,13 @@ export interface RunningGateway {
   url: string;
   wsUrl: string;
   port: number;
+  /** Set when METRICS_PORT gives /metrics a listener of its own. */
+  metricsPort?: number;
+  /**
+   * Graceful shutdown: stops accepting connections, completes every subscription, lets in-flight
+   * requests finish for up to SHUTDOWN_TIMEOUT, closes WebSockets with 1001 Going Away, then the
+   * upstream connections and Redis. The database belongs to the caller.
+   */
   close(): Promise<void>;
 }
 
@@ -125,7 +139,13 @@ function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, opt
 }
 
 export async function startGateway({ config, upstream, logger, database }: GatewayOptions): Promise<RunningGateway> {
-  const { mesh, plugins: meshPlugins, upstreamExecutor, dispose } = await createGatewayMesh(upstream, logger, config.upstreamProtection);
+  const metrics = new GatewayMetrics();
+  const { mesh, plugins: meshPlugins, upstreamExecutor, upstreamCircuit, dispose } = await createGatewayMesh(
+    upstream,
+    logger,
+    config.upstreamProtection,
+    { exchange: (operationType) => metrics.upstreamObserver(operationType) },
+  );
   const redis = config.redis.url ? openRedis(config.redis.url, config.redis.keyPrefix, logger) : undefined;
   const fetchPage = createPageFetcher(upstreamExecutor);
   // Fed by whichever process holds the upstream subscription: this one, or the cluster's leader.
@@ -146,18 +166,33 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     ? TrustedDocuments.load(config.auth.persistedOperationsFile)
     : undefined;
 
+  const responseCache = useGatewayResponseCache({ config: config.cache, redis, identities, logger });
+  metrics.observe({ cache: responseCache.stats, readings: () => readingHub.stats, circuit: () => upstreamCircuit.state });
+  const requestLog = useRequestLog(logger, identities, GRAPHQL_PATH);
+  let draining = false;
+  const readinessChecks = {
+    upstream: upstreamCheck(upstreamExecutor, upstreamCircuit),
+    database: databaseCheck(database),
+    ...(redis ? { redis: redisCheck(redis) } : {}),
+  };
+
   const yoga = createYoga({
     schema: mesh.schema,
     plugins: [
+      // Probes and scrapers answer before authentication: they carry no client credentials.
+      useReadiness(readinessChecks, () => draining),
+      ...useMetrics(metrics, { serveEndpoint: config.metrics.port === undefined, token: config.metrics.token }),
+      requestLog.start,
       ...meshPlugins,
       useAuthentication(authenticate, identities, logger),
       ...(trustedDocuments ? [useTrustedDocuments(trustedDocuments, identities)] : []),
       ...useOperationLimits(config.limits),
       useSchemaVisibility(identities, { customerIntrospection: config.auth.customerIntrospection }),
       useAuthorization(),
-      ...useGatewayRateLimits({ config: config.rateLimit, redis, identities, logger }),
-      ...useGatewayResponseCache({ config: config.cache, redis, identities, logger }),
+      ...useGatewayRateLimits({ config: config.rateLimit, redis, identities, logger, onRefused: metrics.countRateLimited }),
+      ...responseCache,
       useSseResume(),
+      requestLog.finish,
     ],
     context: createContextFactory(
       new CustomerStore(database),
@@ -182,7 +217,9 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     renderGraphiQL,
   });
 
+  const inFlight = new InFlightRequests();
   const server = createServer((request, response) => {
+    inFlight.track(response);
     const requestId = requestIdFrom(request.headers['x-request-id']);
     response.setHeader('x-request-id', requestId);
     runWithRequestId(requestId, () => yoga(request, response));
@@ -195,19 +232,30 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const metricsServer =
+    config.metrics.port === undefined
+      ? undefined
+      : await serveMetrics({ port: config.metrics.port, host: config.host, registry: metrics.registry, token: config.metrics.token });
 
   return {
     url: `http://${host}:${port}${GRAPHQL_PATH}`,
     wsUrl: `ws://${host}:${port}${GRAPHQL_PATH}`,
     port,
+    metricsPort: metricsServer?.port,
     close: async () => {
+      draining = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
       stopKeepAlive();
       await readingHub.close();
       await archive?.close();
-      await wsHandle.dispose();
-      wsServer.close();
+      const drained = await inFlight.drain(config.shutdownTimeoutMs);
+      if (!drained) logger.warn({ inFlight: inFlight.size, shutdownTimeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline reached; cutting requests off');
+      // Sockets whose close handshake does not finish are cut below with the rest.
+      await Promise.race([wsHandle.dispose(), new Promise((resolve) => setTimeout(resolve, 1_000))]);
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopped;
+      await metricsServer?.close();
       await dispose();
       await redis?.close();
     },

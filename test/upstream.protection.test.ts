@@ -64,7 +64,7 @@ class FakeUpstream {
   }
 }
 
-const PROTECTION: UpstreamProtection = { maxConcurrency: 32, queueTimeoutMs: 5_000, retries: 2, retryMaxDelayMs: 5_000 };
+const PROTECTION: UpstreamProtection = { maxConcurrency: 32, queueTimeoutMs: 5_000, retries: 2, retryMaxDelayMs: 5_000, breakerFailures: 1_000, breakerCooldownMs: 30_000 };
 const logger = createLogger({ level: 'silent' });
 
 describe('upstream protection (executor against a fake IOmeter)', () => {
@@ -73,7 +73,7 @@ describe('upstream protection (executor against a fake IOmeter)', () => {
   afterAll(() => upstream.close());
 
   async function run(document: string, protection: Partial<UpstreamProtection> = {}, timeoutMs = 5_000, variables?: Record<string, unknown>) {
-    const iometer = createIometerExecutor(
+    const { executor: iometer } = createIometerExecutor(
       { endpoint: upstream.url, wsEndpoint: upstream.url.replace('http', 'ws'), token: 't', secret: 's', timeoutMs },
       logger,
       { ...PROTECTION, ...protection },
@@ -132,7 +132,7 @@ describe('upstream protection (executor against a fake IOmeter)', () => {
 
   it('never has more than IOMETER_MAX_CONCURRENCY requests in flight, and queues the rest', async () => {
     upstream.answer({ ...OK, delayMs: 100 });
-    const iometer = createIometerExecutor(
+    const { executor: iometer } = createIometerExecutor(
       { endpoint: upstream.url, wsEndpoint: upstream.url.replace('http', 'ws'), token: 't', secret: 's', timeoutMs: 5_000 },
       logger,
       { ...PROTECTION, maxConcurrency: 3 },
@@ -149,7 +149,7 @@ describe('upstream protection (executor against a fake IOmeter)', () => {
 
   it('answers UPSTREAM_UNAVAILABLE when no slot frees up within IOMETER_QUEUE_TIMEOUT', async () => {
     upstream.answer({ ...OK, delayMs: 1_000 });
-    const iometer = createIometerExecutor(
+    const { executor: iometer } = createIometerExecutor(
       { endpoint: upstream.url, wsEndpoint: upstream.url.replace('http', 'ws'), token: 't', secret: 's', timeoutMs: 5_000 },
       logger,
       { ...PROTECTION, maxConcurrency: 1, queueTimeoutMs: 200 },

@@ -16,6 +16,8 @@ export interface RateLimitOptions {
   redis?: RedisConnection;
   identities: RequestIdentities;
   logger: Logger;
+  /** Called for every refusal by a budget or the subscription cap (metrics). */
+  onRefused?: () => void;
 }
 
 /**
@@ -45,7 +47,7 @@ export interface RateLimitOptions {
  * (check before execution, stop the whole execution on any refusal, budgets by type and field) is
  * kept; the counting is rate-limiter-flexible's.
  */
-export function useGatewayRateLimits({ config, redis, identities, logger }: RateLimitOptions): Plugin[] {
+export function useGatewayRateLimits({ config, redis, identities, logger, onRefused }: RateLimitOptions): Plugin[] {
   if (!config.enabled) return [];
   const counterOptions = { redis, onRedisError: config.onRedisError };
   const operations = createCounter('ops', { max: config.max, windowMs: config.windowMs }, counterOptions);
@@ -81,6 +83,7 @@ export function useGatewayRateLimits({ config, redis, identities, logger }: Rate
     if (refused.length === 0) return undefined;
     const retryAfterSeconds = Math.max(...refused.map((verdict) => verdict.retryAfterSeconds));
     logger.debug({ rateLimit: 'refused', client, retryAfterSeconds }, 'rate limit exceeded');
+    onRefused?.();
     return rateLimitedError(retryAfterSeconds);
   }
 
@@ -155,6 +158,7 @@ export function useGatewayRateLimits({ config, redis, identities, logger }: Rate
         }
         if (!slot) {
           logger.debug({ rateLimit: 'subscriptions', client }, 'subscription cap reached');
+          onRefused?.();
           refuse(tooManySubscriptionsError(config.maxSubscriptions));
           return undefined;
         }

@@ -4,6 +4,7 @@ import { loadSimulatorConfig, type SimulatorConfig } from '../config';
 import { RETENTION_MS } from './reading-store';
 import { GRAPHQL_PATH, serveSimulation } from './server';
 import { createSimulation } from './simulation';
+import type { SimulatorFaults } from './faults';
 import { createStats, resetStats, type SimulatorStats } from './stats';
 
 /**
@@ -28,6 +29,8 @@ export interface RunningSimulator {
   provider: { id: string; name: string };
   stats: SimulatorStats;
   resetStats(): void;
+  /** Switch slowness or failures of HTTP requests on and off by setting fields; starts empty. */
+  faults: SimulatorFaults;
   /** Forcibly terminates all open WebSocket connections, to simulate an upstream drop. */
   dropConnections(): void;
   /** Same as POST /sandbox/redeem; rejects with a RedeemError (status 404, 409 or 410). */
@@ -38,6 +41,7 @@ export interface RunningSimulator {
 }
 
 export { RedeemError } from './registrations';
+export type { SimulatorFaults } from './faults';
 export type { SimulatorStats } from './stats';
 
 function resolveConfig(options: SimulatorOptions): SimulatorConfig {
@@ -78,7 +82,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
 
   const stats = createStats();
   const sim = createSimulation(config, stats, origin);
-  const server = serveSimulation(httpServer, sim, config);
+  const faults: SimulatorFaults = {};
+  const server = serveSimulation(httpServer, sim, config, faults);
 
   return {
     url: `${origin}${GRAPHQL_PATH}`,
@@ -88,6 +93,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     secret: config.secret,
     provider: { ...sim.world.provider },
     stats,
+    faults,
     resetStats: () => resetStats(stats),
     dropConnections: server.dropConnections,
     redeem: async (token) => sim.registrations.redeem(token),

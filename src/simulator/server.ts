@@ -5,6 +5,7 @@ import { createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { createAuthorizationCheck, useBasicAuth, webSocketAuthorization, type Credentials } from './auth';
 import { useSandboxRoutes } from './sandbox-routes';
+import { useFaults, type SimulatorFaults } from './faults';
 import { createSimulatorSchema, type SimulatorContext } from './schema';
 import type { Simulation } from './simulation';
 
@@ -20,7 +21,12 @@ export interface SimulatorServer {
 /** Operations run through Yoga's envelop on both transports, so masking and context are the same. */
 type EnvelopedArgs = ExecutionArgs & { rootValue: { execute: typeof execute; subscribe: typeof subscribe } };
 
-export function serveSimulation(httpServer: Server, sim: Simulation, credentials: Credentials): SimulatorServer {
+export function serveSimulation(
+  httpServer: Server,
+  sim: Simulation,
+  credentials: Credentials,
+  faults: SimulatorFaults,
+): SimulatorServer {
   const isAuthorized = createAuthorizationCheck(credentials);
   const yoga = createYoga<Record<string, unknown>, SimulatorContext>({
     schema: createSimulatorSchema(),
@@ -31,6 +37,7 @@ export function serveSimulation(httpServer: Server, sim: Simulation, credentials
     landingPage: false,
     maskedErrors: true,
     plugins: [
+      useFaults(faults, GRAPHQL_PATH, sim.stats),
       useBasicAuth({ isAuthorized, graphqlEndpoint: GRAPHQL_PATH, stats: sim.stats }),
       useSandboxRoutes(sim.registrations),
     ],

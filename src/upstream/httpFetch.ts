@@ -15,6 +15,14 @@ export interface UpstreamFetchOptions {
   /** A Retry-After (or back-off) longer than this is not waited for: the request fails instead. */
   retryMaxDelayMs: number;
   logger: Logger;
+  /** Told about every attempt that reached IOmeter or failed on the way (metrics). */
+  onExchange?: (exchange: UpstreamExchange) => void;
+}
+
+/** One HTTP attempt: IOmeter's status, or 'error' when no answer came (network failure, timeout). */
+export interface UpstreamExchange {
+  status: number | 'error';
+  durationMs: number;
 }
 
 /** Statuses that say "not now" rather than "never": worth a retry after a pause. */
@@ -54,7 +62,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * validation errors) pass through untouched.
  */
 export function createUpstreamFetch(options: UpstreamFetchOptions): typeof fetch {
-  const { authorization, timeoutMs, gate, queueTimeoutMs, retries, retryMaxDelayMs, logger } = options;
+  const { authorization, timeoutMs, gate, queueTimeoutMs, retries, retryMaxDelayMs, logger, onExchange } = options;
 
   return async function upstreamFetch(input, init = {}) {
     const headers = new Headers(init.headers);
@@ -73,14 +81,17 @@ export function createUpstreamFetch(options: UpstreamFetchOptions): typeof fetch
       }
       let response: Response;
       let body: ArrayBuffer;
+      const sentAt = Date.now();
       try {
         response = await fetch(input, { ...init, headers, signal });
         body = await response.arrayBuffer();
       } catch (error) {
+        onExchange?.({ status: 'error', durationMs: Date.now() - sentAt });
         throw upstreamError(timeout.aborted ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', error);
       } finally {
         release();
       }
+      onExchange?.({ status: response.status, durationMs: Date.now() - sentAt });
 
       const { status } = response;
       if (status === 401 || status === 403) throw upstreamError('UPSTREAM_UNAUTHORIZED');

@@ -1,0 +1,90 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CacheStats } from '../cache/stats';
+import type { ReadingHubStats } from '../subscriptions/readingHub';
+import type { CircuitStateName } from '../upstream/circuitBreaker';
+import type { UpstreamExchange } from '../upstream/httpFetch';
+
+/** What the gateway's own collectors read at scrape time; the modules keep these counts anyway. */
+export interface ObservedState {
+  cache: CacheStats;
+  readings: () => ReadingHubStats;
+  circuit: () => CircuitStateName;
+}
+
+const CIRCUIT_STATE_VALUES: Record<CircuitStateName, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+/**
+ * The gateway's Prometheus registry: one per gateway instance (not prom-client's global one), so that
+ * several gateways in one process (tests, benchmarks) never share or collide on metrics. The GraphQL
+ * request metrics come from the Prometheus plugin (src/plugins/useMetrics.ts); the upstream and
+ * rate-limit counts are pushed here as they happen; the rest is sampled from `observe()` when scraped.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  private readonly upstreamRequests = new Counter({
+    name: 'iometer_upstream_requests_total',
+    help: 'HTTP requests (attempts, retries included) the gateway sent to IOmeter, by operation type and HTTP status (or "error" when no answer came).',
+    labelNames: ['operationType', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly upstreamDuration = new Histogram({
+    name: 'iometer_upstream_request_duration_seconds',
+    help: 'Time from sending an HTTP request to IOmeter until its body was read, by operation type.',
+    labelNames: ['operationType'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  private readonly rateLimited = new Counter({
+    name: 'iometer_gateway_rate_limited_total',
+    help: 'Operations and subscriptions refused by a rate limit or the subscription cap.',
+    registers: [this.registry],
+  });
+
+  /** For the IOmeter fetch of one operation type: records each attempt. */
+  upstreamObserver(operationType: 'query' | 'mutation'): (exchange: UpstreamExchange) => void {
+    return ({ status, durationMs }) => {
+      this.upstreamRequests.inc({ operationType, status: String(status) });
+      this.upstreamDuration.observe({ operationType }, durationMs / 1_000);
+    };
+  }
+
+  readonly countRateLimited = (): void => this.rateLimited.inc();
+
+  /** Registers the collectors that read other modules' counts at scrape time. */
+  observe(state: ObservedState): void {
+    const registers = [this.registry];
+    const sampledCounter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        // The source is monotonic already; the counter just mirrors it.
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    const sampledGauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    sampledCounter('iometer_gateway_cache_hits_total', 'Queries answered from the response cache.', () => state.cache.hits);
+    sampledCounter('iometer_gateway_cache_misses_total', 'Cacheable queries the response cache could not answer.', () => state.cache.misses);
+    sampledGauge('iometer_gateway_client_subscriptions', 'Live-readings subscriptions of clients open on this process.', () => state.readings().clients);
+    sampledGauge('iometer_gateway_upstream_subscriptions', 'Readings subscriptions this process holds open to IOmeter.', () => state.readings().upstreamSubscriptions);
+    sampledCounter('iometer_gateway_readings_fanned_out_total', 'Readings delivered to client subscriptions.', () => state.readings().delivered);
+    sampledGauge(
+      'iometer_upstream_circuit_state',
+      'State of the IOmeter circuit breaker: 0 closed, 1 half-open (probing), 2 open (failing fast).',
+      () => CIRCUIT_STATE_VALUES[state.circuit()],
+    );
+  }
+}
