@@ -6,19 +6,20 @@ import type { SimulatorStats } from './stats';
  * IOmeter. Applies to HTTP GraphQL requests only; WebSocket outages are `dropConnections()`.
  */
 export interface SimulatorFaults {
-  /** Every HTTP GraphQL request waits this long before it is handled. */
-  latencyMs?: number;
+  /** Every HTTP GraphQL request waits until this settles before it is handled: a stalled IOmeter. */
+  hold?: Promise<unknown>;
   /** Every HTTP GraphQL request is answered with this status (e.g. 500) instead of being served. */
   status?: number;
 }
 
+/** Counts every arrival first, so tests also see the requests a fault then stalls or fails. */
 export function useFaults(faults: SimulatorFaults, graphqlEndpoint: string, stats: SimulatorStats): Plugin {
   return {
     async onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname !== graphqlEndpoint) return;
-      if (faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
+      stats.httpRequests += 1;
+      if (faults.hold) await faults.hold.catch(() => undefined);
       if (faults.status) {
-        stats.faultedRequests += 1;
         endResponse(
           new fetchAPI.Response(JSON.stringify({ errors: [{ message: 'injected fault' }] }), {
             status: faults.status,

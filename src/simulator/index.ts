@@ -29,7 +29,7 @@ export interface RunningSimulator {
   provider: { id: string; name: string };
   stats: SimulatorStats;
   resetStats(): void;
-  /** Switch slowness or failures of HTTP requests on and off by setting fields; starts empty. */
+  /** Stalls or failures of HTTP requests, switched on and off by setting fields; starts empty. */
   faults: SimulatorFaults;
   /** Forcibly terminates all open WebSocket connections, to simulate an upstream drop. */
   dropConnections(): void;

@@ -8,18 +8,18 @@ export interface SimulatorStats {
   connectionInitPayloads: unknown[];
   /** Subscriptions currently open. */
   activeSubscriptions: number;
-  /** HTTP GraphQL requests answered with an injected failure status instead of being served. */
-  faultedRequests: number;
+  /** HTTP GraphQL requests that arrived, whatever became of them (refused, failed by a fault, served). */
+  httpRequests: number;
 }
 
 export function createStats(): SimulatorStats {
-  return { graphqlRequests: 0, authorizationHeaders: [], connectionInitPayloads: [], activeSubscriptions: 0, faultedRequests: 0 };
+  return { graphqlRequests: 0, authorizationHeaders: [], connectionInitPayloads: [], activeSubscriptions: 0, httpRequests: 0 };
 }
 
 /** Resets in place so references held by tests stay live. activeSubscriptions is a gauge, not a counter, so it is kept. */
 export function resetStats(stats: SimulatorStats): void {
   stats.graphqlRequests = 0;
-  stats.faultedRequests = 0;
+  stats.httpRequests = 0;
   stats.authorizationHeaders.length = 0;
   stats.connectionInitPayloads.length = 0;
 }

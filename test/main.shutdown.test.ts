@@ -1,0 +1,124 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { jose } from '../src/identity/jose';
+import { startSimulator, type RunningSimulator } from '../src/simulator';
+import { postGraphQL } from './helpers/clients';
+import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
+import { waitFor } from './helpers/simulator';
+
+const JWT_SECRET = 'shutdown-test-jwt-secret-of-32-characters';
+// A child process that compiles the gateway with tsx starts slowly on a busy machine.
+const STARTUP_MS = 90_000;
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((settle) => (resolve = settle));
+  return { promise, resolve };
+}
+
+async function connectionRefused(url: string): Promise<boolean> {
+  try {
+    await fetch(url.replace('/graphql', '/healthz'));
+    return false;
+  } catch (error) {
+    return (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+  }
+}
+
+describe('graceful shutdown of npm start on SIGTERM', () => {
+  let simulator: RunningSimulator;
+  let gateway: GatewayProcess;
+  let client: Client | undefined;
+
+  beforeEach(async () => {
+    simulator = await startSimulator({ readingIntervalMs: 200 });
+  });
+  afterEach(async () => {
+    simulator.faults.hold = undefined;
+    gateway.child.kill('SIGKILL');
+    await client?.dispose();
+    await simulator.close();
+  });
+
+  async function startGateway(env: Record<string, string> = {}): Promise<{ url: string; wsUrl: string; authorization: string }> {
+    gateway = startGatewayProcess({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      IOMETER_ENDPOINT: simulator.url,
+      IOMETER_TOKEN: simulator.token,
+      IOMETER_SECRET: simulator.secret,
+      AUTH_JWT_SECRET: JWT_SECRET,
+      CACHE_TTL: '0',
+      ...env,
+    });
+    await waitFor(() => /"url":"http:[^"]+"/.test(gateway.output()), STARTUP_MS);
+    const url = /"url":"(http:[^"]+)"/.exec(gateway.output())![1]!;
+    const jwt = await new jose.SignJWT({ role: 'staff' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('ops')
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    return { url, wsUrl: url.replace(/^http/, 'ws'), authorization: `Bearer ${jwt}` };
+  }
+
+  it('refuses new connections, finishes the request in flight, completes subscriptions, closes WebSockets with 1001 and exits 0', async () => {
+    const { url, wsUrl, authorization } = await startGateway({ SHUTDOWN_TIMEOUT: '30s' });
+
+    // An open live-readings subscription on a socket the client keeps open.
+    let completed = false;
+    let closeCode: number | undefined;
+    let readings = 0;
+    client = createClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization },
+      lazy: false,
+      // The close is what this test waits for; it is recorded below, not an error to print.
+      onNonLazyError: () => {},
+      retryAttempts: 0,
+      on: { closed: (event) => (closeCode = (event as { code: number }).code) },
+    });
+    client.subscribe(
+      { query: 'subscription { readings { time } }' },
+      { next: () => (readings += 1), error: () => {}, complete: () => (completed = true) },
+    );
+    await waitFor(() => readings > 0, 20_000);
+
+    // A query that IOmeter holds until the test lets it go.
+    const held = deferred();
+    simulator.faults.hold = held.promise;
+    const arrived = simulator.stats.httpRequests;
+    const inFlight = postGraphQL(url, 'query Slow { provider { id } }', undefined, { authorization });
+    await waitFor(() => simulator.stats.httpRequests > arrived, 20_000);
+
+    gateway.child.kill('SIGTERM');
+    await waitFor(() => connectionRefused(url), 20_000);
+    await waitFor(() => completed, 20_000);
+    expect(await Promise.race([inFlight.then(() => 'answered'), Promise.resolve('pending')])).toBe('pending');
+    expect(closeCode).toBeUndefined();
+
+    held.resolve();
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ data: { provider: { id: simulator.provider.id } } });
+    expect(await gateway.exited).toBe(0);
+    expect(closeCode).toBe(1001);
+    expect(gateway.output()).toContain('shut down cleanly');
+  }, 120_000);
+
+  it('cuts requests that outlast SHUTDOWN_TIMEOUT and still exits 0', async () => {
+    const { url, authorization } = await startGateway({ SHUTDOWN_TIMEOUT: '1s' });
+    simulator.faults.hold = new Promise(() => {});
+    const arrived = simulator.stats.httpRequests;
+    const inFlight = postGraphQL(url, 'query Stuck { provider { id } }', undefined, { authorization }).then(
+      () => 'answered',
+      () => 'cut off',
+    );
+    await waitFor(() => simulator.stats.httpRequests > arrived, 20_000);
+
+    gateway.child.kill('SIGTERM');
+    expect(await gateway.exited).toBe(0);
+    expect(await inFlight).toBe('cut off');
+    expect(gateway.output()).toContain('shutdown deadline reached');
+  }, 120_000);
+});
