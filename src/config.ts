@@ -146,6 +146,8 @@ const gatewayEnv = z
     METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     METRICS_PORT: optionalString.pipe(port.optional()),
     SHUTDOWN_TIMEOUT: durationMs.default('10s'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(httpUrl.optional()),
+    OTEL_SERVICE_NAME: z.string().min(1).default('iometer-gateway'),
   })
   .superRefine((env, ctx) => {
     if (!env.IOMETER_ENDPOINT) return;
@@ -271,6 +273,8 @@ export interface GatewayConfig {
   };
   /** On SIGTERM: how long in-flight requests may take to finish before connections are cut. */
   shutdownTimeoutMs: number;
+  /** OpenTelemetry traces go to this OTLP/HTTP collector; undefined: no tracing. */
+  tracing?: { endpoint: string; serviceName: string };
   limits: {
     maxDepth: number;
     maxAliases: number;
@@ -351,6 +355,9 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     },
     metrics: { token: parsed.METRICS_TOKEN, port: parsed.METRICS_PORT },
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT,
+    tracing: parsed.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? { endpoint: parsed.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: parsed.OTEL_SERVICE_NAME }
+      : undefined,
     limits: {
       maxDepth: parsed.LIMIT_MAX_DEPTH,
       maxAliases: parsed.LIMIT_MAX_ALIASES,

@@ -1,16 +1,22 @@
 import { ConfigError, loadGatewayConfig } from './config';
-import { openDatabase } from './customers/database';
-import { CustomerStore } from './customers/store';
 import { createLogger } from './logger';
-import { startSandbox } from './sandbox';
-import { sandboxAuth } from './sandboxAuth';
-import { startGateway } from './server';
+import { startTracing } from './tracing';
 
 /** Time allowed after the request drain for subscriptions, pools and connections to close. */
 const SHUTDOWN_CLEANUP_MS = 5_000;
 
 async function main(): Promise<void> {
   let config = loadGatewayConfig();
+  const tracing = config.tracing ? startTracing(config.tracing) : undefined;
+  // Imported only now, so that tracing's instrumentations see pg and node:http being loaded
+  // (a dynamic import needs the .js suffix under node16 resolution; tsx maps it to the .ts file).
+  const [{ openDatabase }, { CustomerStore }, { startSandbox }, { sandboxAuth }, { startGateway }] = await Promise.all([
+    import('./customers/database.js'),
+    import('./customers/store.js'),
+    import('./sandbox.js'),
+    import('./sandboxAuth.js'),
+    import('./server.js'),
+  ]);
   const sandboxMode = !config.upstream;
   const logger = createLogger({ level: config.logLevel, pretty: sandboxMode && process.stdout.isTTY });
   const database = await openDatabase(config.database, {
@@ -40,6 +46,7 @@ async function main(): Promise<void> {
     await gateway.close();
     await sandbox?.simulator.close();
     await database.close();
+    await tracing?.shutdown();
     logger.info('shut down cleanly');
     process.exit(0);
   };

@@ -1,0 +1,116 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { jose } from '../src/identity/jose';
+import { startSimulator, type RunningSimulator } from '../src/simulator';
+import { postGraphQL } from './helpers/clients';
+import { createScratchPostgres, type ScratchPostgres } from './helpers/database';
+import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
+import { waitFor } from './helpers/simulator';
+
+const JWT_SECRET = 'tracing-test-jwt-secret-of-32-characters!';
+const STARTUP_MS = 90_000;
+
+interface ExportedSpan {
+  traceId: string;
+  name: string;
+  kind: number;
+  scope: string;
+}
+
+/** SpanKind in OTLP: 2 server, 3 client. */
+const SERVER = 2;
+const CLIENT = 3;
+
+/** A stand-in OpenTelemetry collector: accepts OTLP/HTTP JSON on /v1/traces and keeps what arrived. */
+class OtlpReceiver {
+  readonly bodies: string[] = [];
+  private readonly server: Server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      if (request.url === '/v1/traces') this.bodies.push(body);
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  spans(): ExportedSpan[] {
+    return this.bodies.flatMap((body) =>
+      JSON.parse(body).resourceSpans.flatMap((resourceSpans: any) =>
+        resourceSpans.scopeSpans.flatMap((scopeSpans: any) =>
+          scopeSpans.spans.map((span: any) => ({ traceId: span.traceId, name: span.name, kind: span.kind, scope: scopeSpans.scope.name })),
+        ),
+      ),
+    );
+  }
+}
+
+describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
+  const receiver = new OtlpReceiver();
+  let simulator: RunningSimulator;
+  let postgres: ScratchPostgres;
+  let gateway: GatewayProcess;
+
+  beforeAll(async () => {
+    await receiver.listen();
+    simulator = await startSimulator();
+    postgres = await createScratchPostgres();
+  });
+  afterAll(async () => {
+    gateway?.child.kill('SIGKILL');
+    await simulator.close();
+    await postgres.drop();
+    await receiver.close();
+  });
+
+  it('exports a trace per client request holding its IOmeter calls and database queries', async () => {
+    gateway = startGatewayProcess({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      IOMETER_ENDPOINT: simulator.url,
+      IOMETER_TOKEN: simulator.token,
+      IOMETER_SECRET: simulator.secret,
+      AUTH_JWT_SECRET: JWT_SECRET,
+      DATABASE_URL: postgres.url,
+      CACHE_TTL: '0',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    });
+    await waitFor(() => /"url":"http:[^"]+"/.test(gateway.output()), STARTUP_MS);
+    const url = /"url":"(http:[^"]+)"/.exec(gateway.output())![1]!;
+    const jwt = await new jose.SignJWT({ role: 'staff' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('ops')
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    const headers = { authorization: `Bearer ${jwt}` };
+
+    expect((await postGraphQL(url, 'query Upstream { provider { id } }', undefined, headers)).body.errors).toBeUndefined();
+    expect((await postGraphQL(url, 'query Database { customers { totalCount } }', undefined, headers)).body.errors).toBeUndefined();
+    // SIGTERM flushes the spans still buffered.
+    gateway.child.kill('SIGTERM');
+    expect(await gateway.exited).toBe(0);
+
+    const spans = receiver.spans();
+    const requests = spans.filter((span) => span.scope === '@opentelemetry/instrumentation-http' && span.kind === SERVER);
+    const upstreamCalls = spans.filter((span) => span.scope === '@opentelemetry/instrumentation-undici' && span.kind === CLIENT);
+    const queries = spans.filter((span) => span.scope === '@opentelemetry/instrumentation-pg');
+    expect(requests).toHaveLength(2);
+    const [upstreamTrace, databaseTrace] = requests.map((span) => span.traceId);
+    expect(upstreamCalls.map((span) => span.traceId)).toContain(upstreamTrace);
+    expect(queries.map((span) => span.traceId)).toContain(databaseTrace);
+    expect(receiver.bodies.join('')).toContain('"iometer-gateway"');
+    expect(receiver.bodies.join('')).not.toContain(simulator.secret);
+    expect(receiver.bodies.join('')).not.toContain(jwt);
+  }, 150_000);
+});
