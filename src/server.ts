@@ -42,6 +42,9 @@ import { keepClientsAlive } from './webSocketKeepAlive';
 
 export const GRAPHQL_PATH = '/graphql';
 
+/** On shutdown, how long WebSocket clients get to answer the 1001 close. */
+const WS_CLOSE_WAIT_MS = 1_000;
+
 const graphiqlOptions = {
   title: 'IOmeter Gateway',
   defaultQuery: readFileSync(join(__dirname, 'graphiql', 'examples.graphql'), 'utf8'),
@@ -251,8 +254,8 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
       await archive?.close();
       const drained = await inFlight.drain(config.shutdownTimeoutMs);
       if (!drained) logger.warn({ inFlight: inFlight.size, shutdownTimeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline reached; cutting requests off');
-      // Sockets whose close handshake does not finish are cut below with the rest.
-      await Promise.race([wsHandle.dispose(), new Promise((resolve) => setTimeout(resolve, 1_000))]);
+      // Sockets whose close handshake does not finish in time are cut below with the rest.
+      await Promise.race([wsHandle.dispose(), new Promise((resolve) => setTimeout(resolve, WS_CLOSE_WAIT_MS).unref())]);
       server.closeAllConnections();
       await stopped;
       await metricsServer?.close();
