@@ -22,10 +22,7 @@ describe('in-flight deduplication of identical upstream queries', () => {
       loadGatewayConfig({}).upstreamProtection,
     );
   });
-  afterAll(async () => {
-    await iometer.dispose();
-    await simulator.close();
-  });
+  afterAll(() => simulator.close());
   afterEach(() => {
     simulator.faults.hold = undefined;
   });
