@@ -9,6 +9,9 @@ import { startStack, type Stack } from './helpers/stack';
 
 const PROVIDER_NAME = 'query ProviderName { provider { id name } }';
 
+/** Tests here start whole stacks; on a busy machine that alone can take most of jest's default 30 s. */
+const STACK_MS = 90_000;
+
 const readyzUrl = (stack: Stack) => stack.gateway.url.replace('/graphql', '/readyz');
 
 async function readiness(stack: Stack): Promise<{ status: number; body: any; text: string }> {
@@ -32,7 +35,7 @@ describe('/readyz', () => {
       await database.close();
       await scratch.drop();
     }
-  });
+  }, STACK_MS);
 
   it('answers 503 naming IOmeter when it is down, without its address or credentials', async () => {
     const stack = await startStack();
@@ -47,7 +50,7 @@ describe('/readyz', () => {
       await stack.gateway.close();
       await stack.database.close();
     }
-  });
+  }, STACK_MS);
 
   it('answers 503 naming Redis when Redis is unreachable', async () => {
     const stack = await startStack({ env: { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_ENABLED: 'false' } });
@@ -59,7 +62,7 @@ describe('/readyz', () => {
     } finally {
       await stack.close();
     }
-  });
+  }, STACK_MS);
 
   it('answers 503 naming the database when PostgreSQL loses it', async () => {
     const scratch = await createScratchPostgres();
@@ -75,7 +78,7 @@ describe('/readyz', () => {
       await stack.close();
       await database.close();
     }
-  });
+  }, STACK_MS);
 });
 
 /** The sum of a metric's samples whose labels include `labels`, from the Prometheus text format. */
@@ -100,7 +103,7 @@ describe('/metrics', () => {
 
   beforeAll(async () => {
     stack = await startStack({ env: { METRICS_TOKEN: TOKEN } });
-  });
+  }, STACK_MS);
   afterAll(() => stack.close());
 
   it('refuses scrapers without the Bearer token', async () => {
@@ -154,7 +157,7 @@ describe('/metrics on METRICS_PORT', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({ env: { METRICS_PORT: '0', RATE_LIMIT_MAX: '2' } });
-  });
+  }, STACK_MS);
   afterAll(() => stack.close());
 
   it('is served on its own port only, and counts rate-limited operations', async () => {
@@ -185,7 +188,7 @@ describe('request log', () => {
     stack = await startStack({
       env: { IOMETER_ENDPOINT: 'http://127.0.0.1:9/v1/query', IOMETER_TOKEN: 'unused', IOMETER_SECRET: 'unused', AUTH_JWT_SECRET: JWT_SECRET },
     });
-  });
+  }, STACK_MS);
   afterAll(() => stack.close());
 
   const requestLines = () => stack.logs.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'request completed');

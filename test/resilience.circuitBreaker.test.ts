@@ -5,6 +5,8 @@ import { startStack, type Stack } from './helpers/stack';
 const QUERY = 'query ProviderId { provider { id } }';
 /** Failures in a row that open the circuit in these tests. */
 const FAILURES = 3;
+/** Starting a stack can take most of jest's default 30 s on a busy machine. */
+const STACK_MS = 90_000;
 
 const codeOf = async (stack: Stack) => (await postGraphQL(stack.gateway.url, QUERY)).body.errors?.[0]?.extensions?.code;
 const upstreamRequests = (stack: Stack) => stack.simulator.stats.httpRequests;
@@ -17,7 +19,7 @@ describe('circuit breaker on the IOmeter source', () => {
       // No retries and no cache: every client query is exactly one upstream request.
       env: { IOMETER_BREAKER_FAILURES: String(FAILURES), IOMETER_BREAKER_COOLDOWN: '2s', IOMETER_RETRIES: '0', CACHE_TTL: '0' },
     });
-  });
+  }, STACK_MS);
   afterAll(() => stack.close());
 
   // Each test starts from a healthy IOmeter and a closed circuit, whatever the one before left.
@@ -79,7 +81,7 @@ describe('circuit breaker and rejected credentials', () => {
       upstream: { secret: 'not-the-secret' },
       env: { IOMETER_BREAKER_FAILURES: String(FAILURES), IOMETER_RETRIES: '0', CACHE_TTL: '0' },
     });
-  });
+  }, STACK_MS);
   afterAll(() => stack.close());
 
   it('stays closed: a 401 from IOmeter is no outage, every request is still tried', async () => {
