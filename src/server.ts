@@ -30,7 +30,7 @@ import { GatewayMetrics } from './metrics/gatewayMetrics';
 import { serveMetrics } from './metrics/metricsServer';
 import { useMetrics } from './plugins/useMetrics';
 import { useReadiness } from './plugins/useReadiness';
-import { useRequestLog } from './plugins/useRequestLog';
+import { useRequestSummary } from './plugins/useRequestSummary';
 import { useGatewayRateLimits } from './rateLimit/useGatewayRateLimits';
 import { openRedis } from './redis/connection';
 import { requestIdFrom, runWithRequestId } from './requestContext';
@@ -171,7 +171,10 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
 
   const responseCache = useGatewayResponseCache({ config: config.cache, redis, identities, logger });
   metrics.observe({ cache: responseCache.stats, readings: () => readingHub.stats, circuit: () => upstreamCircuit.state });
-  const requestLog = useRequestLog(logger, identities, GRAPHQL_PATH);
+  const requestSummary = useRequestSummary(identities, GRAPHQL_PATH, [
+    (summary) => logger.info(summary, 'request completed'),
+    metrics.countRequest,
+  ]);
   let draining = false;
   const readinessChecks = {
     upstream: upstreamCheck(upstreamExecutor, upstreamCircuit),
@@ -185,7 +188,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
       // Probes and scrapers answer before authentication: they carry no client credentials.
       useReadiness(readinessChecks, () => draining),
       ...useMetrics(metrics, { serveEndpoint: config.metrics.port === undefined, token: config.metrics.token }),
-      requestLog.start,
+      requestSummary.start,
       ...meshPlugins,
       useAuthentication(authenticate, identities, logger),
       ...(trustedDocuments ? [useTrustedDocuments(trustedDocuments, identities)] : []),
@@ -195,7 +198,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
       ...useGatewayRateLimits({ config: config.rateLimit, redis, identities, logger, onRefused: metrics.countRateLimited }),
       ...responseCache,
       useSseResume(),
-      requestLog.finish,
+      requestSummary.finish,
     ],
     context: createContextFactory(
       new CustomerStore(database),

@@ -123,7 +123,10 @@ describe('/metrics', () => {
     }
     const text = await scrape();
 
-    // Operations that executed: the cache answers a hit before parsing, so hits count in the cache metrics only.
+    // Every HTTP request, cache hits included.
+    expect(sample(text, 'iometer_gateway_http_requests_total', { operationName: 'ProviderName', status: '200', cache: 'MISS' })).toBe(1);
+    expect(sample(text, 'iometer_gateway_http_requests_total', { operationName: 'ProviderName', status: '200', cache: 'HIT' })).toBe(1);
+    // Operations that executed: the cache answers a hit before parsing, so the plugin's metrics miss it.
     expect(sample(text, 'graphql_yoga_http_duration_count', { operationName: 'ProviderName', statusCode: '200' })).toBe(1);
     expect(sample(text, 'graphql_envelop_request', { operationName: 'ProviderName', operationType: 'query' })).toBe(1);
     expect(sample(text, 'graphql_envelop_request_duration_count', { operationName: 'ProviderName' })).toBe(1);
@@ -170,7 +173,9 @@ describe('/metrics on METRICS_PORT', () => {
     expect((await fetch(stack.gateway.url.replace('/graphql', '/metrics'))).status).not.toBe(200);
     const response = await fetch(`http://127.0.0.1:${stack.gateway.metricsPort}/metrics`);
     expect(response.status).toBe(200);
-    expect(sample(await response.text(), 'iometer_gateway_rate_limited_total')).toBe(1);
+    const text = await response.text();
+    expect(sample(text, 'iometer_gateway_rate_limited_total')).toBe(1);
+    expect(sample(text, 'iometer_gateway_http_requests_total', { operationName: 'ProviderName', status: '429' })).toBe(1);
   });
 });
 

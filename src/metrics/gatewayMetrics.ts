@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CacheStats } from '../cache/stats';
+import type { RequestSummary } from '../plugins/useRequestSummary';
 import type { ReadingHubStats } from '../subscriptions/readingHub';
 import type { CircuitStateName } from '../upstream/circuitBreaker';
 import type { UpstreamExchange } from '../upstream/httpFetch';
@@ -37,6 +38,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  private readonly httpRequests = new Counter({
+    name: 'iometer_gateway_http_requests_total',
+    help: 'HTTP requests to the GraphQL endpoint, cache hits and refusals included, by operation name, HTTP status and cache verdict.',
+    labelNames: ['operationName', 'status', 'cache'] as const,
+    registers: [this.registry],
+  });
+
   private readonly rateLimited = new Counter({
     name: 'iometer_gateway_rate_limited_total',
     help: 'Operations and subscriptions refused by a rate limit or the subscription cap.',
@@ -52,6 +60,9 @@ export class GatewayMetrics {
   }
 
   readonly countRateLimited = (): void => this.rateLimited.inc();
+
+  readonly countRequest = ({ operationName, status, cache }: RequestSummary): void =>
+    this.httpRequests.inc({ operationName: operationName ?? 'none', status: String(status), cache: cache ?? 'none' });
 
   /** Registers the collectors that read other modules' counts at scrape time. */
   observe(state: ObservedState): void {

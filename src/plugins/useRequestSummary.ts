@@ -1,0 +1,75 @@
+import { getOperationAST, parse } from 'graphql';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import { identityHash } from '../identity/identityHash';
+import { CACHE_HEADER } from '../cache/useGatewayResponseCache';
+import type { RequestIdentities } from './requestIdentity';
+
+/** What is known about an HTTP GraphQL request once its response is ready. */
+export interface RequestSummary {
+  method: string;
+  status: number;
+  /** Names of the operations in it, comma-separated for a batch; 'Anonymous' for unnamed ones. */
+  operationName?: string;
+  /** The caller's pseudonym (identityHash), never the subject; 'anonymous' without credentials. */
+  identity: string;
+  durationMs: number;
+  /** The response cache's verdict (x-cache), for queries it saw. */
+  cache?: string;
+}
+
+/** The operation's name when the client did not send operationName; parsing only happens then. */
+function operationNameIn(query: string | undefined): string | undefined {
+  if (!query) return undefined;
+  try {
+    return getOperationAST(parse(query))?.name?.value;
+  } catch {
+    return undefined; // yoga reports the syntax error to the client
+  }
+}
+
+interface RequestRecord {
+  startedAt: number;
+  operations: string[];
+}
+
+/**
+ * Sums up every HTTP request to the GraphQL endpoint for the request log line and the request
+ * metrics, so both count the same requests the same way, cache hits and early refusals included.
+ *
+ * Two plugins, because yoga runs hooks in list order: `start` goes first, so it sees requests that
+ * authentication or a rate limit then answer early and operations the cache answers (from their
+ * params: a cache hit is never parsed or executed); `finish` goes last, so the response it sums up
+ * carries the other plugins' headers (x-cache).
+ */
+export function useRequestSummary(
+  identities: RequestIdentities,
+  graphqlPath: string,
+  onSummary: ReadonlyArray<(summary: RequestSummary) => void>,
+): { start: Plugin; finish: Plugin } {
+  const records = new WeakMap<Request, RequestRecord>();
+  const start: Plugin = {
+    onRequest({ request, url }) {
+      if (url.pathname === graphqlPath) records.set(request, { startedAt: performance.now(), operations: [] });
+    },
+    onParams({ request, params }: { request: Request; params: GraphQLParams }) {
+      records.get(request)?.operations.push(params.operationName ?? operationNameIn(params.query) ?? 'Anonymous');
+    },
+  };
+  const finish: Plugin = {
+    onResponse({ request, response }) {
+      const record = records.get(request);
+      if (!record) return;
+      const identity = identities.of({ request });
+      const summary: RequestSummary = {
+        method: request.method,
+        status: response.status,
+        operationName: record.operations.join(',') || undefined,
+        identity: identity ? identityHash(identity) : 'anonymous',
+        durationMs: Math.round(performance.now() - record.startedAt),
+        cache: response.headers.get(CACHE_HEADER) ?? undefined,
+      };
+      for (const sink of onSummary) sink(summary);
+    },
+  };
+  return { start, finish };
+}
