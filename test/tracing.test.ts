@@ -84,6 +84,8 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
       AUTH_JWT_SECRET: JWT_SECRET,
       DATABASE_URL: postgres.url,
       CACHE_TTL: '0',
+      // The archive's own upstream traffic would blur which requests the test sent.
+      ARCHIVE_ENABLED: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     });
     await waitFor(() => /"url":"http:[^"]+"/.test(gateway.output()), STARTUP_MS);
