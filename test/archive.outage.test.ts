@@ -40,7 +40,8 @@ describe('reading archive while PostgreSQL refuses writes', () => {
       await archive.close();
       expect(archive.writer.missing).toBeUndefined();
       const fromMs = await firstArchivedReceiveMs(db);
-      expect(await expectArchiveMatches(db, sim, fromMs, stoppedMs - 1_000)).toBeGreaterThan(150);
+      // A floor on the sample, not a rate: the simulator emits ~60 readings/s, fewer on a loaded machine.
+      expect(await expectArchiveMatches(db, sim, fromMs, stoppedMs - 1_000)).toBeGreaterThan(100);
     } finally {
       await feed.close!();
       await archive.close();
