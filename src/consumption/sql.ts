@@ -6,46 +6,63 @@
  *   to the later reading. A meter change starts a new series (no delta across meters); a negative
  *   delta (counter reset) counts nothing. After a gap, the reading that closes it carries the whole
  *   gap's energy, so energy is never lost, it lands in that reading's bucket.
- * - The first reading of each meter in range is compared with that meter's last reading before
- *   `from` (a lazy scalar subquery: it runs once per meter, not per row).
- * - Rows are summed per 15-minute UTC slot first (every IANA offset is a multiple of 15 minutes, so
- *   a slot never straddles a local hour or day); only the slots are converted to local time. Empty
- *   slots are generated too, so buckets without readings appear with zero energy.
+ * - It is computed per 15-minute UTC slot (every IANA offset is a multiple of 15 minutes, so a slot
+ *   never straddles a local hour or day) from reading_rollup (migration 005): a slot's energy is the
+ *   increases inside it plus the increase from the meter's previous slot row to its first reading.
+ *   A range edge that cuts a slot is summed from the raw readings on that side of the edge instead.
+ * - The first slot of each meter in range is compared with that meter's last reading before `from`
+ *   (a lazy scalar subquery: it runs once per meter, not per row).
+ * - Empty slots are generated too, so buckets without readings appear with zero energy; only the
+ *   slots are converted to local time.
  * - A slot is priced by the tariff of the customer's contract in force on the slot's local date
  *   (status active or ended, start_date <= date <= end_date). Energy is rounded to mWh per slot and
  *   priced in numeric: cost in EUR = Wh × ct/kWh / 100000, rounded half up to cents once per bucket.
  */
 export const CONSUMPTION_SQL = `
-WITH ordered AS (
-  SELECT meter_id, reading_time, imported_wh, exported_wh, power_w,
-         lag(reading_time) OVER per_meter AS previous_time,
-         lag(imported_wh) OVER per_meter AS previous_imported_wh,
-         lag(exported_wh) OVER per_meter AS previous_exported_wh
-  FROM reading_archive
-  WHERE installation_id = $1 AND reading_time >= $2::timestamptz AND reading_time < $3::timestamptz
-  WINDOW per_meter AS (PARTITION BY meter_id ORDER BY reading_time)
+WITH bounds AS (
+  -- [whole_start, whole_end): the slots wholly inside the range (empty when it is shorter than a slot).
+  SELECT date_bin('15 minutes', $2::timestamptz - INTERVAL '1 microsecond', TIMESTAMPTZ '2000-01-01 00:00:00Z')
+           + INTERVAL '15 minutes' AS whole_start,
+         date_bin('15 minutes', $3::timestamptz, TIMESTAMPTZ '2000-01-01 00:00:00Z') AS whole_end
 ),
-deltas AS (
-  SELECT reading_time, power_w,
-         imported_wh - CASE WHEN previous_time IS NOT NULL THEN previous_imported_wh ELSE (
+slot_rows AS (
+  SELECT rollup.* FROM bounds, reading_rollup rollup
+  WHERE rollup.installation_id = $1 AND rollup.slot_start >= bounds.whole_start AND rollup.slot_start < bounds.whole_end
+  UNION ALL
+  SELECT edge.* FROM bounds, reading_archive_slots($1, $2::timestamptz, least(bounds.whole_start, $3::timestamptz)) edge
+  UNION ALL
+  SELECT edge.* FROM bounds, reading_archive_slots($1, greatest(bounds.whole_start, bounds.whole_end), $3::timestamptz) edge
+),
+chained AS (
+  SELECT *,
+         lag(slot_start) OVER per_meter AS previous_slot,
+         lag(last_imported_wh) OVER per_meter AS previous_imported_wh,
+         lag(last_exported_wh) OVER per_meter AS previous_exported_wh
+  FROM slot_rows
+  WINDOW per_meter AS (PARTITION BY meter_id ORDER BY slot_start)
+),
+energy AS (
+  SELECT slot_start, power_sum_w, power_count, peak_power_w, readings,
+         -- greatest() ignores a null delta: no earlier reading, or a register missing, adds nothing.
+         imported_increase_wh + greatest(first_imported_wh - CASE WHEN previous_slot IS NOT NULL THEN previous_imported_wh ELSE (
            SELECT before.imported_wh FROM reading_archive before
-           WHERE before.meter_id = ordered.meter_id AND before.reading_time < $2::timestamptz
-           ORDER BY before.reading_time DESC LIMIT 1) END AS imported_delta,
-         exported_wh - CASE WHEN previous_time IS NOT NULL THEN previous_exported_wh ELSE (
+           WHERE before.meter_id = chained.meter_id AND before.reading_time < $2::timestamptz
+           ORDER BY before.reading_time DESC LIMIT 1) END, 0) AS imported_wh,
+         exported_increase_wh + greatest(first_exported_wh - CASE WHEN previous_slot IS NOT NULL THEN previous_exported_wh ELSE (
            SELECT before.exported_wh FROM reading_archive before
-           WHERE before.meter_id = ordered.meter_id AND before.reading_time < $2::timestamptz
-           ORDER BY before.reading_time DESC LIMIT 1) END AS exported_delta
-  FROM ordered
+           WHERE before.meter_id = chained.meter_id AND before.reading_time < $2::timestamptz
+           ORDER BY before.reading_time DESC LIMIT 1) END, 0) AS exported_wh
+  FROM chained
 ),
 filled_slots AS (
-  SELECT date_bin('15 minutes', reading_time, TIMESTAMPTZ '2000-01-01 00:00:00Z') AS slot,
-         sum(imported_delta) FILTER (WHERE imported_delta >= 0) AS imported_wh,
-         sum(exported_delta) FILTER (WHERE exported_delta >= 0) AS exported_wh,
-         sum(power_w) AS power_sum,
-         count(power_w) AS power_count,
-         max(power_w) AS peak_power_w,
-         count(*) AS readings
-  FROM deltas
+  SELECT slot_start AS slot,
+         sum(imported_wh) AS imported_wh,
+         sum(exported_wh) AS exported_wh,
+         sum(power_sum_w) AS power_sum,
+         sum(power_count) AS power_count,
+         max(peak_power_w) AS peak_power_w,
+         sum(readings) AS readings
+  FROM energy
   GROUP BY 1
 ),
 slots AS (
