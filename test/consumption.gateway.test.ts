@@ -225,6 +225,56 @@ describe.each(backends)('consumption and reading history through the gateway (%s
     });
   });
 
+  describe('the 15-minute rollup: readings out of order, in one statement, range edges inside a slot', () => {
+    /**
+     * C-1003, one meter, 2026-02-10 (UTC), no export register, no contract. In time order:
+     * 09:50 1000 | slot 10:00: 10:00 1100 (+100), 10:05 50 (dip: nothing), 10:10 300 (+250)
+     * slot 10:15: 10:20 400 (+100), 10:25 450 (+50) | slot 10:30 empty | slot 10:45: 10:50 600 (+150)
+     * slot 11:00: 11:05 700 (+100) | slot 11:15: 11:20 650 (dip: nothing), 11:25 700 (+50)
+     */
+    const reading = (installationId: string, time: string, importedWh: number, powerW?: number): ArchiveFixture => ({
+      meterId: 'meter-c1', meterNumber: '1ISK0000000003', installationId, externalId: 'C-1003',
+      time: `2026-02-10T${time}:00Z`, importedWh, ...(powerW === undefined ? {} : { powerW }),
+    });
+
+    beforeAll(async () => {
+      const { body } = await query('{ provider { installation(externalId: "C-1003") { id } } }', {});
+      const at = (time: string, importedWh: number, powerW?: number) => reading(body.data.provider.installation.id, time, importedWh, powerW);
+      // One statement with several readings per slot, in no particular order.
+      await archiveReadings(testDb.db, [at('11:25', 700, 100), at('10:10', 300, 200), at('09:50', 1000), at('11:05', 700, 300), at('10:00', 1100, 100)], { oneStatement: true });
+      // Then, one at a time, readings that arrive after their slots were rolled up:
+      await archiveReadings(testDb.db, [
+        at('10:20', 400, 400), // a new slot between two rolled-up ones
+        at('10:25', 450, 100), // after the last reading of its slot, though later slots exist
+        at('10:05', 50, 300), // between a slot's first and last reading, with a dip
+        at('10:50', 600, 500), // an empty slot filled: 11:05 now counts from here
+        at('11:20', 650), // before the first reading of its slot, a dip again
+      ]);
+    });
+
+    it('gives the buckets the readings give in time order', async () => {
+      expect(await installationConsumption('C-1003', { from: '2026-02-10T11:00:00+01:00', to: '2026-02-10T13:00:00+01:00', resolution: 'HOUR' })).toEqual([
+        // 100 + 0 + 250 + 100 + 50 + 150 = 650 Wh; power (100 + 300 + 200 + 400 + 100 + 500) / 6.
+        { start: '2026-02-10T10:00:00Z', end: '2026-02-10T11:00:00Z', importedWh: 650, exportedWh: 0, averagePowerW: 1600 / 6, peakPowerW: 500, readings: 6, cost: null, feedInCredit: null },
+        // 100 + 0 + 50 Wh; power (300 + 100) / 2, 11:20 has none.
+        { start: '2026-02-10T11:00:00Z', end: '2026-02-10T12:00:00Z', importedWh: 150, exportedWh: 0, averagePowerW: 200, peakPowerW: 300, readings: 3, cost: null, feedInCredit: null },
+      ]);
+    });
+
+    it('counts only the readings on the inner side of a range edge that cuts a slot', async () => {
+      expect(await installationConsumption('C-1003', { from: '2026-02-10T10:07:00Z', to: '2026-02-10T11:22:00Z', resolution: 'HOUR' })).toEqual([
+        // 10:10 compared with 10:05, the reading before `from`: +250; then +100 +50 +150 = 550 Wh.
+        { start: '2026-02-10T10:00:00Z', end: '2026-02-10T11:00:00Z', importedWh: 550, exportedWh: 0, averagePowerW: 300, peakPowerW: 500, readings: 4, cost: null, feedInCredit: null },
+        // 11:05 +100, 11:20 a dip; 11:25 is after `to`.
+        { start: '2026-02-10T11:00:00Z', end: '2026-02-10T12:00:00Z', importedWh: 100, exportedWh: 0, averagePowerW: 300, peakPowerW: 300, readings: 2, cost: null, feedInCredit: null },
+      ]);
+      // Shorter than a slot: 10:10 alone, compared with 10:05.
+      expect(await installationConsumption('C-1003', { from: '2026-02-10T10:06:00Z', to: '2026-02-10T10:14:00Z', resolution: 'HOUR' })).toEqual([
+        { start: '2026-02-10T10:00:00Z', end: '2026-02-10T11:00:00Z', importedWh: 250, exportedWh: 0, averagePowerW: 200, peakPowerW: 200, readings: 1, cost: null, feedInCredit: null },
+      ]);
+    });
+  });
+
   describe('reading history', () => {
     it('pages through the archive in time order with opaque cursors', async () => {
       const range = { externalId: 'C-1001', from: '2026-01-14T00:00:00Z', to: '2026-01-17T00:00:00Z' };
