@@ -6,8 +6,8 @@ import { RESOLUTIONS, type Resolution } from './types';
 const DAY_MS = 86_400_000;
 
 /**
- * Longest range per resolution. Consumption is computed from raw readings, so these bound the rows a
- * request may scan: a month (with its DST hour) of hours, a quarter of days, a year of months.
+ * Longest range per resolution; they bound the rollup slots a request reads: a month (with its DST
+ * hour) of hours, a quarter of days, a year of months.
  */
 export const MAX_RANGE_DAYS: Record<Resolution, number> = { HOUR: 32, DAY: 93, MONTH: 366 };
 
