@@ -1,3 +1,12 @@
+/** Slots are aligned to this instant, as in migration 005. */
+const SLOT_ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00Z'";
+/**
+ * [WHOLE_SLOTS_START, WHOLE_SLOTS_END): the slots wholly inside [from, to), empty when the range is
+ * shorter than a slot. Written out, not in a CTE, so the planner folds them and prunes partitions.
+ */
+const WHOLE_SLOTS_START = `(date_bin('15 minutes', $2::timestamptz - INTERVAL '1 microsecond', ${SLOT_ORIGIN}) + INTERVAL '15 minutes')`;
+const WHOLE_SLOTS_END = `date_bin('15 minutes', $3::timestamptz, ${SLOT_ORIGIN})`;
+
 /*
  * The consumption query. Parameters: $1 installation id, $2 from, $3 to, $4 IANA time zone,
  * $5 bucket unit ('hour' | 'day' | 'month'), $6 the externalId whose contracts price the energy (or null).
@@ -19,19 +28,13 @@
  *   priced in numeric: cost in EUR = Wh × ct/kWh / 100000, rounded half up to cents once per bucket.
  */
 export const CONSUMPTION_SQL = `
-WITH bounds AS (
-  -- [whole_start, whole_end): the slots wholly inside the range (empty when it is shorter than a slot).
-  SELECT date_bin('15 minutes', $2::timestamptz - INTERVAL '1 microsecond', TIMESTAMPTZ '2000-01-01 00:00:00Z')
-           + INTERVAL '15 minutes' AS whole_start,
-         date_bin('15 minutes', $3::timestamptz, TIMESTAMPTZ '2000-01-01 00:00:00Z') AS whole_end
-),
-slot_rows AS (
-  SELECT rollup.* FROM bounds, reading_rollup rollup
-  WHERE rollup.installation_id = $1 AND rollup.slot_start >= bounds.whole_start AND rollup.slot_start < bounds.whole_end
+WITH slot_rows AS (
+  SELECT * FROM reading_rollup
+  WHERE installation_id = $1 AND slot_start >= ${WHOLE_SLOTS_START} AND slot_start < ${WHOLE_SLOTS_END}
   UNION ALL
-  SELECT edge.* FROM bounds, reading_archive_slots($1, $2::timestamptz, least(bounds.whole_start, $3::timestamptz)) edge
+  SELECT * FROM reading_archive_slots($1, $2::timestamptz, least(${WHOLE_SLOTS_START}, $3::timestamptz))
   UNION ALL
-  SELECT edge.* FROM bounds, reading_archive_slots($1, greatest(bounds.whole_start, bounds.whole_end), $3::timestamptz) edge
+  SELECT * FROM reading_archive_slots($1, greatest(${WHOLE_SLOTS_START}, ${WHOLE_SLOTS_END}), $3::timestamptz)
 ),
 chained AS (
   SELECT *,
@@ -68,7 +71,7 @@ filled_slots AS (
 slots AS (
   SELECT slot, date_trunc($5, slot, $4) AS bucket, (slot AT TIME ZONE $4)::date AS local_date
   FROM generate_series(
-    date_bin('15 minutes', $2::timestamptz, TIMESTAMPTZ '2000-01-01 00:00:00Z'),
+    date_bin('15 minutes', $2::timestamptz, ${SLOT_ORIGIN}),
     $3::timestamptz - INTERVAL '1 microsecond',
     INTERVAL '15 minutes') AS slot
 ),
