@@ -71,7 +71,10 @@ $$;
 -- Statement-level with a transition table: one merge per INSERT or COPY, whatever the writer. Rows
 -- that ON CONFLICT DO NOTHING skipped are not in `inserted`, so repeats change nothing.
 -- Rows must be written through reading_archive, not into a partition directly (a partition's
--- writes do not fire the parent's statement triggers).
+-- writes do not fire the parent's statement triggers). The archive only appends and drops whole
+-- days, so UPDATE and DELETE are not rolled up. The batch is aggregated as in reading_archive_slots,
+-- over the transition table: a function cannot take a relation, and reading the batch back from
+-- the archive would cost an index probe per reading.
 CREATE FUNCTION reading_rollup_merge_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   interleaved_installations text[];
