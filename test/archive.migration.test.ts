@@ -1,5 +1,7 @@
-import { loadMigrations, migrate, type Queryable } from '../src/customers';
-import { backends } from './helpers/database';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
+import { IN_MEMORY, loadMigrations, migrate, openDatabase, type Queryable } from '../src/customers';
+import { backends, createScratchPostgres } from './helpers/database';
 import { archiveReadings, type ArchiveFixture } from './helpers/readingArchive';
 
 describe.each(backends)('reading archive schema on %s', (_name, backend) => {
@@ -79,3 +81,48 @@ describe.each(backends)('reading rollup (migration 005) on %s', (_name, backend)
     }
   });
 });
+
+describe('reading rollup with concurrent writers (PostgreSQL)', () => {
+  it('a late reading that waited for another writer of its slot is recounted with that writer\'s reading', async () => {
+    const scratch = await createScratchPostgres();
+    const db = await openDatabase({ url: scratch.url, embeddedDir: IN_MEMORY });
+    const first = new Client({ connectionString: scratch.url });
+    const second = new Client({ connectionString: scratch.url });
+    try {
+      await Promise.all([first.connect(), second.connect()]);
+      const insert = (time: string, importedWh: number) =>
+        `INSERT INTO reading_archive (meter_id, meter_number, installation_id, reading_time, receive_time, imported_wh, reading_values)
+         VALUES ('m1', 'M1', 'i1', '2026-03-29T${time}:00Z', now(), ${importedWh}, '[]')`;
+      await db.query("SELECT reading_archive_ensure_partitions('2026-03-29T00:00:00Z', '2026-03-29T00:00:00Z')");
+      await db.query(insert('10:00', 100));
+
+      await first.query('BEGIN');
+      await first.query(insert('10:10', 300)); // holds the 10:00 slot's row until COMMIT
+      const late = second.query(insert('10:05', 50)); // lands between 10:00 and 10:10: recount
+      await waitUntil(async () => {
+        const { rows } = await db.query<{ waiting: number }>(
+          "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        );
+        return rows[0]!.waiting === 1;
+      });
+      await first.query('COMMIT');
+      await late;
+
+      const { rows } = await db.query('SELECT imported_increase_wh, readings FROM reading_rollup');
+      // 10:00 → 10:05 is a dip (nothing), 10:05 → 10:10 is +250.
+      expect(rows).toEqual([{ imported_increase_wh: 250, readings: 3 }]);
+    } finally {
+      await Promise.all([first.end(), second.end()]);
+      await db.close();
+      await scratch.drop();
+    }
+  });
+});
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
