@@ -127,6 +127,8 @@ describe.each(backends)('archive writer on %s', (_name, backend) => {
       expect(dropped).toEqual(['reading_archive_p20260601', 'reading_archive_p20260602']);
       const { rows } = await db.query<{ reading_time: Date }>('SELECT reading_time FROM reading_archive');
       expect(rows.map((row) => new Date(row.reading_time).toISOString())).toEqual(['2026-06-08T10:00:00.000Z']);
+      const slots = await db.query<{ slot_start: Date }>('SELECT slot_start FROM reading_rollup');
+      expect(slots.rows.map((row) => new Date(row.slot_start).toISOString())).toEqual(['2026-06-08T10:00:00.000Z']);
       expect(await dropExpiredPartitions(db, 7 * DAY_MS, now)).toEqual([]);
     } finally {
       await cleanup();

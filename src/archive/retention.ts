@@ -6,7 +6,9 @@ const PARTITION_NAME = /^reading_archive_p(\d{4})(\d{2})(\d{2})$/;
 
 /**
  * Drops the daily partitions that lie wholly before `now - retentionMs`: dropping a partition is
- * instant and leaves no dead rows behind, unlike DELETE. Returns the names dropped.
+ * instant and leaves no dead rows behind, unlike DELETE. The 15-minute rollup of those days goes
+ * with them (migration 005), since consumption needs the raw readings at a range's edges. Returns
+ * the names dropped.
  */
 export async function dropExpiredPartitions(db: Queryable, retentionMs: number, now = Date.now()): Promise<string[]> {
   const { rows } = await db.query<{ name: string }>(
@@ -23,5 +25,7 @@ export async function dropExpiredPartitions(db: Queryable, retentionMs: number, 
     await db.exec(`DROP TABLE IF EXISTS ${name}`);
     dropped.push(name);
   }
+  const keptFromMs = Math.floor((now - retentionMs) / DAY_MS) * DAY_MS;
+  await db.query('SELECT reading_rollup_delete_before($1)', [new Date(keptFromMs).toISOString()]);
   return dropped;
 }
