@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadGatewayConfig } from '../src/config';
 import { openDatabase, type Database } from '../src/customers/database';
 import { createLogger } from '../src/logger';
 import { startGateway, type RunningGateway } from '../src/server';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
+import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
 import { backends, createScratchPostgres, postgresBackend, type TestDatabase } from './helpers/database';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { sleep, waitFor } from './helpers/simulator';
@@ -13,7 +12,6 @@ import { startStack } from './helpers/stack';
 import { archivedCount, expectArchiveMatches, firstArchivedReceiveMs } from './helpers/archive';
 import { storedReadings } from './helpers/subscriptions';
 
-const root = join(__dirname, '..');
 const iso = (ms: number) => new Date(ms).toISOString();
 describe.each(backends)('reading archive in a gateway on %s', (_name, backend) => {
   it('archives every upstream reading once, without any client subscribed, despite upstream duplicates', async () => {
@@ -64,40 +62,18 @@ describe('reading archive catch-up of a long gap (PostgreSQL)', () => {
   }, 120_000);
 });
 
-interface GatewayProcess {
-  child: ChildProcess;
-  logs: () => Array<Record<string, any>>;
-  exited: Promise<number | null>;
-}
-
 function spawnGateway(sim: RunningSimulator, databaseUrl: string, env: Record<string, string> = {}): GatewayProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      IOMETER_ENDPOINT: sim.url,
-      IOMETER_TOKEN: sim.token,
-      IOMETER_SECRET: sim.secret,
-      AUTH_JWT_SECRET: 'archive-test-secret-archive-test-secret',
-      DATABASE_URL: databaseUrl,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return startGatewayProcess({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    IOMETER_ENDPOINT: sim.url,
+    IOMETER_TOKEN: sim.token,
+    IOMETER_SECRET: sim.secret,
+    AUTH_JWT_SECRET: 'archive-test-secret-archive-test-secret',
+    DATABASE_URL: databaseUrl,
+    ...env,
   });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const logs = () =>
-    output
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, any>);
-  return { child, logs, exited };
 }
 
 const logged = (gateway: GatewayProcess, msg: string) => gateway.logs().find((line) => line.msg === msg);

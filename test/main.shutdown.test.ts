@@ -1,9 +1,9 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { jose } from '../src/identity/jose';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import { postGraphQL } from './helpers/clients';
 import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
+import { staffAuthorization } from './helpers/tokens';
 import { waitFor } from './helpers/simulator';
 
 const JWT_SECRET = 'shutdown-test-jwt-secret-of-32-characters';
@@ -53,14 +53,8 @@ describe('graceful shutdown of npm start on SIGTERM', () => {
       ARCHIVE_ENABLED: 'false',
       ...env,
     });
-    await waitFor(() => /"url":"http:[^"]+"/.test(gateway.output()), STARTUP_MS);
-    const url = /"url":"(http:[^"]+)"/.exec(gateway.output())![1]!;
-    const jwt = await new jose.SignJWT({ role: 'staff' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('ops')
-      .setExpirationTime('10m')
-      .sign(new TextEncoder().encode(JWT_SECRET));
-    return { url, wsUrl: url.replace(/^http/, 'ws'), authorization: `Bearer ${jwt}` };
+    const url = await gateway.ready(STARTUP_MS);
+    return { url, wsUrl: url.replace(/^http/, 'ws'), authorization: await staffAuthorization(JWT_SECRET) };
   }
 
   it('refuses new connections, finishes the request in flight, completes subscriptions, closes WebSockets with 1001 and exits 0', async () => {

@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import Redis from 'ioredis';
 import { hashApiKey } from '../src/identity/apiKeys';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import { subscribeWs, type Subscribed } from './helpers/clients';
+import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { sleep, waitFor } from './helpers/simulator';
 import { expectNoGapNoDuplicate } from './helpers/subscriptions';
@@ -13,49 +12,34 @@ import { expectNoGapNoDuplicate } from './helpers/subscriptions';
  * loopback, sharing one Redis, in front of one simulator. The leader process is SIGKILLed mid-stream.
  */
 
-const root = join(__dirname, '..');
 const STAFF_KEY = 'cluster-test-staff-key-0123456789';
 /** Every process started, so afterAll kills them even when a test failed half way. */
 const started: GatewayProcess[] = [];
 
+
 const READINGS = 'subscription { readings { meter { id } installation { externalId } time receiveTime } }';
 
-interface GatewayProcess {
-  child: ChildProcess;
-  pid: number;
+interface Replica {
+  process: GatewayProcess;
   wsUrl: string;
-  exited: Promise<number | null>;
 }
 
-async function startGatewayProcess(sim: RunningSimulator, prefix: string): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      EMBEDDED_DB_DIR: 'memory://',
-      IOMETER_ENDPOINT: sim.url,
-      IOMETER_WS_ENDPOINT: sim.wsUrl,
-      IOMETER_TOKEN: sim.token,
-      IOMETER_SECRET: sim.secret,
-      AUTH_API_KEYS: `ops:staff:${hashApiKey(STAFF_KEY)}`,
-      REDIS_URL: SHARED_REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function startReplica(sim: RunningSimulator, prefix: string): Promise<Replica> {
+  const gateway = startGatewayProcess({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    IOMETER_ENDPOINT: sim.url,
+    IOMETER_WS_ENDPOINT: sim.wsUrl,
+    IOMETER_TOKEN: sim.token,
+    IOMETER_SECRET: sim.secret,
+    AUTH_API_KEYS: `ops:staff:${hashApiKey(STAFF_KEY)}`,
+    REDIS_URL: SHARED_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
   });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  started.push({ child, pid: child.pid!, wsUrl: '', exited });
-  await waitFor(() => /GraphiQL at http:\/\/[^\s"]+/.test(output) || child.exitCode !== null, 60_000);
-  const url = /GraphiQL at (http:\/\/[^\s"]+)/.exec(output)?.[1];
-  if (!url) throw new Error(`gateway did not start:\n${output}`);
-  return { child, pid: child.pid!, wsUrl: url.replace(/^http/, 'ws'), exited };
+  started.push(gateway);
+  const url = await gateway.ready(60_000);
+  return { process: gateway, wsUrl: url.replace(/^http/, 'ws') };
 }
 
 describe('three gateway processes sharing one Redis', () => {
@@ -77,8 +61,8 @@ describe('three gateway processes sharing one Redis', () => {
   });
 
   it('holds one upstream subscription at a time, and a SIGKILLed leader costs the other processes no reading', async () => {
-    const gateways = await Promise.all([1, 2, 3].map(() => startGatewayProcess(sim, prefix)));
-    const subscribe = (gateway: GatewayProcess): Subscribed<any> => {
+    const gateways = await Promise.all([1, 2, 3].map(() => startReplica(sim, prefix)));
+    const subscribe = (gateway: Replica): Subscribed<any> => {
       const client = subscribeWs(gateway.wsUrl, READINGS, 1_000_000, { connectionParams: { 'x-api-key': STAFF_KEY } });
       // The leader's clients lose their socket with it; what they received is not asserted.
       client.done.catch(() => undefined);
@@ -93,14 +77,14 @@ describe('three gateway processes sharing one Redis', () => {
       expect(sim.stats.activeSubscriptions).toBe(1);
 
       const leaderId = await redis.get(`${prefix}readings:leader`);
-      const leader = gateways.find((gateway) => leaderId?.includes(`-${gateway.pid}-`));
+      const leader = gateways.find((gateway) => leaderId?.includes(`-${gateway.process.child.pid}-`));
       expect(leader).toBeDefined();
       const survivors = gateways.filter((gateway) => gateway !== leader);
 
       const connectionsBefore = sim.stats.connectionInitPayloads.length;
-      leader!.child.kill('SIGKILL');
+      leader!.process.child.kill('SIGKILL');
       const killedAt = Date.now();
-      await leader!.exited;
+      await leader!.process.exited;
       // A successor takes the lock once the lease lapses (3 s) and opens the upstream subscription.
       await waitFor(() => sim.stats.connectionInitPayloads.length > connectionsBefore && sim.stats.activeSubscriptions === 1, 15_000);
       await sleep(2_000);

@@ -1,11 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { jose } from '../src/identity/jose';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import { postGraphQL } from './helpers/clients';
 import { createScratchPostgres, type ScratchPostgres } from './helpers/database';
 import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
-import { waitFor } from './helpers/simulator';
+import { staffAuthorization } from './helpers/tokens';
 
 const JWT_SECRET = 'tracing-test-jwt-secret-of-32-characters!';
 const STARTUP_MS = 90_000;
@@ -88,14 +87,8 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
       ARCHIVE_ENABLED: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     });
-    await waitFor(() => /"url":"http:[^"]+"/.test(gateway.output()), STARTUP_MS);
-    const url = /"url":"(http:[^"]+)"/.exec(gateway.output())![1]!;
-    const jwt = await new jose.SignJWT({ role: 'staff' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('ops')
-      .setExpirationTime('10m')
-      .sign(new TextEncoder().encode(JWT_SECRET));
-    const headers = { authorization: `Bearer ${jwt}` };
+    const url = await gateway.ready(STARTUP_MS);
+    const headers = { authorization: await staffAuthorization(JWT_SECRET) };
 
     expect((await postGraphQL(url, 'query Upstream { provider { id } }', undefined, headers)).body.errors).toBeUndefined();
     expect((await postGraphQL(url, 'query Database { customers { totalCount } }', undefined, headers)).body.errors).toBeUndefined();
@@ -113,6 +106,6 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(queries.map((span) => span.traceId)).toContain(databaseTrace);
     expect(receiver.bodies.join('')).toContain('"iometer-gateway"');
     expect(receiver.bodies.join('')).not.toContain(simulator.secret);
-    expect(receiver.bodies.join('')).not.toContain(jwt);
+    expect(receiver.bodies.join('')).not.toContain(headers.authorization.slice('Bearer '.length));
   }, 150_000);
 });

@@ -1,0 +1,11 @@
+import { jose } from '../../src/identity/jose';
+
+/** A staff bearer token (HS256, 10 minutes) for a gateway started with AUTH_JWT_SECRET=secret. */
+export async function staffAuthorization(secret: string): Promise<string> {
+  const jwt = await new jose.SignJWT({ role: 'staff' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('ops')
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(secret));
+  return `Bearer ${jwt}`;
+}
