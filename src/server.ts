@@ -39,6 +39,7 @@ import { createClusterFeed, createLocalFeed, ReadingHub } from './subscriptions'
 import { createPageFetcher } from './subscriptions/pageFetcher';
 import { basicAuthorization } from './upstream/credentials';
 import { keepClientsAlive } from './webSocketKeepAlive';
+import { WebSocketOperationLog } from './webSocketOperationLog';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -87,6 +88,7 @@ interface WebSocketOptions {
 function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, options: WebSocketOptions) {
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
   const identities = new WeakMap<object, Identity>();
+  const operationLog = new WebSocketOperationLog(options.logger);
   type OperationArgs = { rootValue: { execute: any; subscribe: any }; contextValue: { requestId: string } };
   const inRequest = (run: 'execute' | 'subscribe') => (args: OperationArgs) =>
     runWithRequestId(args.contextValue.requestId, () => args.rootValue[run](args));
@@ -126,6 +128,7 @@ function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, opt
         const document = parse(query);
         const errors = validate(schema, document);
         if (errors.length) return errors;
+        operationLog.begin(ctx.extra, id, { requestId, identity, document, operationName: payload.operationName });
         return {
           schema,
           operationName: payload.operationName,
@@ -135,6 +138,9 @@ function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, opt
           rootValue: { execute, subscribe },
         };
       },
+      onNext: (ctx, id) => operationLog.result(ctx.extra, id),
+      onError: (ctx, id, _payload, errors) => operationLog.end(ctx.extra, id, errors),
+      onComplete: (ctx, id) => operationLog.end(ctx.extra, id),
     },
     wsServer,
   );

@@ -143,6 +143,17 @@ describe('subscriptions through the gateway', () => {
     expect(stack.simulator.stats.activeSubscriptions).toBe(1);
   });
 
+  it('logs one line per WebSocket operation when it ends, like the HTTP request line', async () => {
+    await subscribeWs(stack.gateway.wsUrl, 'subscription LogMe { readings { time } }', 3).done;
+    await settled(() => stack.logs.some((line) => line.includes('"operationName":"LogMe"')));
+    const line = JSON.parse(stack.logs.find((each) => each.includes('"operationName":"LogMe"'))!);
+    expect(line).toMatchObject({ msg: 'operation completed', transport: 'ws', operationName: 'LogMe', identity: expect.any(String) });
+    // The connection's request id, then the operation id the client chose.
+    expect(line.requestId).toMatch(/^[\w-]+\/[\w-]+$/);
+    expect(line.results).toBeGreaterThanOrEqual(3);
+    expect(line.durationMs).toEqual(expect.any(Number));
+  });
+
   it('closes the upstream subscription when the client leaves', async () => {
     const subscription = subscribeWs(stack.gateway.wsUrl, READINGS, 1);
     await subscription.done;
