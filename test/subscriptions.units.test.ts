@@ -2,6 +2,7 @@ import { ClientQueue } from '../src/subscriptions/clientQueue';
 import { DedupWindow } from '../src/subscriptions/dedup';
 import { FanoutIndex } from '../src/subscriptions/fanout';
 import { obisCodeSet, toHubReading, toReadingPayloads, type MeterReading } from '../src/subscriptions/payload';
+import { isAfter, parsePosition } from '../src/subscriptions/positions';
 import { RecentReadings } from '../src/subscriptions/recentReadings';
 
 const reading = (overrides: Partial<MeterReading> = {}): MeterReading => ({
@@ -187,7 +188,7 @@ describe('RecentReadings', () => {
     const seq = recent.retainedSeq(positions[1]!)!;
     expect([...recent.rounds(seq, evicted)()].map((each) => each.payload.time)).toEqual([at(3).payload.time, at(4).payload.time]);
     expect(new RecentReadings(10, 60_000).retainedSeq(positions[1]!)).toBeUndefined();
-    expect(RecentReadings.receiveMsOf(positions[1]!)).toBe(at(2).receiveMs);
+    expect(parsePosition(positions[1]!)?.receiveMs).toBe(at(2).receiveMs);
   });
 
   it('forgets beyond its size and age, and a round that lost readings throws instead of skipping them', () => {
@@ -203,5 +204,17 @@ describe('RecentReadings', () => {
     const old = aging.add(at(1));
     aging.add(at(10));
     expect(aging.retainedSeq(old)).toBeUndefined();
+  });
+});
+
+describe('positions', () => {
+  it('orders places within a source, stream entry ids numerically, and calls other sources later', () => {
+    const position = parsePosition('1700000000000.s.1700000000000-9')!;
+    expect(isAfter('1700000000001.s.1700000000000-10', position)).toBe(true);
+    expect(isAfter('1700000000000.s.1700000000000-9', position)).toBe(false);
+    expect(isAfter('1699999999999.s.999999999999-99', position)).toBe(false);
+    expect(isAfter('1700000000000.a1b2c3d4.7', position)).toBe(true);
+    expect(isAfter(undefined, position)).toBe(true);
+    expect(parsePosition('not a position')).toBeUndefined();
   });
 });

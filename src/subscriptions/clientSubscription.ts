@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { ClientQueue } from './clientQueue';
 import { DedupWindow } from './dedup';
 import type { HubReading } from './payload';
+import { isAfter, type Position } from './positions';
 
 export const SLOW_CONSUMER = 'SLOW_CONSUMER';
 
@@ -24,6 +25,8 @@ export interface ClientSubscriptionOptions<T> {
   externalId?: string;
   /** Only readings received at or after this time (the client's startTime); set means a replay runs first. */
   sinceMs?: number;
+  /** Only readings after this position, where their positions compare (a resume; see positions.ts). */
+  after?: Position;
   /** What the client receives for one reading: the MeterReading itself, or filtered per-value Readings. */
   select: (reading: HubReading) => readonly T[];
   bufferSize: number;
@@ -123,7 +126,8 @@ export class ClientSubscription<T> {
   }
 
   private isSince(reading: HubReading): boolean {
-    return this.options.sinceMs === undefined || reading.receiveMs >= this.options.sinceMs;
+    const { sinceMs, after } = this.options;
+    return (sinceMs === undefined || reading.receiveMs >= sinceMs) && (after === undefined || isAfter(reading.position, after));
   }
 
   private deliver(reading: HubReading): void {

@@ -4,9 +4,10 @@ import type { GraphQLError } from 'graphql';
 import type { RedisConnection } from '../redis/connection';
 import { upstreamError, type UpstreamErrorCode } from '../upstream/errors';
 import { LeaderLock } from './leaderLock';
-import { toHubReading, type MeterReading } from './payload';
+import type { MeterReading } from './payload';
 import { Presence } from './presence';
-import { ReadingStream, type StreamEntry, type StreamReader } from './readingStream';
+import { ReadingStream, streamHubReading, type StreamEntry, type StreamReader } from './readingStream';
+import type { CatchUpRounds } from './replay';
 import type { ReadingSource, ReadingSourceFactory, UpstreamConsumer } from './source';
 import { UpstreamReadingFeed, type UpstreamFeedOptions } from './upstreamFeed';
 
@@ -253,6 +254,11 @@ export class ClusterReadingFeed implements ReadingSource {
     void this.upstream.stop();
   }
 
+  /** Positions are stream entries, so a client may resume on any replica while Redis retains them. */
+  catchUpAfter(position: string): Promise<CatchUpRounds | undefined> {
+    return this.stream.roundsAfter(position);
+  }
+
   private publish(reading: MeterReading): void {
     // Lost only while Redis is down, when no replica can read the stream either; the next
     // leader resumes from the last reading that made it.
@@ -270,7 +276,7 @@ export class ClusterReadingFeed implements ReadingSource {
 
   private consume(entry: StreamEntry): void {
     if (entry.kind === 'reading') {
-      const reading = toHubReading(entry.reading);
+      const reading = streamHubReading(entry.id, entry.reading);
       if (reading) this.feed.onReading(reading, entry.reading);
       else this.feed.logger.warn({ upstream: 'iometer' }, 'stream reading lacks meter, installation or valid times; skipped');
     } else if (entry.kind === 'failure' && entry.atMs >= this.startedAtMs) {

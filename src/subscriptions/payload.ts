@@ -59,6 +59,11 @@ export interface HubReading {
   readonly payload: MeterReadingPayload;
   /** The `meter` of the scheduled Readings made from this reading. */
   readonly readingMeter: ReadingMeterPayload;
+  /**
+   * Where the reading sits in a stream every replica can read again (the cluster's Redis stream);
+   * undefined for a process's own upstream subscription, whose positions the hub keeps itself.
+   */
+  readonly position?: string;
 }
 
 function obisCodeField(code: string): ObisCodeField {

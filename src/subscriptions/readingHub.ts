@@ -11,8 +11,9 @@ import {
   type MeterReadingPayload,
   type ReadingPayload,
 } from './payload';
+import { parsePosition, type Position } from './positions';
 import { RecentReadings } from './recentReadings';
-import { catchUpThenGoLive, storedReadingRounds, type PageFetcher } from './replay';
+import { catchUpThenGoLive, storedReadingRounds, type CatchUpRounds, type PageFetcher } from './replay';
 import { localReadingSource, type ReadingSource, type ReadingSourceFactory } from './source';
 
 export interface ReadingHubOptions {
@@ -56,10 +57,9 @@ export interface ReadingFilter {
    */
   startTime?: string | null;
   /**
-   * Resume after this position (an SSE Last-Event-ID, see positionOf). While the hub still holds the
-   * readings after it, the client gets exactly those, then live; otherwise this falls back to a
-   * replay from the position's receive time (a startTime), which may repeat readings received in
-   * that same millisecond. Wins over startTime.
+   * Resume after this position (an SSE Last-Event-ID, see positionOf): exactly, while this hub or
+   * the cluster's Redis stream still holds the readings after it, else by a replay from the
+   * position's receive time (see resumeRounds). Wins over startTime.
    */
   resumeAfter?: string | null;
 }
@@ -166,20 +166,21 @@ export class ReadingHub {
     // Replayed readings were never routed, so they carry their receive time as a position.
     const select = (reading: HubReading): readonly T[] => {
       const items = choose(reading);
-      const position = this.positions.get(reading.payload) ?? String(reading.receiveMs);
+      const position = this.positions.get(reading.payload) ?? reading.position ?? String(reading.receiveMs);
       for (const item of items) if (!this.positions.has(item)) this.positions.set(item, position);
       return items;
     };
-    const resumeSeq = filter.resumeAfter ? this.recent.retainedSeq(filter.resumeAfter) : undefined;
-    if (resumeSeq !== undefined) {
-      const client = this.register<T>(filter.externalId, 0, select);
-      catchUpThenGoLive(client, this.recent.rounds(resumeSeq, () => slowConsumerError(this.settings.bufferSize, this.settings.slowConsumerMs))).catch(
-        (error) => client.fail(this.replayError(error)),
-      );
+    if (filter.resumeAfter) {
+      const position = parsePosition(filter.resumeAfter);
+      // Live readings up to the position reached the client before it reconnected: a replica whose
+      // feed just opened routes some again (its look-back).
+      const client = this.register<T>(filter.externalId, position?.receiveMs ?? 0, select, position);
+      this.resumeRounds(filter.resumeAfter)
+        .then((rounds) => catchUpThenGoLive(client, rounds))
+        .catch((error) => client.fail(this.replayError(error)));
       return client.queue;
     }
-    const fallbackMs = filter.resumeAfter ? RecentReadings.receiveMsOf(filter.resumeAfter) : undefined;
-    const startTime = fallbackMs !== undefined ? new Date(fallbackMs).toISOString() : (filter.startTime ?? undefined);
+    const startTime = filter.startTime ?? undefined;
     const sinceMs = startTime === undefined ? undefined : Date.parse(startTime);
     if (Number.isNaN(sinceMs)) {
       throw new GraphQLError(`startTime "${startTime}" is not an RFC 3339 timestamp`, {
@@ -193,6 +194,22 @@ export class ReadingHub {
       );
     }
     return client.queue;
+  }
+
+  /**
+   * Where a client resuming after `position` catches up from: this hub's recent readings, the
+   * source's shared stream (a cluster's, on any replica), or else IOmeter's store from the
+   * position's receive time, which may repeat readings received in that same millisecond.
+   */
+  private async resumeRounds(position: string): Promise<CatchUpRounds> {
+    const seq = this.recent.retainedSeq(position);
+    if (seq !== undefined) {
+      return this.recent.rounds(seq, () => slowConsumerError(this.settings.bufferSize, this.settings.slowConsumerMs));
+    }
+    const fromSource = await this.feed.catchUpAfter?.(position);
+    if (fromSource) return fromSource;
+    const receiveMs = parsePosition(position)?.receiveMs ?? Date.now();
+    return storedReadingRounds(this.options.fetchPage, new Date(receiveMs).toISOString());
   }
 
   get stats(): ReadingHubStats {
@@ -216,11 +233,13 @@ export class ReadingHub {
     externalId: string | undefined,
     sinceMs: number | undefined,
     select: (reading: HubReading) => readonly T[],
+    after?: Position,
   ): ClientSubscription<T> {
     if (this.closed) throw upstreamError('UPSTREAM_UNAVAILABLE');
     const client: ClientSubscription<T> = new ClientSubscription<T>({
       externalId,
       sinceMs,
+      after,
       select,
       bufferSize: this.settings.bufferSize,
       slowConsumerMs: this.settings.slowConsumerMs,
@@ -251,7 +270,7 @@ export class ReadingHub {
       this.counters.duplicatesDropped += 1;
       return;
     }
-    this.positions.set(reading.payload, this.recent.add(reading));
+    this.positions.set(reading.payload, reading.position ?? this.recent.add(reading));
     for (const client of this.index.matching(reading.externalId)) client.offer(reading);
   }
 

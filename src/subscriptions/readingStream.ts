@@ -1,13 +1,15 @@
 import type Redis from 'ioredis';
 import type { UpstreamErrorCode } from '../upstream/errors';
-import type { MeterReading } from './payload';
+import { toHubReading, type HubReading, type MeterReading } from './payload';
+import { comparePlaces, formatPosition, parsePosition, STREAM_SOURCE } from './positions';
+import type { CatchUpRounds } from './replay';
 
 /**
  * What the cluster leader publishes: readings as IOmeter sent them, plus the control entries a
  * follower needs to behave like a process with its own upstream subscription.
  */
 export type StreamEntry =
-  | { kind: 'reading'; atMs: number; reading: MeterReading }
+  | { kind: 'reading'; atMs: number; id: string; reading: MeterReading }
   /** The upstream subscription failed for good; clients get this code. */
   | { kind: 'failure'; atMs: number; code: UpstreamErrorCode }
   /** The leader closed the upstream subscription because no replica had clients: nothing to resume. */
@@ -25,7 +27,7 @@ function parseEntry(id: string, fields: string[]): StreamEntry | undefined {
   const [field, value] = fields;
   if (field === 'r') {
     try {
-      return { kind: 'reading', atMs, reading: JSON.parse(value) as MeterReading };
+      return { kind: 'reading', atMs, id, reading: JSON.parse(value) as MeterReading };
     } catch {
       return undefined;
     }
@@ -33,6 +35,12 @@ function parseEntry(id: string, fields: string[]): StreamEntry | undefined {
   if (field === 'f') return { kind: 'failure', atMs, code: value as UpstreamErrorCode };
   if (field === 's') return { kind: 'stopped', atMs };
   return undefined;
+}
+
+/** A stream reading as the hub routes it, carrying its stream position. */
+export function streamHubReading(id: string, reading: MeterReading): HubReading | undefined {
+  const hubReading = toHubReading(reading);
+  return hubReading && { ...hubReading, position: formatPosition({ receiveMs: hubReading.receiveMs, source: STREAM_SOURCE, place: id }) };
 }
 
 /**
@@ -71,6 +79,33 @@ export class ReadingStream {
    */
   read(options: StreamReaderOptions): StreamReader {
     return new StreamReader(this.client, this.key, options);
+  }
+
+  /**
+   * Catch-up rounds of the readings published after a stream position, for a client resuming with
+   * it on any replica; undefined if the position is not one of this stream's, or if entries after it
+   * were trimmed already (a resume from there would have a gap).
+   */
+  async roundsAfter(position: string): Promise<CatchUpRounds | undefined> {
+    const parsed = parsePosition(position);
+    if (parsed?.source !== STREAM_SOURCE) return undefined;
+    const afterId = parsed.place;
+    const [oldest] = await this.client.xrange(this.key, '-', '+', 'COUNT', 1);
+    if (!oldest || comparePlaces(oldest[0], afterId) > 0) return undefined;
+    let after = afterId;
+    const { client, key } = this;
+    return async function* () {
+      for (;;) {
+        const batch = await client.xrange(key, `(${after}`, '+', 'COUNT', READ_COUNT);
+        if (batch.length === 0) return;
+        for (const [id, fields] of batch) {
+          after = id;
+          const entry = parseEntry(id, fields);
+          const reading = entry?.kind === 'reading' ? streamHubReading(id, entry.reading) : undefined;
+          if (reading) yield reading;
+        }
+      }
+    };
   }
 
   private add(field: string, value: string): Promise<unknown> {

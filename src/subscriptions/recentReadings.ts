@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { HubReading } from './payload';
+import { formatPosition, parsePosition } from './positions';
 
 interface RecentReading {
   readonly seq: number;
@@ -35,14 +36,14 @@ export class RecentReadings {
       this.entries.splice(0, drop);
       this.firstSeq += drop;
     }
-    return `${reading.receiveMs}.${this.epoch}.${seq}`;
+    return formatPosition({ receiveMs: reading.receiveMs, source: this.epoch, place: String(seq) });
   }
 
   /** The seq a position of this hub stands for while it is retained, else undefined. */
   retainedSeq(position: string): number | undefined {
-    const [, epoch, seqText] = position.split('.');
-    const seq = Number(seqText);
-    if (epoch !== this.epoch || !Number.isInteger(seq) || seq < this.firstSeq || seq >= this.nextSeq) return undefined;
+    const parsed = parsePosition(position);
+    const seq = Number(parsed?.place);
+    if (parsed?.source !== this.epoch || !Number.isInteger(seq) || seq < this.firstSeq || seq >= this.nextSeq) return undefined;
     return seq;
   }
 
@@ -61,11 +62,5 @@ export class RecentReadings {
         yield entry.reading;
       }
     };
-  }
-
-  /** The receive time a position (of any hub) carries, for replaying by time when it is not retained. */
-  static receiveMsOf(position: string): number | undefined {
-    const receiveMs = Number(position.split('.')[0]);
-    return Number.isSafeInteger(receiveMs) && receiveMs > 0 ? receiveMs : undefined;
   }
 }

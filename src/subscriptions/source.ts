@@ -1,4 +1,5 @@
 import type { MeterReading } from './payload';
+import type { CatchUpRounds } from './replay';
 import type { UpstreamFeedOptions } from './upstreamFeed';
 import { UpstreamReadingFeed } from './upstreamFeed';
 
@@ -18,6 +19,11 @@ export interface ReadingSource {
   readonly subscriptions: number;
   /** Between start() and stop() or a failure reported through onFailure. */
   readonly isRunning: boolean;
+  /**
+   * For sources whose readings carry positions (HubReading.position): catch-up rounds after one of
+   * them, or undefined when it is not retained.
+   */
+  catchUpAfter?(position: string): Promise<CatchUpRounds | undefined>;
 }
 
 /** Builds a hub's source from the hub's settings and its sinks (onReading, onFailure). */

@@ -16,6 +16,8 @@ export interface Stack {
 
 export interface StackOptions {
   simulator?: SimulatorOptions;
+  /** A simulator another stack started (replicas of one cluster); this stack neither starts nor closes it. */
+  sharedSimulator?: RunningSimulator;
   /** Overrides what the gateway believes about its upstream, e.g. a wrong secret. */
   upstream?: Partial<UpstreamConfig>;
   env?: Record<string, string>;
@@ -25,7 +27,7 @@ export interface StackOptions {
 
 /** A simulator and a gateway in front of it, both on free loopback ports. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const simulator = await startSimulator({ readingIntervalMs: 200, ...options.simulator, port: 0 });
+  const simulator = options.sharedSimulator ?? (await startSimulator({ readingIntervalMs: 200, ...options.simulator, port: 0 }));
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, callback) {
@@ -63,7 +65,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logs,
     close: async () => {
       await gateway.close();
-      await simulator.close();
+      if (!options.sharedSimulator) await simulator.close();
       if (!options.database) await database.close();
     },
   };
