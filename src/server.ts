@@ -38,7 +38,6 @@ import { ReadingArchive } from './archive';
 import { createClusterFeed, createLocalFeed, ReadingHub } from './subscriptions';
 import { createPageFetcher } from './subscriptions/pageFetcher';
 import { basicAuthorization } from './upstream/credentials';
-import { keepClientsAlive } from './webSocketKeepAlive';
 import { WebSocketOperationLog } from './webSocketOperationLog';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -78,6 +77,8 @@ interface WebSocketOptions {
   authenticate: Authenticator;
   trustedDocuments?: TrustedDocuments;
   logger: Logger;
+  /** graphql-ws pings every client this often and drops one whose pong does not come back in time. */
+  keepAliveMs: number;
 }
 
 /**
@@ -143,8 +144,9 @@ function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, opt
       onComplete: (ctx, id) => operationLog.end(ctx.extra, id),
     },
     wsServer,
+    options.keepAliveMs,
   );
-  return { wsServer, wsHandle };
+  return { wsHandle };
 }
 
 export async function startGateway({ config, upstream, logger, database }: GatewayOptions): Promise<RunningGateway> {
@@ -236,8 +238,12 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     response.setHeader('x-request-id', requestId);
     runWithRequestId(requestId, () => yoga(request, response));
   });
-  const { wsServer, wsHandle } = serveWebSockets(yoga, server, { authenticate, trustedDocuments, logger });
-  const stopKeepAlive = keepClientsAlive(wsServer, config.subscriptions.clientKeepAliveMs);
+  const { wsHandle } = serveWebSockets(yoga, server, {
+    authenticate,
+    trustedDocuments,
+    logger,
+    keepAliveMs: config.subscriptions.clientKeepAliveMs,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -258,7 +264,6 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
       draining = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      stopKeepAlive();
       await readingHub.close();
       await archive?.close();
       const drained = await inFlight.drain(config.shutdownTimeoutMs);
