@@ -1,14 +1,13 @@
 import type { ExecutionResult, Executor } from '@graphql-tools/utils';
 import { GraphQLError, parse } from 'graphql';
-import type { MeterReading } from './payload';
+import { METER_READING_FIELDS, type MeterReading } from './payload';
 import type { PageFetcher } from './replay';
 
-/** The same selection as the live feed, so replayed and live payloads are alike. */
 const PAGE = parse(/* GraphQL */ `
   query ReplayPage($startTime: DateTime, $cursor: String) {
     provider {
       readings(startTime: $startTime, limit: 100, cursor: $cursor) {
-        readings { meter { id number } installation { id externalId } time receiveTime values { obisCode value unit } }
+        readings { ${METER_READING_FIELDS} }
         cursor
       }
     }

@@ -7,7 +7,13 @@ import { readingMeter, type ReadingMeterPayload } from './readingMeter';
  * and shared by every client that receives it, so treat them as read-only.
  */
 
-/** A reading as IOmeter sends it for the hub's fixed selection (the feed and the page fetcher ask for the same fields). */
+/**
+ * The fields the hub asks IOmeter for, live (upstreamConnection) and in replay pages (pageFetcher), so
+ * replayed and live payloads are alike: whatever a client selects is answered from them.
+ */
+export const METER_READING_FIELDS = 'meter { id number } installation { id externalId } time receiveTime values { obisCode value unit }';
+
+/** A reading as IOmeter sends it for METER_READING_FIELDS. */
 export interface MeterReading {
   meter: { id: string; number: string };
   installation: { id: string; externalId?: string | null };

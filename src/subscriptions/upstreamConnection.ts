@@ -3,18 +3,11 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Logger } from '../logger';
 import { CREDENTIALS_REJECTED_CLOSE_CODES, isCloseEvent } from '../upstream/closeCodes';
-import type { MeterReading } from './payload';
+import { METER_READING_FIELDS, type MeterReading } from './payload';
 
-/** The fixed, full selection: whatever any client selects is answered from it. */
-export const READINGS_SUBSCRIPTION = /* GraphQL */ `
+const READINGS_SUBSCRIPTION = /* GraphQL */ `
   subscription GatewayReadingFeed($startTime: DateTime) {
-    readings(startTime: $startTime) {
-      meter { id number }
-      installation { id externalId }
-      time
-      receiveTime
-      values { obisCode value unit }
-    }
+    readings(startTime: $startTime) { ${METER_READING_FIELDS} }
   }
 `;
 
