@@ -4,7 +4,7 @@ import { openDatabase, type Database } from '../src/customers/database';
 import { createLogger } from '../src/logger';
 import { startGateway, type RunningGateway } from '../src/server';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
-import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
+import { frontingEnv, startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
 import { backends, createScratchPostgres, postgresBackend, type TestDatabase } from './helpers/database';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { sleep, waitFor } from './helpers/simulator';
@@ -64,12 +64,8 @@ describe('reading archive catch-up of a long gap (PostgreSQL)', () => {
 
 function spawnGateway(sim: RunningSimulator, databaseUrl: string, env: Record<string, string> = {}): GatewayProcess {
   return startGatewayProcess({
-    PORT: '0',
-    HOST: '127.0.0.1',
+    ...frontingEnv(sim),
     LOG_LEVEL: 'info',
-    IOMETER_ENDPOINT: sim.url,
-    IOMETER_TOKEN: sim.token,
-    IOMETER_SECRET: sim.secret,
     AUTH_JWT_SECRET: 'archive-test-secret-archive-test-secret',
     DATABASE_URL: databaseUrl,
     ...env,

@@ -2,7 +2,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import { postGraphQL } from './helpers/clients';
-import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
+import { frontingEnv, startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
 import { staffAuthorization } from './helpers/tokens';
 import { waitFor } from './helpers/simulator';
 
@@ -42,11 +42,7 @@ describe('graceful shutdown of npm start on SIGTERM', () => {
 
   async function startGateway(env: Record<string, string> = {}): Promise<{ url: string; wsUrl: string; authorization: string }> {
     gateway = startGatewayProcess({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      IOMETER_ENDPOINT: simulator.url,
-      IOMETER_TOKEN: simulator.token,
-      IOMETER_SECRET: simulator.secret,
+      ...frontingEnv(simulator),
       AUTH_JWT_SECRET: JWT_SECRET,
       CACHE_TTL: '0',
       // The test holds IOmeter's answer for as long as it needs; the upstream timeout must not answer first.

@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { hashApiKey } from '../src/identity/apiKeys';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import { subscribeWs, type Subscribed } from './helpers/clients';
-import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
+import { frontingEnv, startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { sleep, waitFor } from './helpers/simulator';
 import { expectNoGapNoDuplicate } from './helpers/subscriptions';
@@ -26,13 +26,8 @@ interface Replica {
 
 async function startReplica(sim: RunningSimulator, prefix: string): Promise<Replica> {
   const gateway = startGatewayProcess({
-    PORT: '0',
-    HOST: '127.0.0.1',
+    ...frontingEnv(sim),
     LOG_LEVEL: 'info',
-    IOMETER_ENDPOINT: sim.url,
-    IOMETER_WS_ENDPOINT: sim.wsUrl,
-    IOMETER_TOKEN: sim.token,
-    IOMETER_SECRET: sim.secret,
     AUTH_API_KEYS: `ops:staff:${hashApiKey(STAFF_KEY)}`,
     REDIS_URL: SHARED_REDIS_URL,
     REDIS_KEY_PREFIX: prefix,

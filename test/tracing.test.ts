@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import { postGraphQL } from './helpers/clients';
 import { createScratchPostgres, type ScratchPostgres } from './helpers/database';
-import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
+import { frontingEnv, startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
 import { staffAuthorization } from './helpers/tokens';
 
 const JWT_SECRET = 'tracing-test-jwt-secret-of-32-characters!';
@@ -75,11 +75,7 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
 
   it('exports a trace per client request holding its IOmeter calls and database queries', async () => {
     gateway = startGatewayProcess({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      IOMETER_ENDPOINT: simulator.url,
-      IOMETER_TOKEN: simulator.token,
-      IOMETER_SECRET: simulator.secret,
+      ...frontingEnv(simulator),
       AUTH_JWT_SECRET: JWT_SECRET,
       DATABASE_URL: postgres.url,
       CACHE_TTL: '0',

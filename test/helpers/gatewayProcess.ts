@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import type { RunningSimulator } from '../../src/simulator';
 import { waitFor } from './simulator';
 
 const root = join(__dirname, '..', '..');
@@ -44,5 +45,17 @@ export function startGatewayProcess(env: Record<string, string>): GatewayProcess
       return url;
     },
     exited,
+  };
+}
+
+/** A gateway process on a free loopback port in front of this simulator, with its credentials. */
+export function frontingEnv(sim: RunningSimulator): Record<string, string> {
+  return {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    IOMETER_ENDPOINT: sim.url,
+    IOMETER_WS_ENDPOINT: sim.wsUrl,
+    IOMETER_TOKEN: sim.token,
+    IOMETER_SECRET: sim.secret,
   };
 }
