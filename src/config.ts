@@ -14,6 +14,18 @@ const optionalString = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
+/** A variable with a syntax of its own: the parser's error message becomes the variable's issue. */
+function parsedBy<T>(parse: (value: string | undefined) => T) {
+  return optionalString.transform((value, ctx): T => {
+    try {
+      return parse(value);
+    } catch (error) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+}
+
 const port = z.coerce.number().int().min(0).max(65535);
 const httpUrl = z
   .string()
@@ -85,14 +97,7 @@ const gatewayEnv = z
     AUTH_JWT_AUDIENCE: optionalString,
     AUTH_ROLE_CLAIM: z.string().min(1).default('role'),
     AUTH_EXTERNAL_ID_CLAIM: z.string().min(1).default('externalId'),
-    AUTH_API_KEYS: optionalString.transform((value, ctx): ApiKeyEntry[] => {
-      try {
-        return parseApiKeys(value);
-      } catch (error) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
+    AUTH_API_KEYS: parsedBy(parseApiKeys),
     CUSTOMER_INTROSPECTION: z.enum(['true', 'false']).default('false'),
     PERSISTED_OPERATIONS_FILE: optionalString,
     LIMIT_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
@@ -109,27 +114,13 @@ const gatewayEnv = z
     ),
     REDIS_KEY_PREFIX: z.string().min(1).default('iometer-gateway:'),
     CACHE_TTL: durationMs.default('30s'),
-    CACHE_TTL_OVERRIDES: optionalString.transform((value, ctx): TtlTable => {
-      try {
-        return parseTtlOverrides(value);
-      } catch (error) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
+    CACHE_TTL_OVERRIDES: parsedBy(parseTtlOverrides),
     RATE_LIMIT_ENABLED: z.enum(['true', 'false']).default('true'),
     RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600),
     RATE_LIMIT_WINDOW: durationMs
       .default('1m')
       .refine((ms) => ms >= 1_000 && ms % 1_000 === 0, 'must be a whole number of seconds, at least 1s'),
-    RATE_LIMIT_FIELDS: optionalString.transform((value, ctx): FieldBudgets => {
-      try {
-        return parseFieldBudgets(value);
-      } catch (error) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
+    RATE_LIMIT_FIELDS: parsedBy(parseFieldBudgets),
     RATE_LIMIT_ON_REDIS_ERROR: z.enum(['open', 'closed']).default('open'),
     RATE_LIMIT_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).default(20),
     IOMETER_MAX_CONCURRENCY: z.coerce.number().int().min(1).default(32),

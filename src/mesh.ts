@@ -32,8 +32,8 @@ const IOMETER_SOURCE = 'Iometer';
 /**
  * Builds a fresh mesh from the .mesh artifact for one gateway instance. The declarative wiring
  * (SDL source, renames, additional typedefs and resolvers) comes from .meshrc.yaml; the IOmeter
- * transport is swapped for ours so endpoint, credentials, timeouts, upstream protection and the
- * WebSocket retry policy come from the validated config instead of process-wide environment placeholders.
+ * transport is swapped for ours so endpoint, credentials, timeouts and upstream protection come from
+ * the validated config instead of process-wide environment placeholders.
  */
 export async function createGatewayMesh(
   upstream: UpstreamConfig,

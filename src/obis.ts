@@ -53,3 +53,18 @@ export function formatObisCode(code: string | ObisCodeParts, format: ObisFormat)
   const hex = (group: number) => group.toString(16).padStart(2, '0');
   return `${hex(a)}-${hex(b)}:${hex(c)}.${hex(d)}.${hex(e)}*${hex(f)}`;
 }
+
+/** Spellings seen so far; a fleet sends the same few codes with every reading. Bounded against junk. */
+const decimalSpellings = new Map<string, string>();
+const MAX_REMEMBERED_SPELLINGS = 10_000;
+
+/** The decimal spelling of a code as sent (the code itself if it does not parse), remembered per spelling. */
+export function decimalObisCode(code: string): string {
+  let decimal = decimalSpellings.get(code);
+  if (decimal === undefined) {
+    const parts = parseObisCode(code);
+    decimal = parts ? formatObisCode(parts, 'dec') : code;
+    if (decimalSpellings.size < MAX_REMEMBERED_SPELLINGS) decimalSpellings.set(code, decimal);
+  }
+  return decimal;
+}

@@ -1,4 +1,4 @@
-import { formatObisCode, parseObisCode } from '../obis';
+import { decimalObisCode } from '../obis';
 import type { MeterReading } from '../subscriptions';
 
 /** One reading_archive row (migration 002), columns in the order the writer sends them. */
@@ -62,8 +62,7 @@ export function toArchiveRow(reading: MeterReading): ArchiveRow | undefined {
   };
   for (const { obisCode, value, unit } of reading.values) {
     // IOmeter may spell a code in hex; the columns are keyed on the decimal form.
-    const parts = parseObisCode(obisCode);
-    const code = parts ? formatObisCode(parts, 'dec') : obisCode;
+    const code = decimalObisCode(obisCode);
     if (code === IMPORT) row.importedWh = scaled(value, unit, TO_WH);
     else if (code === EXPORT) row.exportedWh = scaled(value, unit, TO_WH);
     else if (code === POWER) row.powerW = scaled(value, unit, TO_W);

@@ -36,12 +36,6 @@ const CUSTOMER_LIST: CacheEntity = { typename: LIST_TAG, id: 'Query.customers' }
 
 type Variables = Readonly<Record<string, unknown>> | null | undefined;
 
-export function findOperation(document: DocumentNode, operationName?: string | null): OperationDefinitionNode | undefined {
-  const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
-  if (operationName) return operations.find((operation) => operation.name?.value === operationName);
-  return operations.length === 1 ? operations[0] : undefined;
-}
-
 /** The fields of a selection set, with fragment spreads and inline fragments flattened. */
 function fieldsOf(selectionSet: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, seen = new Set<string>()): FieldNode[] {
   if (!selectionSet) return [];

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
-import type { ExecutionResult } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { getOperationAST, type ExecutionResult } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from '../config';
 import type { GatewayContext } from '../context';
 import { identityHash, type Identity } from '../identity';
 import type { Logger } from '../logger';
 import type { RequestIdentities } from '../plugins/requestIdentity';
 import type { RedisConnection } from '../redis/connection';
-import { findOperation, mutationEffects, queryLookupTags, type MutationEffects } from './lookups';
+import { mutationEffects, queryLookupTags, type MutationEffects } from './lookups';
 import { createRedisResponseStore } from './redisStore';
 import { CacheStats } from './stats';
 import { createMemoryResponseStore, type CacheEntity, type ResponseStore } from './store';
@@ -57,28 +58,8 @@ function responseCacheKey(documentString: string, operationName: string | null |
   return `${session}:${digest}`;
 }
 
-/** Lookup tags per response key until the response is stored. A pure function of the key, so bounded and shared. */
-class LookupTagsByKey {
-  private readonly entries = new Map<string, CacheEntity[]>();
-  constructor(private readonly max = 10_000) {}
-
-  set(key: string, tags: CacheEntity[]): void {
-    this.entries.delete(key);
-    this.entries.set(key, tags);
-    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as string);
-  }
-
-  get(key: string): CacheEntity[] | undefined {
-    return this.entries.get(key);
-  }
-}
-
 type ResponseCacheMetadata = { hit?: boolean };
 type OperationContext = Partial<GatewayContext> & { request?: Request };
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof (value as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function';
-}
 
 /**
  * The response cache (issue: Redis-backed response cache): graphql-yoga's useResponseCache with
@@ -103,10 +84,11 @@ export function useGatewayResponseCache({ config, redis, identities, logger }: R
   const stats = new CacheStats();
   if (config.ttlMs === 0) return Object.assign([], { stats });
 
-  const overrides = config.overrides ?? {};
+  const overrides = config.overrides;
   const ttls = resolveTtls(overrides);
   const store: ResponseStore = redis ? createRedisResponseStore({ redis, logger, stats }) : createMemoryResponseStore();
-  const lookupTags = new LookupTagsByKey();
+  // Lookup tags per response key until the response is stored: a pure function of the key, so bounded and shared.
+  const lookupTags = new LRUCache<string, CacheEntity[]>({ max: 10_000 });
   const keyByContext = new WeakMap<object, string>();
   const webSocketMutations = new WeakSet<object>();
   const outcomesByRequest = new WeakMap<Request, boolean[]>();
@@ -152,7 +134,7 @@ export function useGatewayResponseCache({ config, redis, identities, logger }: R
     },
     onExecute({ args }) {
       const context = args.contextValue as OperationContext;
-      const operation = findOperation(args.document, args.operationName);
+      const operation = getOperationAST(args.document, args.operationName);
       if (!operation) return;
       if (operation.operation === 'query') {
         const key = keyByContext.get(context);
@@ -214,7 +196,7 @@ export function useGatewayResponseCache({ config, redis, identities, logger }: R
   /** After the plugin's own invalidation (from the mutation result): the response waits until it is applied. */
   const settlePlugin: Plugin = {
     onExecute({ args }) {
-      if (findOperation(args.document, args.operationName)?.operation !== 'mutation') return;
+      if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
       return { onExecuteDone: () => store.settled() };
     },
   };

@@ -14,6 +14,14 @@ export type LoadInstallation = (
   selection?: string,
 ) => Promise<unknown>;
 
+/**
+ * A value taken from under `key` of a delegated result, made an external value of its own so the
+ * client's aliases and stitched fields below it resolve as if it had been fetched directly.
+ */
+export function asExternal(parent: object, key: string, value: unknown, context: object, info: GraphQLResolveInfo): unknown {
+  return resolveExternalValue(value, getUnpathedErrors(parent as any), getSubschema(parent as any, key), context, info);
+}
+
 function argumentOf(key: InstallationKey): string {
   return 'id' in key ? `id: ${JSON.stringify(key.id)}` : `externalId: ${JSON.stringify(key.externalId)}`;
 }
@@ -41,12 +49,9 @@ export function createInstallationLoader(): LoadInstallation {
           });
           if (provider instanceof Error) throw provider;
           const found = (provider ?? {}) as Record<string, unknown>;
-          // Each alias becomes an external value of its own, so the client's aliases and stitched
-          // fields below it resolve as if the installation had been fetched directly.
           return keys.map((_, index) => {
             const alias = `i${index}`;
-            if (found[alias] == null) return null;
-            return resolveExternalValue(found[alias], getUnpathedErrors(found as any), getSubschema(found as any, alias), context, info);
+            return found[alias] == null ? null : asExternal(found, alias, found[alias], context, info);
           });
         },
         { cacheKeyFn: argumentOf },

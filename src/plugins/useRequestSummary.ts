@@ -1,5 +1,6 @@
 import { getOperationAST, parse } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import { identityHash } from '../identity/identityHash';
 import { CACHE_HEADER } from '../cache/useGatewayResponseCache';
 import type { RequestIdentities } from './requestIdentity';
@@ -17,14 +18,22 @@ export interface RequestSummary {
   cache?: string;
 }
 
+/** Names found by parsing, per query text: clients send the same few documents again and again. */
+const namesByQuery = new LRUCache<string, { name?: string }>({ max: 1_000 });
+
 /** The operation's name when the client did not send operationName; parsing only happens then. */
 function operationNameIn(query: string | undefined): string | undefined {
   if (!query) return undefined;
-  try {
-    return getOperationAST(parse(query))?.name?.value;
-  } catch {
-    return undefined; // yoga reports the syntax error to the client
+  let found = namesByQuery.get(query);
+  if (!found) {
+    try {
+      found = { name: getOperationAST(parse(query))?.name?.value };
+    } catch {
+      found = {}; // yoga reports the syntax error to the client
+    }
+    namesByQuery.set(query, found);
   }
+  return found.name;
 }
 
 interface RequestRecord {

@@ -9,6 +9,7 @@ import { Presence } from './presence';
 import { ReadingStream, streamHubReading, type StreamEntry, type StreamReader } from './readingStream';
 import type { CatchUpRounds } from './replay';
 import type { ReadingSource, ReadingSourceFactory, UpstreamConsumer } from './source';
+import { prepareConsumer } from './source';
 import { UpstreamReadingFeed, type UpstreamFeedOptions } from './upstreamFeed';
 
 export interface ClusterFeedOptions {
@@ -113,10 +114,6 @@ export class ClusterReadingFeed implements ReadingSource {
 
   get isRunning(): boolean {
     return this.started;
-  }
-
-  get isLeader(): boolean {
-    return this.leader;
   }
 
   start(): void {
@@ -231,12 +228,7 @@ export class ClusterReadingFeed implements ReadingSource {
   }
 
   private async openForConsumer(consumer: UpstreamConsumer): Promise<void> {
-    try {
-      await consumer.beforeOpen();
-    } catch (error) {
-      // Clients should not go without live readings because the consumer cannot prepare.
-      this.feed.logger.error({ upstream: 'iometer', err: error }, 'readings consumer failed before the feed opened; opening anyway');
-    }
+    await prepareConsumer(consumer, this.feed.logger);
     const resumeFromMs = await this.resumePoint();
     if (this.closed || !this.leader) return;
     this.upstream.start(resumeFromMs);

@@ -1,7 +1,6 @@
 /** The live-readings multiplexer; everything outside src/subscriptions/ imports from here. */
 export {
   ReadingHub,
-  READING_HUB_DEFAULTS,
   type ReadingFilter,
   type ReadingHubOptions,
   type ReadingHubStats,
@@ -15,11 +14,10 @@ export {
   type MeterReading,
   type MeterReadingPayload,
   type MeterReadingValuePayload,
-  type ObisCodeArgs,
   type ObisCodeField,
   type ObisCodeSet,
   type ReadingPayload,
 } from './payload';
-export { createClusterFeed, CLUSTER_FEED_DEFAULTS, type ClusterFeedOptions } from './clusterFeed';
+export { createClusterFeed, type ClusterFeedOptions } from './clusterFeed';
 export type { ReadingSource, ReadingSourceFactory, UpstreamConsumer } from './source';
 export { createLocalFeed, type LocalFeedOptions } from './localFeed';

@@ -1,5 +1,5 @@
 import type { ReadingSource, ReadingSourceFactory, UpstreamConsumer } from './source';
-import { localReadingSource } from './source';
+import { localReadingSource, prepareConsumer } from './source';
 import { UpstreamReadingFeed, type UpstreamFeedOptions } from './upstreamFeed';
 
 export interface LocalFeedOptions {
@@ -70,10 +70,7 @@ class ConsumedReadingFeed implements ReadingSource {
     clearTimeout(this.reopenTimer);
     this.opening = true;
     try {
-      await this.consumer.beforeOpen();
-    } catch (error) {
-      // Clients should not go without live readings because the consumer cannot prepare.
-      this.feed.logger.error({ upstream: 'iometer', err: error }, 'readings consumer failed before the feed opened; opening anyway');
+      await prepareConsumer(this.consumer, this.feed.logger);
     } finally {
       this.opening = false;
     }

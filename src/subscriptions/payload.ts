@@ -72,13 +72,24 @@ export interface HubReading {
   readonly position?: string;
 }
 
+/** One field function per spelling, shared by every reading: a fleet sends the same few codes. */
+const obisCodeFields = new Map<string, ObisCodeField>();
+const MAX_REMEMBERED_FIELDS = 10_000;
+
 function obisCodeField(code: string): ObisCodeField {
+  let field = obisCodeFields.get(code);
+  if (field) return field;
   const parts = parseObisCode(code);
   // A spelling we cannot parse is passed through as IOmeter sent it, whatever format was asked for.
-  if (!parts) return () => code;
-  const dec = formatObisCode(parts, 'dec');
-  const hex = formatObisCode(parts, 'hex');
-  return (args) => (args?.format === 'hex' ? hex : dec);
+  if (!parts) {
+    field = () => code;
+  } else {
+    const dec = formatObisCode(parts, 'dec');
+    const hex = formatObisCode(parts, 'hex');
+    field = (args) => (args?.format === 'hex' ? hex : dec);
+  }
+  if (obisCodeFields.size < MAX_REMEMBERED_FIELDS) obisCodeFields.set(code, field);
+  return field;
 }
 
 /** Undefined when the reading lacks what the hub keys and routes on (meter, installation, parseable times). */

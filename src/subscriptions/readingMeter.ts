@@ -1,7 +1,6 @@
-import { getSubschema, getUnpathedErrors, resolveExternalValue } from '@graphql-tools/delegate';
 import type { GraphQLResolveInfo } from 'graphql';
 import { selectionOf } from '../gatewayDelegation';
-import type { LoadInstallation } from '../installations/loader';
+import { asExternal, type LoadInstallation } from '../installations/loader';
 
 /** The part of a client's context the lazy fields use; every gateway context has it. */
 export interface MeterLookupContext {
@@ -44,14 +43,7 @@ export function readingMeter(meter: { id: string; number: string }, installation
       )) as { meters?: FetchedMeter[] } | null;
       const found = installation?.meters?.find((each) => each.id === meter.id);
       if (!installation || !found) return [];
-      // The nested list must become external values too, so the client's aliases resolve.
-      return resolveExternalValue(
-        found.latestReadings,
-        getUnpathedErrors(installation as any),
-        getSubschema(installation as any, 'meters'),
-        context,
-        info,
-      );
+      return asExternal(installation, 'meters', found.latestReadings, context, info);
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Logger } from '../logger';
 import type { MeterReading } from './payload';
 import type { CatchUpRounds } from './replay';
 import type { UpstreamFeedOptions } from './upstreamFeed';
@@ -45,4 +46,13 @@ export interface UpstreamConsumer {
   beforeOpen(): Promise<void>;
   /** Every reading as IOmeter sent it, repeats included. */
   onReading(reading: MeterReading): void;
+}
+
+/** The consumer's beforeOpen; a failure is logged, not thrown: clients must not go without live readings for it. */
+export async function prepareConsumer(consumer: UpstreamConsumer, logger: Logger): Promise<void> {
+  try {
+    await consumer.beforeOpen();
+  } catch (error) {
+    logger.error({ upstream: 'iometer', err: error }, 'readings consumer failed before the feed opened; opening anyway');
+  }
 }
