@@ -7,12 +7,20 @@ import type { ServerResponse } from 'node:http';
 export class InFlightRequests {
   private readonly responses = new Set<ServerResponse>();
   private onEmpty?: () => void;
+  private draining = false;
 
   get size(): number {
     return this.responses.size;
   }
 
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
   track(response: ServerResponse): void {
+    // A client on a keep-alive connection keeps sending to a draining server, which never refuses
+    // it: only a closed connection sends it to another replica.
+    if (this.draining) response.setHeader('connection', 'close');
     this.responses.add(response);
     response.once('close', () => {
       this.responses.delete(response);
@@ -21,11 +29,11 @@ export class InFlightRequests {
   }
 
   /**
-   * Asks every response not yet sent to close its connection afterwards (a keep-alive connection
-   * would otherwise carry new requests into a server that is going away), then waits until none is
-   * left or `timeoutMs` passed. Resolves true if all finished in time.
+   * From now on every response closes its connection once sent, those not yet sent included.
+   * Resolves true once none is left, or false when `timeoutMs` passed first.
    */
   drain(timeoutMs: number): Promise<boolean> {
+    this.draining = true;
     for (const response of this.responses) {
       if (!response.headersSent) response.setHeader('connection', 'close');
     }

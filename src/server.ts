@@ -183,7 +183,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     (summary) => logger.info(summary, 'request completed'),
     metrics.countRequest,
   ]);
-  let draining = false;
+  const inFlight = new InFlightRequests();
   const readinessChecks = {
     upstream: upstreamCheck(upstreamExecutor, upstreamCircuit),
     database: databaseCheck(database),
@@ -194,7 +194,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     schema: mesh.schema,
     plugins: [
       // Probes and scrapers answer before authentication: they carry no client credentials.
-      useReadiness(readinessChecks, () => draining),
+      useReadiness(readinessChecks, () => inFlight.isDraining),
       ...useMetrics(metrics, { serveEndpoint: config.metrics.port === undefined, token: config.metrics.token }),
       requestSummary.start,
       ...meshPlugins,
@@ -231,7 +231,6 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     renderGraphiQL,
   });
 
-  const inFlight = new InFlightRequests();
   const server = createServer((request, response) => {
     inFlight.track(response);
     const requestId = requestIdFrom(request.headers['x-request-id']);
@@ -261,13 +260,12 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     port,
     metricsPort: metricsServer?.port,
     close: async () => {
-      draining = true;
+      const drained = inFlight.drain(config.shutdownTimeoutMs);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await readingHub.close();
       await archive?.close();
-      const drained = await inFlight.drain(config.shutdownTimeoutMs);
-      if (!drained) logger.warn({ inFlight: inFlight.size, shutdownTimeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline reached; cutting requests off');
+      if (!(await drained)) logger.warn({ inFlight: inFlight.size, shutdownTimeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline reached; cutting requests off');
       // Sockets whose close handshake does not finish in time are cut below with the rest.
       await Promise.race([wsHandle.dispose(), new Promise((resolve) => setTimeout(resolve, WS_CLOSE_WAIT_MS).unref())]);
       server.closeAllConnections();

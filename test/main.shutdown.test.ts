@@ -1,4 +1,5 @@
 import { createClient, type Client } from 'graphql-ws';
+import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import { postGraphQL } from './helpers/clients';
@@ -23,6 +24,24 @@ async function connectionRefused(url: string): Promise<boolean> {
   } catch (error) {
     return (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
   }
+}
+
+/** A connection whose request has begun but not yet ended, as a request arriving at the moment shutdown starts. */
+async function requestBegun(url: string): Promise<{ socket: Socket; finish(): Promise<string> }> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}\r\n`);
+  let received = '';
+  socket.on('data', (chunk) => (received += chunk));
+  const ended = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
+  return {
+    socket,
+    finish: () => {
+      socket.write('\r\n');
+      return ended;
+    },
+  };
 }
 
 describe('graceful shutdown of npm start on SIGTERM', () => {
@@ -86,7 +105,10 @@ describe('graceful shutdown of npm start on SIGTERM', () => {
     const arrived = simulator.stats.httpRequests;
     let answered = false;
     const inFlight = postGraphQL(url, 'query Slow { provider { id } }', undefined, { authorization }).finally(() => (answered = true));
+    // Handled here so that a test failing before the await below does not leave it to a later test.
+    inFlight.catch(() => undefined);
     await waitFor(() => simulator.stats.httpRequests > arrived, 60_000);
+    const lateRequest = await requestBegun(url);
 
     gateway.child.kill('SIGTERM');
     await waitFor(() => connectionRefused(url), 60_000);
@@ -94,9 +116,16 @@ describe('graceful shutdown of npm start on SIGTERM', () => {
     expect(answered).toBe(false);
     expect(closeCode).toBeUndefined();
 
+    // A request that reaches the draining gateway on an open connection is answered, and its
+    // connection closed, so that the client's next request goes to another replica.
+    const lateResponse = await lateRequest.finish();
+    expect(lateResponse).toMatch(/^HTTP\/1\.1 200 /);
+    expect(lateResponse).toMatch(/\r\nconnection: close\r\n/i);
+
     held.resolve();
     const response = await inFlight;
     expect(response.status).toBe(200);
+    expect(response.headers.get('connection')).toBe('close');
     expect(response.body).toEqual({ data: { provider: { id: simulator.provider.id } } });
     expect(await gateway.exited).toBe(0);
     expect(closeCode).toBe(1001);
