@@ -1,5 +1,6 @@
-import { isCompositeType, isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { DURATION, parseDuration } from '../duration';
+import { coordinateProblem } from '../schemaCoordinates';
 
 /**
  * How long a cached response may be served, per schema coordinate: a type name (`IometerDevice`) or a
@@ -90,27 +91,12 @@ export function resolveTtls(overrides: TtlTable = {}): TtlTable {
   return { ...DEFAULT_TTLS, ...overrides };
 }
 
-/** Why a coordinate does not name a type or field of the schema, or undefined when it does. */
-function coordinateProblem(schema: GraphQLSchema, coordinate: string): string | undefined {
-  const [typeName, fieldName] = coordinate.split('.') as [string, string | undefined];
-  const type = schema.getType(typeName);
-  if (!type) return `"${coordinate}": the schema has no type ${typeName}`;
-  if (fieldName === undefined) {
-    return isCompositeType(type) ? undefined : `"${coordinate}": ${typeName} is not an object, interface or union type`;
-  }
-  if (fieldName.startsWith('__')) return undefined; // introspection fields, e.g. Query.__schema
-  if (!(isObjectType(type) || isInterfaceType(type)) || !type.getFields()[fieldName]) {
-    return `"${coordinate}": ${typeName} has no field ${fieldName}`;
-  }
-  return undefined;
-}
-
 /**
  * Coordinates of the table that name no type or field of the schema. The gateway refuses to start
  * with such an override (a typo would silently never apply) and warns about such a built-in default.
  */
 export function unknownCoordinates(schema: GraphQLSchema, table: TtlTable): string[] {
   return Object.keys(table)
-    .map((coordinate) => coordinateProblem(schema, coordinate))
+    .map((coordinate) => coordinateProblem(schema, coordinate, { metaFields: true }))
     .filter((problem): problem is string => problem !== undefined);
 }
