@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { loadGatewayConfig } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
 import type { RunningSimulator } from '../../src/simulator';
 import { ReadingHub, type MeterReading, type PageFetcher, type ReadingHubOptions } from '../../src/subscriptions';
@@ -75,9 +76,13 @@ export function testLogger(): { logger: Logger; lines: string[] } {
 
 export type HubOverrides = Partial<ReadingHubOptions>;
 
-/** A hub on the simulator with test-sized timings; closed by closeHubs(). */
+/** The hub settings the gateway runs with when no SUBSCRIPTION_* variable is set. */
+const CONFIGURED_HUB_SETTINGS = loadGatewayConfig({}).subscriptions;
+
+/** A hub on the simulator with the configured defaults but test-sized timings; pushed to `hubs` if given. */
 export function hubFor(sim: RunningSimulator, overrides: HubOverrides = {}, hubs?: ReadingHub[]): ReadingHub {
   const hub = new ReadingHub({
+    ...CONFIGURED_HUB_SETTINGS,
     url: sim.wsUrl,
     authorization: simulatorAuth(sim),
     fetchPage: simulatorPageFetcher(sim),
