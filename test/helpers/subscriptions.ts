@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import { loadGatewayConfig } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
-import type { RunningSimulator } from '../../src/simulator';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator';
 import { ReadingHub, type MeterReading, type PageFetcher, type ReadingHubOptions } from '../../src/subscriptions';
-import { simulatorAuth, sleep } from './simulator';
+import { simulatorAuth, sleep, waitFor } from './simulator';
 
 /** Shared by the subscriptions.* test files: a hub against a real simulator, nothing mocked. */
 
@@ -75,6 +75,38 @@ export function testLogger(): { logger: Logger; lines: string[] } {
 }
 
 export type HubOverrides = Partial<ReadingHubOptions>;
+
+/**
+ * A subscriptions.* file's simulator: one for the whole file, each test starting once the previous
+ * test's upstream subscriptions are gone, with the stats reset. Call the result from the tests on.
+ */
+export function simulatorForFile(options: SimulatorOptions): () => RunningSimulator {
+  let sim: RunningSimulator | undefined;
+  const started = () => {
+    if (!sim) throw new Error('the simulator starts in beforeAll');
+    return sim;
+  };
+  beforeAll(async () => {
+    sim = await startSimulator(options);
+  });
+  beforeEach(async () => {
+    await waitFor(() => started().stats.activeSubscriptions === 0);
+    started().resetStats();
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+  return started;
+}
+
+/** What a test opens (hubs, cluster replicas), closed after it. */
+export function closedAfterEach<T extends { close(): Promise<unknown> }>(): T[] {
+  const opened: T[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((item) => item.close()));
+  });
+  return opened;
+}
 
 /** The hub settings the gateway runs with when no SUBSCRIPTION_* variable is set. */
 const CONFIGURED_HUB_SETTINGS = loadGatewayConfig({}).subscriptions;
