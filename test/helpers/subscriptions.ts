@@ -3,6 +3,7 @@ import { loadGatewayConfig } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator';
 import { ReadingHub, type MeterReading, type PageFetcher, type ReadingHubOptions } from '../../src/subscriptions';
+import { METER_READING_FIELDS } from '../../src/subscriptions/payload';
 import { simulatorAuth, sleep, waitFor } from './simulator';
 
 /** Shared by the subscriptions.* test files: a hub against a real simulator, nothing mocked. */
@@ -12,13 +13,7 @@ export const PAGE_QUERY = /* GraphQL */ `
     provider {
       readings(startTime: $startTime, limit: 100, cursor: $cursor) {
         cursor
-        readings {
-          meter { id number }
-          installation { id externalId }
-          time
-          receiveTime
-          values { obisCode value unit }
-        }
+        readings { ${METER_READING_FIELDS} }
       }
     }
   }
