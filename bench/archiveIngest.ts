@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from 'pg';
+import { createScratchDatabase } from '../scripts/scratchDatabase';
 import { ArchiveWriter, toArchiveRow, type ArchiveRow } from '../src/archive';
 import { openDatabase, type Database } from '../src/customers/database';
 import { createLogger } from '../src/logger';
@@ -52,16 +52,6 @@ function readingOf(index: number, timeMs: number): MeterReading {
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-
-async function administer(sql: string): Promise<void> {
-  const client = new Client({ connectionString: `${SERVER}/test` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function sustained(db: Database) {
   const lags: number[] = [];
@@ -141,9 +131,8 @@ async function singleRowBaseline(db: Database) {
 }
 
 async function main(): Promise<void> {
-  const name = `iometer_bench_archive_${process.pid}`;
-  await administer(`CREATE DATABASE ${name}`);
-  const db = await openDatabase({ url: `${SERVER}/${name}`, embeddedDir: 'memory://' }, { maxConnections: BASELINE_CONNECTIONS + 2 });
+  const scratch = await createScratchDatabase(SERVER, `iometer_bench_archive_${process.pid}`, 'test');
+  const db = await openDatabase({ url: scratch.url, embeddedDir: 'memory://' }, { maxConnections: BASELINE_CONNECTIONS + 2 });
   try {
     await db.query('SELECT reading_archive_ensure_partitions(now() - interval \'1 day\', now() + interval \'1 day\')');
     const target = installations / (intervalMs / 1_000);
@@ -173,7 +162,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await db.close();
-    await administer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await scratch.drop();
   }
 }
 

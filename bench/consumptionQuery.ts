@@ -1,6 +1,6 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Client } from 'pg';
+import { createScratchDatabase } from '../scripts/scratchDatabase';
 import { ConsumptionStore } from '../src/consumption/store';
 import type { Resolution } from '../src/consumption/types';
 import { CustomerStore } from '../src/customers/store';
@@ -24,16 +24,6 @@ const timeZone = process.env.CONSUMPTION_TIME_ZONE ?? 'Europe/Berlin';
 const MONTH = { from: '2026-03-01T00:00:00+01:00', to: '2026-04-01T00:00:00+02:00' };
 // Fill one day either side, so the first bucket has a reading before `from`.
 const FILL = { from: '2026-02-28T00:00:00Z', to: '2026-04-02T00:00:00Z' };
-
-async function administer(sql: string): Promise<void> {
-  const client = new Client({ connectionString: `${server}/postgres` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 const installationId = (n: number) => `bench-installation-${n}`;
 
@@ -127,9 +117,8 @@ async function ingestWithAndWithoutTrigger(db: Database): Promise<{ withTrigger:
 }
 
 async function main(): Promise<void> {
-  const name = `iometer_bench_consumption_${process.pid}`;
-  await administer(`CREATE DATABASE ${name}`);
-  const db = await openDatabase({ url: `${server}/${name}`, embeddedDir: IN_MEMORY }, { maxConnections: 2 });
+  const scratch = await createScratchDatabase(server, `iometer_bench_consumption_${process.pid}`, 'postgres');
+  const db = await openDatabase({ url: scratch.url, embeddedDir: IN_MEMORY }, { maxConnections: 2 });
   const loadAtStart = loadavg();
   try {
     const fillStarted = performance.now();
@@ -191,7 +180,7 @@ async function main(): Promise<void> {
     console.log(lines.join('\n'));
   } finally {
     await db.close();
-    await administer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await scratch.drop();
   }
 }
 

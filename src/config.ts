@@ -3,6 +3,7 @@ import { parseApiKeys, type ApiKeyEntry } from './identity/apiKeys';
 import { MIN_JWT_SECRET_LENGTH, type JwtOptions } from './identity/jwt';
 import { parseFieldBudgets, type FieldBudgets } from './rateLimit/budgets';
 import { parseTtlOverrides, type TtlTable } from './cache/ttl';
+import { DURATION, parseDuration } from './duration';
 
 /**
  * The one place that reads process.env. Every module receives its settings from here,
@@ -38,7 +39,7 @@ const wsUrl = z
 
 const durationMs = z
   .string()
-  .regex(/^\d+(ms|s|m|h|d)?$/, 'must be a duration such as 500ms, 2s, 5m, 1h or 1d')
+  .regex(DURATION, 'must be a duration such as 500ms, 2s, 5m, 1h or 1d')
   .transform(parseDuration);
 
 /**
@@ -53,14 +54,6 @@ function isIanaTimeZone(value: string): boolean {
   } catch {
     return false;
   }
-}
-
-export function parseDuration(value: string): number {
-  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value);
-  if (!match) throw new Error(`invalid duration "${value}"`);
-  const amount = Number(match[1]);
-  const unitMs = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? 'ms'];
-  return amount * (unitMs ?? 1);
 }
 
 const gatewayEnv = z

@@ -1,32 +1,28 @@
-import { CustomerStore, createCustomerLoaders, type Customer } from '../src/customers';
-import { backends, countQueries, type TestDatabase } from './helpers/database';
+import { createCustomerLoaders, type Customer } from '../src/customers';
+import { backends, countQueries, customerStoreOn } from './helpers/database';
 
 describe.each(backends)('customer loaders on %s', (_name, backend) => {
-  let handle: TestDatabase;
-  let store: CustomerStore;
+  const { db, store } = customerStoreOn(backend);
   let customers: Customer[];
   beforeAll(async () => {
-    handle = await backend.open();
-    store = new CustomerStore(handle.db);
     customers = [];
     for (let n = 0; n < 50; n += 1) {
-      customers.push(await store.upsertCustomer({ externalId: `L-${n}`, name: `Loader ${n}` }));
+      customers.push(await store().upsertCustomer({ externalId: `L-${n}`, name: `Loader ${n}` }));
     }
-    const tariff = await store.upsertTariff({
+    const tariff = await store().upsertTariff({
       name: 'Loader Tarif',
       energyPriceCtPerKwh: 30,
       basePriceEurPerMonth: 10,
     });
     for (const customer of customers.slice(0, 10)) {
-      await store.setContract({ customerId: customer.id, tariffId: tariff.id, startDate: '2024-01-01' });
+      await store().setContract({ customerId: customer.id, tariffId: tariff.id, startDate: '2024-01-01' });
     }
   });
-  afterAll(() => handle?.cleanup());
 
   it('batches 100 loads by externalId into one query, null for misses', async () => {
-    const loaders = createCustomerLoaders(store);
+    const loaders = createCustomerLoaders(store());
     const keys = Array.from({ length: 100 }, (_, n) => (n < 50 ? `L-${49 - n}` : `NOBODY-${n}`));
-    const { result, queries } = await countQueries(handle.db, () =>
+    const { result, queries } = await countQueries(db(), () =>
       Promise.all(keys.map((key) => loaders.customerByExternalId.load(key))),
     );
     expect(queries).toBe(1);
@@ -35,13 +31,13 @@ describe.each(backends)('customer loaders on %s', (_name, backend) => {
   });
 
   it('batches loads by id and caches a customer under both keys', async () => {
-    const loaders = createCustomerLoaders(store);
-    const { result, queries } = await countQueries(handle.db, () =>
+    const loaders = createCustomerLoaders(store());
+    const { result, queries } = await countQueries(db(), () =>
       Promise.all(customers.map((customer) => loaders.customerById.load(customer.id))),
     );
     expect(queries).toBe(1);
     expect(result.map((customer) => customer?.id)).toEqual(customers.map((customer) => customer.id));
-    const again = await countQueries(handle.db, () =>
+    const again = await countQueries(db(), () =>
       Promise.all([loaders.customerByExternalId.load('L-7'), loaders.customerById.load(customers[7]!.id)]),
     );
     expect(again.queries).toBe(0);
@@ -49,8 +45,8 @@ describe.each(backends)('customer loaders on %s', (_name, backend) => {
   });
 
   it('loads contracts and their tariffs with one query each', async () => {
-    const loaders = createCustomerLoaders(store);
-    const contracts = await countQueries(handle.db, () =>
+    const loaders = createCustomerLoaders(store());
+    const contracts = await countQueries(db(), () =>
       Promise.all(customers.map((customer) => loaders.contractByCustomerId.load(customer.id))),
     );
     expect(contracts.queries).toBe(1);
@@ -58,7 +54,7 @@ describe.each(backends)('customer loaders on %s', (_name, backend) => {
     expect(contracts.result[0]?.customerId).toBe(customers[0]!.id);
     expect(contracts.result[10]).toBeNull();
 
-    const tariffs = await countQueries(handle.db, () =>
+    const tariffs = await countQueries(db(), () =>
       Promise.all(contracts.result.map((contract) => contract && loaders.tariffById.load(contract.tariffId))),
     );
     expect(tariffs.queries).toBe(1);
@@ -66,10 +62,10 @@ describe.each(backends)('customer loaders on %s', (_name, backend) => {
   });
 
   it('gives each request its own cache', async () => {
-    const first = createCustomerLoaders(store);
+    const first = createCustomerLoaders(store());
     await first.customerByExternalId.load('L-1');
-    await store.upsertCustomer({ externalId: 'L-1', name: 'Renamed' });
-    const second = createCustomerLoaders(store);
+    await store().upsertCustomer({ externalId: 'L-1', name: 'Renamed' });
+    const second = createCustomerLoaders(store());
     expect((await first.customerByExternalId.load('L-1'))?.name).toBe('Loader 1');
     expect((await second.customerByExternalId.load('L-1'))?.name).toBe('Renamed');
   });

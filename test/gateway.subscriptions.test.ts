@@ -1,17 +1,10 @@
 import { CustomerStore } from '../src/customers/store';
 import { seedSandboxCustomers } from '../src/customers/sandboxSeed';
+import { METER_READING_FIELDS } from '../src/subscriptions/payload';
 import { postGraphQL, subscribeSse, subscribeWs } from './helpers/clients';
 import { startStack, type Stack } from './helpers/stack';
 
-const READINGS = `subscription {
-  readings {
-    meter { id number }
-    installation { id externalId }
-    time
-    receiveTime
-    values { obisCode value unit }
-  }
-}`;
+const READINGS = `subscription { readings { ${METER_READING_FIELDS} } }`;
 
 /** Waits (up to 5 s) for the upstream side to reach a state, e.g. a grace period to end. */
 async function settled(condition: () => boolean): Promise<void> {

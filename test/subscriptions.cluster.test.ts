@@ -1,36 +1,20 @@
 import type Redis from 'ioredis';
 import { openRedis, type RedisConnection } from '../src/redis/connection';
-import { startSimulator, type RunningSimulator } from '../src/simulator';
 import { createClusterFeed, type ClusterFeedOptions, type MeterReadingPayload, type ReadingHub } from '../src/subscriptions';
 import { deleteKeysWithPrefix, keysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { basicAuth, sleep, waitFor } from './helpers/simulator';
-import { Collector, expectNoGapNoDuplicate, hubFor, testLogger, type HubOverrides } from './helpers/subscriptions';
+import { closedAfterEach, Collector, expectNoGapNoDuplicate, hubFor, simulatorForFile, testLogger, type HubOverrides } from './helpers/subscriptions';
 
 /**
  * Several gateway replicas, each a ReadingHub with its own Redis connection and one key prefix
  * between them, against one real simulator: the cluster must hold ONE upstream subscription.
  */
 
-let sim: RunningSimulator;
-let replicas: Replica[] = [];
+const sim = simulatorForFile({ seed: 11, installations: 6, readingIntervalMs: 100, historyMs: 60_000, duplicateRate: 0.2 });
+const replicas = closedAfterEach<Replica>();
 const prefixes: string[] = [];
 
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 11, installations: 6, readingIntervalMs: 100, historyMs: 60_000, duplicateRate: 0.2 });
-});
-
-beforeEach(async () => {
-  await waitFor(() => sim.stats.activeSubscriptions === 0);
-  sim.resetStats();
-});
-
-afterEach(async () => {
-  await Promise.all(replicas.map((replica) => replica.close()));
-  replicas = [];
-});
-
 afterAll(async () => {
-  await sim.close();
   for (const prefix of prefixes) await deleteKeysWithPrefix(SHARED_REDIS_URL, prefix);
 });
 
@@ -60,7 +44,7 @@ async function startReplica(name: string, prefix: string, overrides: HubOverride
     duplicates.push(connection);
     return connection;
   };
-  const hub = hubFor(sim, { source: createClusterFeed({ redis, replicaId: name, ...CLUSTER_TIMINGS }), ...overrides });
+  const hub = hubFor(sim(), { source: createClusterFeed({ redis, replicaId: name, ...CLUSTER_TIMINGS }), ...overrides });
   let closed = false;
   const replica: Replica = {
     name,
@@ -96,7 +80,7 @@ async function startCluster(count: number, overrides: HubOverrides = {}): Promis
 function sampleUpstream() {
   const sampler = { max: 0, stop: () => clearInterval(timer) };
   const timer = setInterval(() => {
-    sampler.max = Math.max(sampler.max, sim.stats.activeSubscriptions);
+    sampler.max = Math.max(sampler.max, sim().stats.activeSubscriptions);
   }, 50);
   return sampler;
 }
@@ -113,8 +97,8 @@ describe('one upstream subscription per cluster', () => {
       const clients = new Map(cluster.map((replica) => [replica, new Collector(replica.hub.subscribe())]));
       await Promise.all([...clients.values()].map((client) => client.until((items) => items.length >= 60)));
 
-      expect(sim.stats.activeSubscriptions).toBe(1);
-      expect(sim.stats.connectionInitPayloads).toHaveLength(1);
+      expect(sim().stats.activeSubscriptions).toBe(1);
+      expect(sim().stats.connectionInitPayloads).toHaveLength(1);
       const leaders = leadersOf(cluster);
       expect(leaders).toHaveLength(1);
       const [leader] = leaders;
@@ -131,8 +115,8 @@ describe('one upstream subscription per cluster', () => {
         survivors.map((replica) => clients.get(replica)!.until((items) => receiveMs(items.at(-1)!) > crashedAt + takeoverMs + 1_500)),
       );
       expect(upstream.max).toBe(1);
-      expect(sim.stats.activeSubscriptions).toBe(1);
-      expect(sim.stats.connectionInitPayloads).toHaveLength(2);
+      expect(sim().stats.activeSubscriptions).toBe(1);
+      expect(sim().stats.connectionInitPayloads).toHaveLength(2);
 
       for (const replica of survivors) {
         const client = clients.get(replica)!;
@@ -140,7 +124,7 @@ describe('one upstream subscription per cluster', () => {
         expect(client.error).toBeUndefined();
         expect(receiveMs(items[0])).toBeLessThan(crashedAt - 1_000);
         // ~60 readings/s from before the crash to well after the takeover.
-        expect(await expectNoGapNoDuplicate(sim, items)).toBeGreaterThan(150);
+        expect(await expectNoGapNoDuplicate(sim(), items)).toBeGreaterThan(150);
       }
       // Repeats from the resume overlap (and the simulator's own duplicates) were dropped by each hub.
       for (const replica of survivors) expect(replica.hub.stats.duplicatesDropped).toBeGreaterThan(0);
@@ -153,17 +137,17 @@ describe('one upstream subscription per cluster', () => {
     const { prefix, replicas: cluster } = await startCluster(2);
     const clients = cluster.map((replica) => new Collector(replica.hub.subscribe({ externalId: 'C-1002' })));
     await Promise.all(clients.map((client) => client.until((items) => items.length >= 3)));
-    expect(sim.stats.activeSubscriptions).toBe(1);
+    expect(sim().stats.activeSubscriptions).toBe(1);
 
     // One replica's clients leaving changes nothing while the other still has some.
     await clients[0].stop();
     await sleep(1_200);
-    expect(sim.stats.activeSubscriptions).toBe(1);
+    expect(sim().stats.activeSubscriptions).toBe(1);
     const before = clients[1].items.length;
     await clients[1].until((items) => items.length > before + 2);
 
     await clients[1].stop();
-    await waitFor(() => sim.stats.activeSubscriptions === 0, 3_000);
+    await waitFor(() => sim().stats.activeSubscriptions === 0, 3_000);
     await waitFor(async () => !(await keysWithPrefix(SHARED_REDIS_URL, prefix)).some((key) => key.endsWith('readings:leader')), 2_000);
     expect(cluster.map((replica) => replica.hub.stats.upstreamSubscriptions)).toEqual([0, 0]);
   });
@@ -182,21 +166,21 @@ describe('startTime on a replica that joins a running cluster feed', () => {
     await Promise.all([client.stop(), live.stop()]);
 
     expect(receiveMs(client.items[0])).toBeLessThan(subscribedAt - 2_500);
-    expect(await expectNoGapNoDuplicate(sim, client.items)).toBeGreaterThan(150);
-    expect(sim.stats.connectionInitPayloads).toHaveLength(1);
+    expect(await expectNoGapNoDuplicate(sim(), client.items)).toBeGreaterThan(150);
+    expect(sim().stats.connectionInitPayloads).toHaveLength(1);
   });
 });
 
 describe('upstream failures reach every replica', () => {
   it('UPSTREAM_UNAUTHORIZED on every replica after exactly one upstream attempt', async () => {
-    const { replicas: cluster } = await startCluster(3, { authorization: basicAuth(sim.token, 'wrong-secret') });
+    const { replicas: cluster } = await startCluster(3, { authorization: basicAuth(sim().token, 'wrong-secret') });
     const clients = cluster.map((replica) => new Collector(replica.hub.subscribe()));
     await Promise.all(clients.map((client) => client.ended()));
     for (const client of clients) {
       expect(codeOf(client.error)).toBe('UPSTREAM_UNAUTHORIZED');
       expect(client.items).toEqual([]);
     }
-    expect(sim.stats.connectionInitPayloads).toHaveLength(1);
+    expect(sim().stats.connectionInitPayloads).toHaveLength(1);
     expect(cluster.map((replica) => replica.hub.stats.clients)).toEqual([0, 0, 0]);
   });
 });

@@ -3,63 +3,44 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, subscribe, type ExecutionResult } from 'graphql';
 import { iometerScalars } from '../src/scalars';
-import { startSimulator, type RunningSimulator } from '../src/simulator';
 import type { MeterReadingPayload, ReadingHub, ReadingPayload } from '../src/subscriptions';
 import { data, sleep, waitFor } from './helpers/simulator';
-import { Collector, hubFor } from './helpers/subscriptions';
+import { closedAfterEach, Collector, hubFor, simulatorForFile } from './helpers/subscriptions';
 
-let sim: RunningSimulator;
-let hubs: ReadingHub[] = [];
-
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 7, installations: 6, readingIntervalMs: 100, historyMs: 30_000 });
-});
-
-beforeEach(async () => {
-  await waitFor(() => sim.stats.activeSubscriptions === 0);
-  sim.resetStats();
-});
-
-afterEach(async () => {
-  await Promise.all(hubs.map((hub) => hub.close()));
-  hubs = [];
-});
-
-afterAll(async () => {
-  await sim.close();
-});
+const sim = simulatorForFile({ seed: 7, installations: 6, readingIntervalMs: 100, historyMs: 30_000 });
+const hubs = closedAfterEach<ReadingHub>();
 
 describe('one upstream subscription per process', () => {
   it('serves 50 clients from one upstream subscription and closes it a grace period after the last leaves', async () => {
-    const hub = hubFor(sim, { graceMs: 400 }, hubs);
+    const hub = hubFor(sim(), { graceMs: 400 }, hubs);
     const clients = Array.from(
       { length: 50 },
       (_, index) => new Collector(hub.subscribe(index % 2 === 0 ? {} : { externalId: `C-${1001 + (index % 6)}` })),
     );
     await Promise.all(clients.map((client) => client.until((items) => items.length >= 2)));
 
-    expect(sim.stats.activeSubscriptions).toBe(1);
-    expect(sim.stats.connectionInitPayloads).toEqual([{ authorization: expect.stringMatching(/^Basic /) }]);
+    expect(sim().stats.activeSubscriptions).toBe(1);
+    expect(sim().stats.connectionInitPayloads).toEqual([{ authorization: expect.stringMatching(/^Basic /) }]);
     expect(hub.stats).toMatchObject({ clients: 50, upstreamSubscriptions: 1 });
 
     await Promise.all(clients.map((client) => client.stop()));
     expect(hub.stats.clients).toBe(0);
     // Within the grace period the subscription stays, and a client coming back reuses it.
     await sleep(200);
-    expect(sim.stats.activeSubscriptions).toBe(1);
+    expect(sim().stats.activeSubscriptions).toBe(1);
     const returning = new Collector(hub.subscribe());
     await returning.until((items) => items.length >= 1);
     await returning.stop();
-    expect(sim.stats.connectionInitPayloads).toHaveLength(1);
+    expect(sim().stats.connectionInitPayloads).toHaveLength(1);
 
     const leftAt = Date.now();
-    await waitFor(() => sim.stats.activeSubscriptions === 0, 3_000);
+    await waitFor(() => sim().stats.activeSubscriptions === 0, 3_000);
     expect(Date.now() - leftAt).toBeGreaterThanOrEqual(350);
     expect(hub.stats.upstreamSubscriptions).toBe(0);
   });
 
   it('delivers the same shared payload object to every client, once per reading', async () => {
-    const hub = hubFor(sim, {}, hubs);
+    const hub = hubFor(sim(), {}, hubs);
     const a = new Collector(hub.subscribe());
     const b = new Collector(hub.subscribe());
     await b.until((items) => items.length >= 20);
@@ -73,7 +54,7 @@ describe('one upstream subscription per process', () => {
 
 describe('filters', () => {
   it('gives a customer only its installation and staff every installation', async () => {
-    const hub = hubFor(sim, {}, hubs);
+    const hub = hubFor(sim(), {}, hubs);
     const staff = new Collector(hub.subscribe());
     const customer = new Collector(hub.subscribe({ externalId: 'C-1001' }));
     await customer.until((items) => items.length >= 10);
@@ -88,7 +69,7 @@ describe('filters', () => {
   });
 
   it('filters scheduled readings by OBIS code given in hex, and obisCode(format) answers from the payload', async () => {
-    const hub = hubFor(sim, {}, hubs);
+    const hub = hubFor(sim(), {}, hubs);
     const power = new Collector(hub.scheduled({ obisCodes: ['01-00:10.07.00*ff'] }));
     const twoCodes = new Collector(hub.scheduled({ externalId: 'C-1002', obisCodes: ['1-0:1.8.0', '01-00:02.08.00*FF'] }));
     const all = new Collector(hub.scheduled({ obisCodes: [] }));
@@ -106,7 +87,7 @@ describe('filters', () => {
     const twoCodesSeen = new Set(twoCodes.items.map((reading) => reading.obisCode({ format: 'dec' })));
     expect(twoCodesSeen).toContain('1-0:1.8.0');
     expect([...twoCodesSeen].every((code) => ['1-0:1.8.0', '1-0:2.8.0'].includes(code))).toBe(true);
-    const { provider } = await data(sim, '{ provider { installation(externalId: "C-1002") { meters { id } } } }');
+    const { provider } = await data(sim(), '{ provider { installation(externalId: "C-1002") { meters { id } } } }');
     const meterIds = provider.installation.meters.map((meter: { id: string }) => meter.id);
     for (const reading of twoCodes.items) expect(meterIds).toContain(reading.meter.id);
     const allSeen = new Set(all.items.map((reading) => reading.obisCode({})));
@@ -115,7 +96,7 @@ describe('filters', () => {
   });
 
   it('rejects an OBIS filter that is not an OBIS code', () => {
-    const hub = hubFor(sim, {}, hubs);
+    const hub = hubFor(sim(), {}, hubs);
     expect(() => hub.scheduled({ obisCodes: ['1.8.0'] })).toThrow(expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } }));
     expect(hub.stats.clients).toBe(0);
   });
@@ -146,7 +127,7 @@ describe('payloads through graphql-js', () => {
   }
 
   it('resolves obisCode(format: hex) on MeterReading values and on scheduled Readings', async () => {
-    const hub = hubFor(sim, {}, hubs);
+    const hub = hubFor(sim(), {}, hubs);
     const readings = await first(
       hub,
       'subscription { readings { meter { id number } installation { externalId } time receiveTime values { dec: obisCode hex: obisCode(format: hex) value unit } } }',
@@ -166,16 +147,16 @@ describe('payloads through graphql-js', () => {
 
 describe('close()', () => {
   it('completes every client iterator and closes the upstream subscription', async () => {
-    const hub = hubFor(sim, { graceMs: 60_000 }, hubs);
+    const hub = hubFor(sim(), { graceMs: 60_000 }, hubs);
     const clients = [new Collector(hub.subscribe()), new Collector(hub.subscribe({ externalId: 'C-1003' })), new Collector(hub.scheduled())];
     await Promise.all(clients.map((client) => client.until((items) => items.length >= 1)));
-    expect(sim.stats.activeSubscriptions).toBe(1);
+    expect(sim().stats.activeSubscriptions).toBe(1);
 
     await hub.close();
     await Promise.all(clients.map((client) => client.ended()));
     for (const client of clients) expect(client).toMatchObject({ done: true, error: undefined });
     expect(hub.stats).toMatchObject({ clients: 0, upstreamSubscriptions: 0 });
-    await waitFor(() => sim.stats.activeSubscriptions === 0, 2_000);
+    await waitFor(() => sim().stats.activeSubscriptions === 0, 2_000);
     expect(() => hub.subscribe()).toThrow(expect.objectContaining({ extensions: { code: 'UPSTREAM_UNAVAILABLE' } }));
   });
 });

@@ -1,29 +1,10 @@
-import { startSimulator, type RunningSimulator } from '../src/simulator';
 import type { MeterReadingPayload, ReadingHub } from '../src/subscriptions';
 import { upstreamError } from '../src/upstream/errors';
-import { waitFor } from './helpers/simulator';
-import { Collector, expectNoGapNoDuplicate, hubFor, simulatorPageFetcher } from './helpers/subscriptions';
+import { closedAfterEach, Collector, expectNoGapNoDuplicate, hubFor, simulatorForFile, simulatorPageFetcher } from './helpers/subscriptions';
 
-let sim: RunningSimulator;
-let hubs: ReadingHub[] = [];
-
-beforeAll(async () => {
-  // Duplicates on: the seam must cope with the upstream's repeats too.
-  sim = await startSimulator({ seed: 11, installations: 6, readingIntervalMs: 100, historyMs: 60_000, duplicateRate: 0.3 });
-});
-
-beforeEach(async () => {
-  await waitFor(() => sim.stats.activeSubscriptions === 0);
-});
-
-afterEach(async () => {
-  await Promise.all(hubs.map((hub) => hub.close()));
-  hubs = [];
-});
-
-afterAll(async () => {
-  await sim.close();
-});
+// Duplicates on: the seam must cope with the upstream's repeats too.
+const sim = simulatorForFile({ seed: 11, installations: 6, readingIntervalMs: 100, historyMs: 60_000, duplicateRate: 0.3 });
+const hubs = closedAfterEach<ReadingHub>();
 
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 const receiveMs = (reading: MeterReadingPayload) => Date.parse(reading.receiveTime);
@@ -37,7 +18,7 @@ function expectReceiveOrder(items: MeterReadingPayload[]) {
 
 describe('replay from startTime, then live', () => {
   it('has no gap and no duplicate at the seam when the client opens the feed', async () => {
-    const hub = hubFor(sim, {}, hubs);
+    const hub = hubFor(sim(), {}, hubs);
     const startTime = ago(4_000);
     const subscribedAt = Date.now();
     const client = new Collector(hub.subscribe({ startTime }));
@@ -47,14 +28,14 @@ describe('replay from startTime, then live', () => {
     expect(receiveMs(client.items[0])).toBeGreaterThanOrEqual(Date.parse(startTime));
     expect(receiveMs(client.items[0])).toBeLessThan(Date.parse(startTime) + 500);
     expectReceiveOrder(client.items);
-    expect(await expectNoGapNoDuplicate(sim, client.items)).toBeGreaterThan(250);
+    expect(await expectNoGapNoDuplicate(sim(), client.items)).toBeGreaterThan(250);
     // The feed's look-back overlaps the replay, and the upstream repeats some readings: both were dropped.
     expect(hub.stats.duplicatesDropped).toBeGreaterThan(0);
   });
 
   it('joins a running feed while slow pages are fetched', async () => {
     const pages: string[] = [];
-    const hub = hubFor(sim, { fetchPage: simulatorPageFetcher(sim, { delayMs: 250, pages }) }, hubs);
+    const hub = hubFor(sim(), { fetchPage: simulatorPageFetcher(sim(), { delayMs: 250, pages }) }, hubs);
     const live = new Collector(hub.subscribe());
     await live.until((items) => items.length >= 20);
 
@@ -65,14 +46,14 @@ describe('replay from startTime, then live', () => {
 
     expect(pages.length).toBeGreaterThanOrEqual(4);
     expectReceiveOrder(client.items);
-    expect(await expectNoGapNoDuplicate(sim, client.items)).toBeGreaterThan(400);
+    expect(await expectNoGapNoDuplicate(sim(), client.items)).toBeGreaterThan(400);
   });
 
   it('pages again when held-back live readings overflow the buffer, and still has no gap', async () => {
     const pages: string[] = [];
     // ~60 readings/s overflow 5 held-back readings every ~100 ms, so one lands during the last 400 ms
     // fetch too, even when a loaded machine bunches the simulator's ticks.
-    const hub = hubFor(sim, { bufferSize: 5, fetchPage: simulatorPageFetcher(sim, { delayMs: 400, pages }) }, hubs);
+    const hub = hubFor(sim(), { bufferSize: 5, fetchPage: simulatorPageFetcher(sim(), { delayMs: 400, pages }) }, hubs);
     const subscribedAt = Date.now();
     const client = new Collector(hub.subscribe({ startTime: ago(5_000) }));
     await client.until(liveFor(1_500, subscribedAt));
@@ -81,11 +62,11 @@ describe('replay from startTime, then live', () => {
     // More than one query started from a startTime rather than a cursor: the re-page after a discard.
     expect(pages.filter((page) => page.startsWith('start:')).length).toBeGreaterThan(1);
     expectReceiveOrder(client.items);
-    await expectNoGapNoDuplicate(sim, client.items);
+    await expectNoGapNoDuplicate(sim(), client.items);
   });
 
   it('replays only the customer installation', async () => {
-    const hub = hubFor(sim, {}, hubs);
+    const hub = hubFor(sim(), {}, hubs);
     const subscribedAt = Date.now();
     const client = new Collector(hub.subscribe({ externalId: 'C-1004', startTime: ago(5_000) }));
     await client.until(liveFor(1_500, subscribedAt));
@@ -93,14 +74,14 @@ describe('replay from startTime, then live', () => {
 
     expect(new Set(client.items.map((reading) => reading.installation.externalId))).toEqual(new Set(['C-1004']));
     expect(receiveMs(client.items[0])).toBeLessThan(subscribedAt - 3_000);
-    expect(await expectNoGapNoDuplicate(sim, client.items, { externalId: 'C-1004' })).toBeGreaterThan(40);
+    expect(await expectNoGapNoDuplicate(sim(), client.items, { externalId: 'C-1004' })).toBeGreaterThan(40);
   });
 });
 
 describe('replay failures', () => {
   it('fails only the replaying client, with the fetcher error code, or UPSTREAM_UNAVAILABLE for a non-GraphQL error', async () => {
     let failWith: Error = upstreamError('UPSTREAM_TIMEOUT');
-    const hub = hubFor(sim, { fetchPage: async () => Promise.reject(failWith) }, hubs);
+    const hub = hubFor(sim(), { fetchPage: async () => Promise.reject(failWith) }, hubs);
     const live = new Collector(hub.subscribe());
     const timedOut = new Collector(hub.subscribe({ startTime: ago(1_000) }));
     await timedOut.ended();
@@ -117,7 +98,7 @@ describe('replay failures', () => {
   });
 
   it('rejects a startTime that is not a timestamp', () => {
-    const hub = hubFor(sim, {}, hubs);
+    const hub = hubFor(sim(), {}, hubs);
     expect(() => hub.subscribe({ startTime: 'yesterday' })).toThrow(expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } }));
   });
 });

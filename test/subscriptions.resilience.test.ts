@@ -1,30 +1,11 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { startSimulator, type RunningSimulator } from '../src/simulator';
 import type { MeterReadingPayload, ReadingHub } from '../src/subscriptions';
 import { basicAuth, sleep, waitFor } from './helpers/simulator';
-import { Collector, expectNoGapNoDuplicate, hubFor } from './helpers/subscriptions';
+import { closedAfterEach, Collector, expectNoGapNoDuplicate, hubFor, simulatorForFile } from './helpers/subscriptions';
 
-let sim: RunningSimulator;
-let hubs: ReadingHub[] = [];
-
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 5, installations: 6, readingIntervalMs: 100, historyMs: 60_000, duplicateRate: 0.3 });
-});
-
-beforeEach(async () => {
-  await waitFor(() => sim.stats.activeSubscriptions === 0);
-  sim.resetStats();
-});
-
-afterEach(async () => {
-  await Promise.all(hubs.map((hub) => hub.close()));
-  hubs = [];
-});
-
-afterAll(async () => {
-  await sim.close();
-});
+const sim = simulatorForFile({ seed: 5, installations: 6, readingIntervalMs: 100, historyMs: 60_000, duplicateRate: 0.3 });
+const hubs = closedAfterEach<ReadingHub>();
 
 const receiveMs = (reading: MeterReadingPayload) => Date.parse(reading.receiveTime);
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } })?.extensions?.code;
@@ -88,7 +69,7 @@ describe('upstream drops', () => {
       if (startTimes.length === 1) setTimeout(() => socket.terminate(), 50);
     });
     try {
-      const hub = hubFor(sim, { url: upstream.url, overlapMs: 5_000 }, hubs);
+      const hub = hubFor(sim(), { url: upstream.url, overlapMs: 5_000 }, hubs);
       const openedAt = Date.now();
       const client = new Collector(hub.subscribe());
       await waitFor(() => startTimes.length === 2, 3_000);
@@ -104,31 +85,31 @@ describe('upstream drops', () => {
   });
 
   it('loses no reading and repeats none across a forced outage, with upstream duplicates on', async () => {
-    const hub = hubFor(sim, { overlapMs: 5_000 }, hubs);
+    const hub = hubFor(sim(), { overlapMs: 5_000 }, hubs);
     const client = new Collector(hub.subscribe());
     await client.until((items) => items.length >= 100);
 
     // An outage of about two seconds: every connection the hub manages to open in it is cut again.
     const outageStart = Date.now();
     while (Date.now() - outageStart < 2_000) {
-      sim.dropConnections();
+      sim().dropConnections();
       await sleep(50);
     }
     const outageEnd = Date.now();
     await client.until((items) => receiveMs(items.at(-1)!) > outageEnd + 1_500);
     await client.stop();
 
-    expect(sim.stats.connectionInitPayloads.length).toBeGreaterThanOrEqual(2);
+    expect(sim().stats.connectionInitPayloads.length).toBeGreaterThanOrEqual(2);
     expect(receiveMs(client.items[0])).toBeLessThan(outageStart);
     // ~60 readings/s over 4+ s, outage included.
-    expect(await expectNoGapNoDuplicate(sim, client.items)).toBeGreaterThan(200);
+    expect(await expectNoGapNoDuplicate(sim(), client.items)).toBeGreaterThan(200);
     expect(hub.stats.duplicatesDropped).toBeGreaterThan(0);
   });
 });
 
 describe('upstream failures reach clients promptly', () => {
   it('UPSTREAM_UNAUTHORIZED when the credentials are refused, after exactly one connection attempt', async () => {
-    const hub = hubFor(sim, { authorization: basicAuth(sim.token, 'wrong-secret') }, hubs);
+    const hub = hubFor(sim(), { authorization: basicAuth(sim().token, 'wrong-secret') }, hubs);
     const startedAt = Date.now();
     const clients = [new Collector(hub.subscribe()), new Collector(hub.subscribe({ externalId: 'C-1001' }))];
     await Promise.all(clients.map((client) => client.ended()));
@@ -139,12 +120,12 @@ describe('upstream failures reach clients promptly', () => {
     }
 
     await sleep(1_000);
-    expect(sim.stats.connectionInitPayloads).toHaveLength(1);
+    expect(sim().stats.connectionInitPayloads).toHaveLength(1);
     expect(hub.stats).toMatchObject({ clients: 0, upstreamSubscriptions: 0 });
   });
 
   it('UPSTREAM_UNAVAILABLE once the upstream has been unreachable for the retry budget', async () => {
-    const hub = hubFor(sim, { url: `ws://127.0.0.1:${await closedPort()}/v1/query`, retryBudgetMs: 1_500 }, hubs);
+    const hub = hubFor(sim(), { url: `ws://127.0.0.1:${await closedPort()}/v1/query`, retryBudgetMs: 1_500 }, hubs);
     const startedAt = Date.now();
     const client = new Collector(hub.subscribe());
     await client.ended();
@@ -159,7 +140,7 @@ describe('upstream failures reach clients promptly', () => {
   it('UPSTREAM_ERROR when the upstream answers the subscription with GraphQL errors', async () => {
     const upstream = await fakeUpstream(({ id, send }) => send({ id, type: 'error', payload: [{ message: 'boom' }] }));
     try {
-      const hub = hubFor(sim, { url: upstream.url }, hubs);
+      const hub = hubFor(sim(), { url: upstream.url }, hubs);
       const client = new Collector(hub.subscribe());
       await client.ended();
       expect(codeOf(client.error)).toBe('UPSTREAM_ERROR');
@@ -174,7 +155,7 @@ describe('keepalive', () => {
   it('drops and reopens a connection whose upstream stops answering pings, without failing clients', async () => {
     const upstream = await fakeUpstream(() => undefined);
     try {
-      const hub = hubFor(sim, { url: upstream.url, keepAliveMs: 100, retryBudgetMs: 5_000 }, hubs);
+      const hub = hubFor(sim(), { url: upstream.url, keepAliveMs: 100, retryBudgetMs: 5_000 }, hubs);
       const client = new Collector(hub.subscribe());
       await waitFor(() => upstream.connections() >= 3, 3_000);
       expect(client).toMatchObject({ done: false, error: undefined });
@@ -187,7 +168,7 @@ describe('keepalive', () => {
 describe('slow clients', () => {
   it('closes a client that stops reading with SLOW_CONSUMER while the others keep receiving', async () => {
     // The feed opens with a 2 s look-back: a burst of ~120 readings, over the bound even for the fast client.
-    const hub = hubFor(sim, { bufferSize: 50, slowConsumerMs: 300 }, hubs);
+    const hub = hubFor(sim(), { bufferSize: 50, slowConsumerMs: 300 }, hubs);
     const slow = hub.subscribe();
     const fast = new Collector(hub.subscribe());
     await waitFor(() => hub.stats.clients === 1, 5_000);

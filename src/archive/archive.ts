@@ -15,12 +15,11 @@ export interface ReadingArchiveOptions {
   retentionMs: number;
   batchSize: number;
   flushIntervalMs: number;
-  /** How often retention runs (also once at start). Default 1 h: partitions are a day long. */
-  retentionIntervalMs?: number;
   onWritten?: ArchiveWriterOptions['onWritten'];
   maxPending?: ArchiveWriterOptions['maxPending'];
 }
 
+/** How often retention runs (also once at start): hourly is plenty, partitions are a day long. */
 const RETENTION_INTERVAL_MS = 3_600_000;
 /** After a failed refetch (IOmeter unreachable), wait this long before the next try. */
 const REFETCH_RETRY_MS = 60_000;
@@ -40,7 +39,7 @@ export class ReadingArchive implements UpstreamConsumer {
 
   constructor(private readonly options: ReadingArchiveOptions) {
     this.writer = new ArchiveWriter({ ...options, onRecovered: () => this.refetch() });
-    this.retentionTimer = setInterval(() => this.applyRetention(), options.retentionIntervalMs ?? RETENTION_INTERVAL_MS);
+    this.retentionTimer = setInterval(() => this.applyRetention(), RETENTION_INTERVAL_MS);
     this.retentionTimer.unref();
     this.applyRetention();
   }

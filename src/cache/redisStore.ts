@@ -2,6 +2,7 @@ import type { ExecutionResult } from 'graphql';
 import type Redis from 'ioredis';
 import type { Logger } from '../logger';
 import type { RedisConnection } from '../redis/connection';
+import { withTimeout } from '../timeout';
 import type { CacheStats } from './stats';
 import type { CacheEntity, ResponseStore } from './store';
 
@@ -74,13 +75,8 @@ interface CacheScripts {
  */
 export const STORE_TIMEOUT_MS = 500;
 
-function timeout<T>(command: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS);
-  });
-  return Promise.race([command, expired]).finally(() => clearTimeout(timer));
-}
+const timeout = <T>(command: Promise<T>): Promise<T> =>
+  withTimeout(command, STORE_TIMEOUT_MS, `no answer from Redis within ${STORE_TIMEOUT_MS} ms`);
 
 /** Invalidations remembered during an outage; beyond this the whole cache is dropped on reconnect instead. */
 const MAX_PENDING_INVALIDATIONS = 10_000;

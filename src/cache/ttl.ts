@@ -1,4 +1,6 @@
-import { isCompositeType, isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
+import { DURATION, parseDuration } from '../duration';
+import { coordinateProblem } from '../schemaCoordinates';
 
 /**
  * How long a cached response may be served, per schema coordinate: a type name (`IometerDevice`) or a
@@ -58,8 +60,7 @@ export class ResponseTtlCap {
 }
 
 const NAME = '[_A-Za-z][_0-9A-Za-z]*';
-const ENTRY = new RegExp(`^(${NAME}(?:\\.${NAME})?)\\s*=\\s*(\\d+)(ms|s|m|h|d)?$`);
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const ENTRY = new RegExp(`^(${NAME}(?:\\.${NAME})?)\\s*=\\s*(.*)$`);
 const EXAMPLE = 'IometerDevice=10s,Query.customers=0,IometerMeter.latestReadings=2s';
 
 /**
@@ -73,11 +74,11 @@ export function parseTtlOverrides(raw: string | undefined): TtlTable {
   for (const entry of raw.split(',').map((part) => part.trim())) {
     if (entry === '') continue;
     const match = ENTRY.exec(entry);
-    if (!match) {
+    if (!match || !DURATION.test(match[2]!)) {
       throw new Error(`"${entry}" is not <Type>=<duration> or <Type.field>=<duration> (example: ${EXAMPLE})`);
     }
-    const [, coordinate, amount, unit] = match as unknown as [string, string, string, string | undefined];
-    const ms = Number(amount) * UNIT_MS[unit ?? 'ms']!;
+    const [, coordinate, duration] = match as unknown as [string, string, string];
+    const ms = parseDuration(duration);
     if (!Number.isSafeInteger(ms)) throw new Error(`"${entry}": the duration is too large`);
     if (coordinate in overrides) throw new Error(`"${coordinate}" is given more than once`);
     overrides[coordinate] = ms;
@@ -90,27 +91,12 @@ export function resolveTtls(overrides: TtlTable = {}): TtlTable {
   return { ...DEFAULT_TTLS, ...overrides };
 }
 
-/** Why a coordinate does not name a type or field of the schema, or undefined when it does. */
-function coordinateProblem(schema: GraphQLSchema, coordinate: string): string | undefined {
-  const [typeName, fieldName] = coordinate.split('.') as [string, string | undefined];
-  const type = schema.getType(typeName);
-  if (!type) return `"${coordinate}": the schema has no type ${typeName}`;
-  if (fieldName === undefined) {
-    return isCompositeType(type) ? undefined : `"${coordinate}": ${typeName} is not an object, interface or union type`;
-  }
-  if (fieldName.startsWith('__')) return undefined; // introspection fields, e.g. Query.__schema
-  if (!(isObjectType(type) || isInterfaceType(type)) || !type.getFields()[fieldName]) {
-    return `"${coordinate}": ${typeName} has no field ${fieldName}`;
-  }
-  return undefined;
-}
-
 /**
  * Coordinates of the table that name no type or field of the schema. The gateway refuses to start
  * with such an override (a typo would silently never apply) and warns about such a built-in default.
  */
 export function unknownCoordinates(schema: GraphQLSchema, table: TtlTable): string[] {
   return Object.keys(table)
-    .map((coordinate) => coordinateProblem(schema, coordinate))
+    .map((coordinate) => coordinateProblem(schema, coordinate, { metaFields: true }))
     .filter((problem): problem is string => problem !== undefined);
 }

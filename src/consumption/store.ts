@@ -2,8 +2,7 @@ import type { Database } from '../customers/database';
 import { CONSUMPTION_SQL, READING_HISTORY_SQL } from './sql';
 import type { ArchivedReading, ConsumptionBucket, ReadingHistoryPage } from './types';
 import {
-  decodeHistoryCursor,
-  encodeHistoryCursor,
+  historyCursor,
   parseConsumptionArgs,
   parseReadingHistoryArgs,
   type ConsumptionArgs,
@@ -78,7 +77,7 @@ export class ConsumptionStore {
 
   async readingHistory(installationId: string, args: ReadingHistoryArgs): Promise<ReadingHistoryPage> {
     const { from, to, first, after } = parseReadingHistoryArgs(args);
-    const cursor = after ? decodeHistoryCursor(after) : null;
+    const cursor = after ? historyCursor.decode(after) : null;
     const { rows } = await this.db.query<ReadingRow>(READING_HISTORY_SQL, [
       installationId,
       from.toISOString(),
@@ -88,7 +87,7 @@ export class ConsumptionStore {
       first + 1,
     ]);
     const edges = rows.slice(0, first).map((row) => ({
-      cursor: encodeHistoryCursor({ time: row.time_text, meterId: row.meter_id }),
+      cursor: historyCursor.encode({ time: row.time_text, meterId: row.meter_id }),
       node: toArchivedReading(row),
     }));
     return { edges, hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null };

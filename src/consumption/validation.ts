@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CustomerInputError } from '../customers/errors';
+import { pageCursor } from '../customers/cursor';
 import { parseInput } from '../customers/validation';
 import { RESOLUTIONS, type Resolution } from './types';
 
@@ -58,23 +58,5 @@ export interface ReadingHistoryArgs {
 export const parseConsumptionArgs = (args: ConsumptionArgs) => parseInput(consumptionArgsSchema, args);
 export const parseReadingHistoryArgs = (args: ReadingHistoryArgs) => parseInput(readingHistoryArgsSchema, args);
 
-/** Position after a reading in (time, meter) order; opaque to clients. */
-export interface HistoryCursor {
-  time: string;
-  meterId: string;
-}
-
-const cursorSchema = z.tuple([z.string().datetime({ offset: true }), z.string().min(1)]);
-
-export function encodeHistoryCursor(cursor: HistoryCursor): string {
-  return Buffer.from(JSON.stringify([cursor.time, cursor.meterId]), 'utf8').toString('base64url');
-}
-
-export function decodeHistoryCursor(value: string): HistoryCursor {
-  try {
-    const [time, meterId] = cursorSchema.parse(JSON.parse(Buffer.from(value, 'base64url').toString('utf8')));
-    return { time, meterId };
-  } catch {
-    throw new CustomerInputError('after', 'is not a cursor returned by this query');
-  }
-}
+/** Position after a reading in (time, meter) order. */
+export const historyCursor = pageCursor(['time', 'meterId'], z.tuple([z.string().datetime({ offset: true }), z.string().min(1)]));

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from './cursor';
+import { customerCursor } from './cursor';
 import type { Database, Queryable } from './database';
 import { CustomerInputError, explainDatabaseError } from './errors';
 import {
@@ -57,7 +57,7 @@ export class CustomerStore {
   /** Customers ordered by (name, id); `search` matches name, email or externalId, ignoring case. */
   async searchCustomers(args: SearchCustomersArgs = {}): Promise<CustomerConnection> {
     const { search, first, after } = parseInput(searchCustomersSchema, args);
-    const cursor = after ? decodeCursor(after) : null;
+    const cursor = after ? customerCursor.decode(after) : null;
     const pattern = search ? `%${search.replace(/[\\%_]/g, (char) => `\\${char}`)}%` : null;
     const { rows } = await this.db.query<CustomerRow & { total_count: number }>(
       `WITH matched AS (
@@ -79,7 +79,7 @@ export class CustomerStore {
     const customers = rows.filter((row) => row.id !== null).map(toCustomer);
     const edges = customers
       .slice(0, first)
-      .map((node) => ({ cursor: encodeCursor({ name: node.name, id: node.id }), node }));
+      .map((node) => ({ cursor: customerCursor.encode(node), node }));
     return {
       edges,
       nodes: edges.map((edge) => edge.node),

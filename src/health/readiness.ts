@@ -2,6 +2,7 @@ import type { Executor } from '@graphql-tools/utils';
 import { parse } from 'graphql';
 import type { Database } from '../customers/database';
 import type { RedisConnection } from '../redis/connection';
+import { withTimeout } from '../timeout';
 import type { UpstreamCircuit } from '../upstream/circuitBreaker';
 
 /** Resolves when the dependency is usable; rejects with a short reason a client may read. */
@@ -16,17 +17,11 @@ export interface ReadinessReport {
 /** A check that has not answered by then counts as down: readiness must answer promptly. */
 const CHECK_TIMEOUT_MS = 2_000;
 
-function withTimeout(check: ReadinessCheck): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-  });
-  return Promise.race([check(), timeout]).finally(() => clearTimeout(timer));
-}
-
 export async function checkReadiness(checks: Record<string, ReadinessCheck>): Promise<ReadinessReport> {
   const names = Object.keys(checks);
-  const outcomes = await Promise.allSettled(names.map((name) => withTimeout(checks[name]!)));
+  const outcomes = await Promise.allSettled(
+    names.map((name) => withTimeout(checks[name]!(), CHECK_TIMEOUT_MS, `no answer within ${CHECK_TIMEOUT_MS} ms`)),
+  );
   const report: ReadinessReport = { status: 'ready', checks: {} };
   outcomes.forEach((outcome, index) => {
     if (outcome.status === 'fulfilled') {

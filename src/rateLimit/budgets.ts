@@ -1,3 +1,5 @@
+import { parseDuration } from '../duration';
+
 /**
  * Rate-limit budgets: at most `max` operations (or selections of a field) per window, per client.
  * Windows are whole seconds because the counters live in Redis keys that expire by the second.
@@ -30,14 +32,13 @@ export const DEFAULT_FIELD_BUDGETS: Readonly<Record<string, Budget>> = Object.fr
 });
 
 const COORDINATE = /^[_A-Za-z][_0-9A-Za-z]*\.[_A-Za-z][_0-9A-Za-z]*$/;
-const WINDOW = /^(\d+)(s|m|h|d)$/;
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** A duration in whole seconds, minutes, hours or days: no bare numbers, no ms. */
+const WINDOW = /^\d+(s|m|h|d)$/;
 const EXAMPLE = 'e.g. Mutation.onboardCustomer=5/1m,IometerProvider.readings=off';
 
 /** A window such as `30s`, `1m`, `1h` or `1d`, in milliseconds. */
 export function parseWindow(value: string): number {
-  const match = WINDOW.exec(value);
-  const windowMs = match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : 0;
+  const windowMs = WINDOW.test(value) ? parseDuration(value) : 0;
   if (!windowMs) throw new Error(`invalid window "${value}": use whole seconds, minutes, hours or days such as 30s, 1m, 1h`);
   return windowMs;
 }

@@ -5,6 +5,7 @@ import type { Identity } from '../identity';
 import type { Logger } from '../logger';
 import type { RequestIdentities } from '../plugins/requestIdentity';
 import type { RedisConnection } from '../redis/connection';
+import { coordinateProblem } from '../schemaCoordinates';
 import { clientKey } from './clientKey';
 import { CounterUnavailableError, createCounter, type Counter, type Verdict } from './counters';
 import { rateLimitedError, rateLimitUnavailableError, tooManySubscriptionsError } from './errors';
@@ -115,11 +116,7 @@ export function useGatewayRateLimits({ config, redis, identities, logger, onRefu
   return [
     {
       onSchemaChange({ schema }) {
-        const unknown = [...fields.keys()].filter((coordinate) => {
-          const [typeName, fieldName] = coordinate.split('.') as [string, string];
-          const type = schema.getType(typeName);
-          return !type || !('getFields' in type) || !(fieldName in type.getFields());
-        });
+        const unknown = [...fields.keys()].filter((coordinate) => coordinateProblem(schema, coordinate) !== undefined);
         if (unknown.length) logger.warn({ rateLimit: 'config', unknown }, 'RATE_LIMIT_FIELDS names fields the schema does not have');
       },
 

@@ -1,11 +1,12 @@
+import { Fifo } from '../fifo';
+
 /**
  * A push-driven async iterator for subscriptions. Unlike an async generator, return() takes effect
  * immediately even while a consumer is waiting, so a client that unsubscribes (or a dropped socket)
  * releases its feed listener at once instead of after the next reading arrives.
  */
 export class AsyncQueue<T> implements AsyncIterableIterator<T> {
-  private items: T[] = [];
-  private head = 0;
+  private readonly items = new Fifo<T>();
   private waiting?: (result: IteratorResult<T>) => void;
   private closed = false;
 
@@ -23,14 +24,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.head < this.items.length) {
-      const value = this.items[this.head++];
-      if (this.head === this.items.length) {
-        this.items = [];
-        this.head = 0;
-      }
-      return Promise.resolve({ value, done: false });
-    }
+    if (this.items.size > 0) return Promise.resolve({ value: this.items.take(), done: false });
     if (this.closed) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiting = resolve));
   }
@@ -38,7 +32,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   return(): Promise<IteratorResult<T>> {
     if (!this.closed) {
       this.closed = true;
-      this.items = [];
+      this.items.clear();
       this.waiting?.({ value: undefined, done: true });
       this.waiting = undefined;
       this.onClose();

@@ -1,3 +1,5 @@
+import { Fifo } from '../fifo';
+
 /**
  * One client's outbox: a push-driven async iterator with a soft bound. It is a class, not an async
  * generator, so return() takes effect at once even while the consumer is waiting, and the hub
@@ -9,8 +11,7 @@
  * keeping up.
  */
 export class ClientQueue<T> implements AsyncIterableIterator<T> {
-  private items: T[] = [];
-  private head = 0;
+  private readonly items = new Fifo<T>();
   private readonly consumers: Array<{ resolve: (result: IteratorResult<T>) => void; reject: (error: Error) => void }> = [];
   private readonly drainWaiters: Array<() => void> = [];
   private open = true;
@@ -30,7 +31,7 @@ export class ClientQueue<T> implements AsyncIterableIterator<T> {
   }
 
   get size(): number {
-    return this.items.length - this.head;
+    return this.items.size;
   }
 
   hasRoomFor(count: number): boolean {
@@ -73,12 +74,8 @@ export class ClientQueue<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.head < this.items.length) {
-      const value = this.items[this.head++];
-      if (this.head === this.items.length) {
-        this.items = [];
-        this.head = 0;
-      }
+    if (this.size > 0) {
+      const value = this.items.take();
       if (this.size <= this.limit) this.overLimitSince = undefined;
       this.drainWaiters.splice(0).forEach((resolve) => resolve());
       return Promise.resolve({ value, done: false });
@@ -106,8 +103,7 @@ export class ClientQueue<T> implements AsyncIterableIterator<T> {
   private stop(): void {
     if (!this.open) return;
     this.open = false;
-    this.items = [];
-    this.head = 0;
+    this.items.clear();
     this.consumers.splice(0).forEach((consumer) => consumer.resolve({ value: undefined, done: true }));
     this.drainWaiters.splice(0).forEach((resolve) => resolve());
     this.onStop();

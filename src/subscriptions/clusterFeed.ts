@@ -20,10 +20,6 @@ export interface ClusterFeedOptions {
   renewMs?: number;
   /** How long the leader keeps the upstream subscription once no replica has clients. Default 3 s. */
   idleMs?: number;
-  /** How much of the readings stream Redis keeps. Default 5 min. */
-  retentionMs?: number;
-  /** After the upstream failed for good, how long the leader waits before opening it again. Default 5 s. */
-  failureHoldMs?: number;
   /** Names this process in the lock and the presence set. Default: host, pid and a random suffix. */
   replicaId?: string;
   /**
@@ -37,9 +33,12 @@ export const CLUSTER_FEED_DEFAULTS = {
   lockTtlMs: 3_000,
   renewMs: 1_000,
   idleMs: 3_000,
-  retentionMs: 5 * 60_000,
-  failureHoldMs: 5_000,
 } as const;
+
+/** How much of the readings stream Redis keeps. */
+const STREAM_RETENTION_MS = 5 * 60_000;
+/** After the upstream failed for good, how long the leader waits before opening it again. */
+const FAILURE_HOLD_MS = 5_000;
 
 /**
  * The hub's source when several gateway replicas share a Redis: the whole cluster holds ONE
@@ -86,15 +85,13 @@ export class ClusterReadingFeed implements ReadingSource {
       lockTtlMs: options.lockTtlMs ?? CLUSTER_FEED_DEFAULTS.lockTtlMs,
       renewMs: options.renewMs ?? CLUSTER_FEED_DEFAULTS.renewMs,
       idleMs: options.idleMs ?? CLUSTER_FEED_DEFAULTS.idleMs,
-      retentionMs: options.retentionMs ?? CLUSTER_FEED_DEFAULTS.retentionMs,
-      failureHoldMs: options.failureHoldMs ?? CLUSTER_FEED_DEFAULTS.failureHoldMs,
       replicaId: options.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
     };
     const { client, keyPrefix } = options.redis;
-    const { replicaId, lockTtlMs, retentionMs } = this.settings;
+    const { replicaId, lockTtlMs } = this.settings;
     this.lock = new LeaderLock(client, `${keyPrefix}readings:leader`, replicaId, lockTtlMs);
     this.presence = new Presence(client, `${keyPrefix}readings:replicas`, replicaId, lockTtlMs);
-    this.stream = new ReadingStream(client, `${keyPrefix}readings:stream`, retentionMs);
+    this.stream = new ReadingStream(client, `${keyPrefix}readings:stream`, STREAM_RETENTION_MS);
     this.consumer = options.consumer;
     this.upstream = new UpstreamReadingFeed({
       ...feed,
@@ -191,7 +188,7 @@ export class ClusterReadingFeed implements ReadingSource {
     if (this.consumer || (await this.presence.count()) > 0) {
       this.idleSinceMs = undefined;
       if (this.upstream.isRunning || this.opening) return;
-      if (this.failedAtMs !== undefined && now - this.failedAtMs < this.settings.failureHoldMs) return;
+      if (this.failedAtMs !== undefined && now - this.failedAtMs < FAILURE_HOLD_MS) return;
       if (this.consumer) {
         // Not awaited: a slow database must not hold up the ticks that renew the lease.
         this.opening = this.openForConsumer(this.consumer).finally(() => (this.opening = undefined));
@@ -222,7 +219,7 @@ export class ClusterReadingFeed implements ReadingSource {
     const last = await this.stream.last();
     if (last?.kind !== 'reading') return undefined;
     const receiveMs = Date.parse(last.reading.receiveTime);
-    if (Number.isNaN(receiveMs) || Date.now() - receiveMs > this.settings.retentionMs) return undefined;
+    if (Number.isNaN(receiveMs) || Date.now() - receiveMs > STREAM_RETENTION_MS) return undefined;
     this.feed.logger.info({ upstream: 'iometer', resumeFrom: last.reading.receiveTime }, 'resuming the cluster readings feed');
     return receiveMs;
   }

@@ -24,22 +24,22 @@ export interface ReadingHubOptions {
   /** Stored readings for a client's startTime replay. */
   fetchPage: PageFetcher;
   logger: Logger;
-  /** How long the upstream subscription outlives its last client. Default 5 s. */
-  graceMs?: number;
+  /** How long the upstream subscription outlives its last client (SUBSCRIPTION_GRACE). */
+  graceMs: number;
   /** Look-back when resuming after a drop (and when opening). Default 5 s. */
   overlapMs?: number;
-  /** Readings a client may have queued; one that stays over it for slowConsumerMs is closed with SLOW_CONSUMER. Default 1,000. */
-  bufferSize?: number;
+  /** Readings a client may have queued; one that stays over it for slowConsumerMs is closed with SLOW_CONSUMER (SUBSCRIPTION_BUFFER). */
+  bufferSize: number;
   /** How long a client may stay over bufferSize (bursts after a (re)connect are normal). Default 2 s. */
   slowConsumerMs?: number;
-  /** How long the upstream may be unreachable before clients get UPSTREAM_UNAVAILABLE. Default 10 s. */
-  retryBudgetMs?: number;
+  /** How long the upstream may be unreachable before clients get UPSTREAM_UNAVAILABLE (SUBSCRIPTION_RETRY_BUDGET). */
+  retryBudgetMs: number;
   /** Upstream ping interval; a missing pong drops and reconnects the socket. Default 10 s. */
   keepAliveMs?: number;
-  /** Readings kept in memory for clients resuming by position (SSE Last-Event-ID). Default 20,000. */
-  resumeBufferSize?: number;
-  /** ... and for at most this long. Default 5 min. */
-  resumeWindowMs?: number;
+  /** Readings kept in memory for clients resuming by position (SSE Last-Event-ID; SUBSCRIPTION_RESUME_BUFFER). */
+  resumeBufferSize: number;
+  /** ... and for at most this long (SUBSCRIPTION_RESUME_WINDOW). */
+  resumeWindowMs: number;
   /**
    * Where readings come from. Default: this process's own upstream subscription. With Redis,
    * createClusterFeed() shares one upstream subscription among every replica.
@@ -82,15 +82,11 @@ export interface ReadingHubStats {
   duplicatesDropped: number;
 }
 
-export const READING_HUB_DEFAULTS = {
-  graceMs: 5_000,
+/** Settings no variable configures; the others come from src/config.ts (SUBSCRIPTION_*). */
+const READING_HUB_DEFAULTS = {
   overlapMs: 5_000,
-  bufferSize: 1_000,
   slowConsumerMs: 2_000,
-  retryBudgetMs: 10_000,
   keepAliveMs: 10_000,
-  resumeBufferSize: 20_000,
-  resumeWindowMs: 5 * 60_000,
 } as const;
 
 /** Kept beyond the overlap so readings re-sent around a resume are still recognised. */
@@ -121,14 +117,14 @@ export class ReadingHub {
 
   constructor(private readonly options: ReadingHubOptions) {
     this.settings = {
-      graceMs: options.graceMs ?? READING_HUB_DEFAULTS.graceMs,
+      graceMs: options.graceMs,
       overlapMs: options.overlapMs ?? READING_HUB_DEFAULTS.overlapMs,
-      bufferSize: options.bufferSize ?? READING_HUB_DEFAULTS.bufferSize,
+      bufferSize: options.bufferSize,
       slowConsumerMs: options.slowConsumerMs ?? READING_HUB_DEFAULTS.slowConsumerMs,
-      retryBudgetMs: options.retryBudgetMs ?? READING_HUB_DEFAULTS.retryBudgetMs,
+      retryBudgetMs: options.retryBudgetMs,
       keepAliveMs: options.keepAliveMs ?? READING_HUB_DEFAULTS.keepAliveMs,
-      resumeBufferSize: options.resumeBufferSize ?? READING_HUB_DEFAULTS.resumeBufferSize,
-      resumeWindowMs: options.resumeWindowMs ?? READING_HUB_DEFAULTS.resumeWindowMs,
+      resumeBufferSize: options.resumeBufferSize,
+      resumeWindowMs: options.resumeWindowMs,
     };
     this.recent = new RecentReadings(this.settings.resumeBufferSize, this.settings.resumeWindowMs);
     this.dedup = this.newDedupWindow();

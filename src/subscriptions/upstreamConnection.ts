@@ -58,13 +58,18 @@ export function openUpstreamConnection(options: UpstreamConnectionOptions): Upst
   let pongTimer: NodeJS.Timeout | undefined;
   let finished = false;
 
-  const finish = (end: ConnectionEnd) => {
-    if (finished) return;
+  /** Ends the subscription and the socket; false if the connection had already ended. */
+  const tearDown = (): boolean => {
+    if (finished) return false;
     finished = true;
     clearTimeout(pongTimer);
     unsubscribe();
     void dispose();
-    options.onEnd(end);
+    return true;
+  };
+
+  const finish = (end: ConnectionEnd) => {
+    if (tearDown()) options.onEnd(end);
   };
 
   const client = createClient({
@@ -124,11 +129,7 @@ export function openUpstreamConnection(options: UpstreamConnectionOptions): Upst
 
   return {
     async close() {
-      if (finished) return;
-      finished = true;
-      clearTimeout(pongTimer);
-      unsubscribe();
-      await void dispose();
+      tearDown();
     },
   };
 }

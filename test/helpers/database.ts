@@ -1,37 +1,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
-import { IN_MEMORY, openDatabase, type Database, type OpenDatabaseOptions } from '../../src/customers';
+import { createScratchDatabase, type ScratchPostgres } from '../../scripts/scratchDatabase';
+import { CustomerStore, IN_MEMORY, openDatabase, type Database, type OpenDatabaseOptions } from '../../src/customers';
 
 /** Local PostgreSQL with trust auth; `test` is only used to create and drop per-run databases. */
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
 let databases = 0;
 
-export interface ScratchPostgres {
-  url: string;
-  drop(): Promise<void>;
-}
+export type { ScratchPostgres };
 
 /** A fresh, uniquely named database on the local server. */
-export async function createScratchPostgres(): Promise<ScratchPostgres> {
+export function createScratchPostgres(): Promise<ScratchPostgres> {
   databases += 1;
-  const name = `iometer_test_${process.pid}_${Date.now()}_${databases}`;
-  await administer(`CREATE DATABASE ${name}`);
-  return {
-    url: `${SERVER}/${name}`,
-    drop: () => administer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-  };
-}
-
-async function administer(sql: string): Promise<void> {
-  const client = new Client({ connectionString: `${SERVER}/test` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
+  return createScratchDatabase(SERVER, `iometer_test_${process.pid}_${Date.now()}_${databases}`, 'test');
 }
 
 export interface TestDatabase {
@@ -72,6 +54,24 @@ export const pgliteBackend: TestBackend = {
     return { db, cleanup: () => db.close() };
   },
 };
+
+/**
+ * For a `describe.each(backends)` block: a fresh database of `backend` with a CustomerStore on it,
+ * opened before the block's tests and cleaned up after them. Call the getters from the tests on.
+ */
+export function customerStoreOn(backend: TestBackend): { db: () => Database; store: () => CustomerStore } {
+  let opened: { handle: TestDatabase; store: CustomerStore } | undefined;
+  const get = () => {
+    if (!opened) throw new Error('the database opens in beforeAll');
+    return opened;
+  };
+  beforeAll(async () => {
+    const handle = await backend.open();
+    opened = { handle, store: new CustomerStore(handle.db) };
+  });
+  afterAll(() => opened?.handle.cleanup());
+  return { db: () => get().handle.db, store: () => get().store };
+}
 
 /** For `describe.each`: the same suite against real PostgreSQL and in-memory PGlite. */
 export const backends: Array<[string, TestBackend]> = [

@@ -1,8 +1,10 @@
 import { Writable } from 'node:stream';
+import { loadGatewayConfig } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
-import type { RunningSimulator } from '../../src/simulator';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator';
 import { ReadingHub, type MeterReading, type PageFetcher, type ReadingHubOptions } from '../../src/subscriptions';
-import { simulatorAuth, sleep } from './simulator';
+import { METER_READING_FIELDS } from '../../src/subscriptions/payload';
+import { simulatorAuth, sleep, waitFor } from './simulator';
 
 /** Shared by the subscriptions.* test files: a hub against a real simulator, nothing mocked. */
 
@@ -11,13 +13,7 @@ export const PAGE_QUERY = /* GraphQL */ `
     provider {
       readings(startTime: $startTime, limit: 100, cursor: $cursor) {
         cursor
-        readings {
-          meter { id number }
-          installation { id externalId }
-          time
-          receiveTime
-          values { obisCode value unit }
-        }
+        readings { ${METER_READING_FIELDS} }
       }
     }
   }
@@ -75,9 +71,45 @@ export function testLogger(): { logger: Logger; lines: string[] } {
 
 export type HubOverrides = Partial<ReadingHubOptions>;
 
-/** A hub on the simulator with test-sized timings; closed by closeHubs(). */
+/**
+ * A subscriptions.* file's simulator: one for the whole file, each test starting once the previous
+ * test's upstream subscriptions are gone, with the stats reset. Call the result from the tests on.
+ */
+export function simulatorForFile(options: SimulatorOptions): () => RunningSimulator {
+  let sim: RunningSimulator | undefined;
+  const started = () => {
+    if (!sim) throw new Error('the simulator starts in beforeAll');
+    return sim;
+  };
+  beforeAll(async () => {
+    sim = await startSimulator(options);
+  });
+  beforeEach(async () => {
+    await waitFor(() => started().stats.activeSubscriptions === 0);
+    started().resetStats();
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+  return started;
+}
+
+/** What a test opens (hubs, cluster replicas), closed after it. */
+export function closedAfterEach<T extends { close(): Promise<unknown> }>(): T[] {
+  const opened: T[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((item) => item.close()));
+  });
+  return opened;
+}
+
+/** The hub settings the gateway runs with when no SUBSCRIPTION_* variable is set. */
+const CONFIGURED_HUB_SETTINGS = loadGatewayConfig({}).subscriptions;
+
+/** A hub on the simulator with the configured defaults but test-sized timings; pushed to `hubs` if given. */
 export function hubFor(sim: RunningSimulator, overrides: HubOverrides = {}, hubs?: ReadingHub[]): ReadingHub {
   const hub = new ReadingHub({
+    ...CONFIGURED_HUB_SETTINGS,
     url: sim.wsUrl,
     authorization: simulatorAuth(sim),
     fetchPage: simulatorPageFetcher(sim),
