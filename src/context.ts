@@ -1,11 +1,13 @@
 import { ResponseTtlCap } from './cache/ttl';
 import type { GatewayConfig } from './config';
+import { createCustomerInstallationId, type CustomerInstallationId } from './consumption/customerInstallation';
 import type { ConsumptionStore } from './consumption/store';
 import { createCustomerLoaders, type CustomerLoaders } from './customers/loaders';
 import type { RegistrationDefaults } from './customers/onboarding';
 import type { CustomerStore } from './customers/store';
 import type { Identity } from './identity';
 import { createInstallationLoader, type LoadInstallation } from './installations/loader';
+import type { Logger } from './logger';
 import type { ReadingHub } from './subscriptions';
 
 /** What the gateway adds to every request's context, next to Mesh's own. */
@@ -18,6 +20,8 @@ export interface GatewayContext {
    */
   liveCustomerLoaders: CustomerLoaders;
   consumptionStore: ConsumptionStore;
+  /** A customer's installation for consumption: IOmeter's, or the archive's while IOmeter is down. */
+  customerInstallationId: CustomerInstallationId;
   /** Resolvers lower this response's cache TTL through it. */
   responseTtl: ResponseTtlCap;
   loadInstallation: LoadInstallation;
@@ -36,6 +40,7 @@ export function createContextFactory(
   consumptionStore: ConsumptionStore,
   readingHub: ReadingHub,
   config: GatewayConfig,
+  logger: Logger,
 ): () => GatewayContextExtension {
   const registrationDefaults: RegistrationDefaults = {
     signingKeyId: config.defaultSigningKeyId,
@@ -43,11 +48,13 @@ export function createContextFactory(
   };
   // Customer rows are the same whoever asks; field access is authorized per client elsewhere.
   const liveCustomerLoaders = createCustomerLoaders(store, { ttlMs: config.subscriptions.lookupTtlMs, maxEntries: 100_000 });
+  const customerInstallationId = createCustomerInstallationId(consumptionStore, logger);
   return () => ({
     liveCustomerLoaders,
     customerStore: store,
     customerLoaders: createCustomerLoaders(store),
     consumptionStore,
+    customerInstallationId,
     responseTtl: new ResponseTtlCap(),
     loadInstallation: createInstallationLoader(),
     registrationDefaults,
