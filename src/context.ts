@@ -19,6 +19,8 @@ export interface GatewayContext {
    * SUBSCRIPTION_LOOKUP_TTL (see liveReading).
    */
   liveCustomerLoaders: CustomerLoaders;
+  /** The same for installations: shared by every live-readings subscription, entries expiring. */
+  liveLoadInstallation: LoadInstallation;
   consumptionStore: ConsumptionStore;
   /** A customer's installation for consumption: IOmeter's, or the archive's while IOmeter is down. */
   customerInstallationId: CustomerInstallationId;
@@ -47,10 +49,14 @@ export function createContextFactory(
     licensePoolId: config.defaultLicensePoolId,
   };
   // Customer rows are the same whoever asks; field access is authorized per client elsewhere.
-  const liveCustomerLoaders = createCustomerLoaders(store, { ttlMs: config.subscriptions.lookupTtlMs, maxEntries: 100_000 });
+  const liveLookups = { ttlMs: config.subscriptions.lookupTtlMs, maxEntries: 100_000 };
+  const liveCustomerLoaders = createCustomerLoaders(store, liveLookups);
+  // What a selection fetches of an installation is the same whoever asks (see createInstallationLoader).
+  const liveLoadInstallation = createInstallationLoader(liveLookups);
   const customerInstallationId = createCustomerInstallationId(consumptionStore, logger);
   return () => ({
     liveCustomerLoaders,
+    liveLoadInstallation,
     customerStore: store,
     customerLoaders: createCustomerLoaders(store),
     consumptionStore,
