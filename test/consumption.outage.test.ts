@@ -1,5 +1,5 @@
 import { CustomerStore } from '../src/customers/store';
-import { hashApiKey } from '../src/identity';
+import { apiKeyEnv } from './helpers/apiKeys';
 import { postGraphQL } from './helpers/clients';
 import { postgresBackend, type TestDatabase } from './helpers/database';
 import { archiveReadings, type ArchiveFixture } from './helpers/readingArchive';
@@ -14,13 +14,7 @@ import { startStack, type Stack } from './helpers/stack';
 const CUSTOMERS = ['C-1001', 'C-1002', 'C-1003'];
 const keyOf = (externalId: string) => `key-${externalId}`;
 const AUTH_ENV = {
-  IOMETER_ENDPOINT: 'http://127.0.0.1:9/v1/query',
-  IOMETER_TOKEN: 'unused',
-  IOMETER_SECRET: 'unused',
-  AUTH_API_KEYS: [
-    `backoffice:staff:${hashApiKey('staff-key')}`,
-    ...CUSTOMERS.map((externalId) => `app-${externalId}:customer:${hashApiKey(keyOf(externalId))}:${externalId}`),
-  ].join(','),
+  ...apiKeyEnv({ staff: 'staff-key', customers: Object.fromEntries(CUSTOMERS.map((externalId) => [externalId, keyOf(externalId)])) }),
   // Each outage is one failed attempt, and the circuit stays open for the rest of the file once open.
   IOMETER_RETRIES: '0',
   IOMETER_BREAKER_FAILURES: '3',

@@ -1,5 +1,5 @@
 import { CustomerStore } from '../src/customers/store';
-import { hashApiKey } from '../src/identity';
+import { apiKeyEnv } from './helpers/apiKeys';
 import { postGraphQL, subscribeWs, type Subscribed } from './helpers/clients';
 import { postgresBackend, type TestDatabase } from './helpers/database';
 import { startStack, type Stack } from './helpers/stack';
@@ -49,14 +49,7 @@ describe('installations on live readings', () => {
       database: testDb.db,
       simulator: { installations: 3 },
       env: {
-        IOMETER_ENDPOINT: 'http://127.0.0.1:9/v1/query',
-        IOMETER_TOKEN: 'unused',
-        IOMETER_SECRET: 'unused',
-        AUTH_API_KEYS: [
-          `backoffice:staff:${hashApiKey('staff-key')}`,
-          `app-c1001:customer:${hashApiKey('c1001-key')}:C-1001`,
-          `app-c1002:customer:${hashApiKey('c1002-key')}:C-1002`,
-        ].join(','),
+        ...apiKeyEnv({ staff: 'staff-key', customers: { 'C-1001': 'c1001-key', 'C-1002': 'c1002-key' } }),
         SUBSCRIPTION_LOOKUP_TTL: '300ms',
       },
     });
