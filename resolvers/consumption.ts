@@ -40,9 +40,9 @@ export const resolvers = {
     consumption: (customer: Customer, args: ConsumptionArgs, context: GatewayContext, info: GraphQLResolveInfo) =>
       withInputErrors(async () => {
         parseConsumptionArgs(args); // bad input should not cost an upstream request
-        const installation = (await context.loadInstallation(context, info, { externalId: customer.externalId }, '{ id }')) as { id: string } | null;
-        if (!installation) return null;
-        return consumptionOf({ installationId: installation.id, customerExternalId: customer.externalId }, args, context);
+        const installationId = await context.customerInstallationId(context, info, customer.externalId);
+        if (!installationId) return null;
+        return consumptionOf({ installationId, customerExternalId: customer.externalId }, args, context);
       }),
   },
   ArchivedReadingConnection: {

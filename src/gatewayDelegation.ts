@@ -1,11 +1,49 @@
 import { delegateToSchema } from '@graphql-tools/delegate';
 import { parseSelectionSet } from '@graphql-tools/utils';
-import { print, type GraphQLResolveInfo, type OperationTypeNode } from 'graphql';
+import { print, type FragmentDefinitionNode, type GraphQLResolveInfo, type OperationTypeNode } from 'graphql';
 
 /** The client's selection under the field being resolved, to forward; fragments travel with `info`. */
 export function selectionOf(info: GraphQLResolveInfo): string {
   const selections = info.fieldNodes.flatMap((node) => node.selectionSet?.selections ?? []);
   return `{ ${selections.map((selection) => print(selection)).join(' ')} }`;
+}
+
+/** `...Name` (not `... on Type`) and `$name`, in a printed selection or fragment. */
+const FRAGMENT_SPREAD = /\.\.\.\s*(?!on\b)([_A-Za-z][_0-9A-Za-z]*)/g;
+const VARIABLE = /\$([_A-Za-z][_0-9A-Za-z]*)/g;
+
+/** Fragments are parsed once per document (yoga caches parses), so each is printed once. */
+const printedFragments = new WeakMap<FragmentDefinitionNode, string>();
+
+function printFragment(fragment: FragmentDefinitionNode): string {
+  let printed = printedFragments.get(fragment);
+  if (printed === undefined) {
+    printed = print(fragment);
+    printedFragments.set(fragment, printed);
+  }
+  return printed;
+}
+
+/**
+ * What a selection to delegate means outside the client's operation: the selection, the fragments it
+ * spreads (transitively) and the values of the variables they use. Equal keys fetch equal data,
+ * whichever operation they come from, so results may be shared under this key.
+ */
+export function delegationKey(selection: string, info: GraphQLResolveInfo): string {
+  const texts = [selection];
+  const spread = new Set<string>();
+  for (let index = 0; index < texts.length; index += 1) {
+    for (const [, name] of texts[index]!.matchAll(FRAGMENT_SPREAD)) {
+      const fragment = info.fragments[name!];
+      if (!fragment || spread.has(name!)) continue;
+      spread.add(name!);
+      texts.push(printFragment(fragment));
+    }
+  }
+  const variables = new Set(texts.flatMap((text) => [...text.matchAll(VARIABLE)].map(([, name]) => name!)));
+  // A variable left out may mean an argument's default, so it is keyed apart from an explicit null.
+  const values = [...variables].sort().map((name) => (Object.hasOwn(info.variableValues, name) ? [name, info.variableValues[name]] : [name]));
+  return JSON.stringify([texts, values]);
 }
 
 /**

@@ -213,6 +213,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
       new ConsumptionStore(database, config.consumption.timeZone),
       readingHub,
       config,
+      logger,
     ),
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/healthz',

@@ -67,7 +67,7 @@ describe.each(backends)('reading rollup (migration 005) on %s', (_name, backend)
     try {
       await migrate(db, loadMigrations().filter((migration) => migration.version < 5));
       await archiveReadings(db, readings('m-before'));
-      expect(await migrate(db)).toEqual([5]);
+      expect(await migrate(db, loadMigrations().filter((migration) => migration.version <= 5))).toEqual([5]);
       expect(await slotsOf(db, 'm-before')).toEqual(expectedSlots('m-before'));
 
       await archiveReadings(db, readings('m-after'), { oneStatement: true });

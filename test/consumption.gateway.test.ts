@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OPEN_RANGE_TTL_MS } from '../src/cache/ttl';
 import { CustomerStore } from '../src/customers/store';
-import { hashApiKey } from '../src/identity';
+import { apiKeyEnv } from './helpers/apiKeys';
 import { postGraphQL } from './helpers/clients';
 import { backends, type TestDatabase } from './helpers/database';
 import { archiveReadings, type ArchiveFixture } from './helpers/readingArchive';
@@ -13,16 +13,7 @@ import { startStack, type Stack } from './helpers/stack';
  * tariff B started). Tariff B: 40 ct/kWh, feed-in 7 ct/kWh, from 2026-01-16. C-1002 has no contract.
  */
 
-const AUTH_ENV = {
-  IOMETER_ENDPOINT: 'http://127.0.0.1:9/v1/query',
-  IOMETER_TOKEN: 'unused',
-  IOMETER_SECRET: 'unused',
-  AUTH_API_KEYS: [
-    `backoffice:staff:${hashApiKey('staff-key')}`,
-    `app-c1001:customer:${hashApiKey('c1001-key')}:C-1001`,
-    `app-c1002:customer:${hashApiKey('c1002-key')}:C-1002`,
-  ].join(','),
-};
+const AUTH_ENV = apiKeyEnv({ staff: 'staff-key', customers: { 'C-1001': 'c1001-key', 'C-1002': 'c1002-key' } });
 const STAFF = { 'x-api-key': 'staff-key' };
 const CUSTOMER_A = { 'x-api-key': 'c1001-key' };
 const CUSTOMER_B = { 'x-api-key': 'c1002-key' };

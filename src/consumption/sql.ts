@@ -130,3 +130,14 @@ WHERE installation_id = $1 AND reading_time >= $2::timestamptz AND reading_time 
   AND ($4::timestamptz IS NULL OR (reading_time, meter_id) > ($4::timestamptz, $5::text))
 ORDER BY reading_time, meter_id
 LIMIT $6`;
+
+/**
+ * The installation of the newest archived reading under an externalId ($1). Partitions are read
+ * newest first through reading_archive_external_time_idx (migration 006), stopping at the first row.
+ */
+export const LATEST_ARCHIVED_INSTALLATION_SQL = `
+SELECT installation_id
+FROM reading_archive
+WHERE external_id = $1
+ORDER BY reading_time DESC
+LIMIT 1`;

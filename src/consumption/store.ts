@@ -1,5 +1,5 @@
 import type { Database } from '../customers/database';
-import { CONSUMPTION_SQL, READING_HISTORY_SQL } from './sql';
+import { CONSUMPTION_SQL, LATEST_ARCHIVED_INSTALLATION_SQL, READING_HISTORY_SQL } from './sql';
 import type { ArchivedReading, ConsumptionBucket, ReadingHistoryPage } from './types';
 import {
   historyCursor,
@@ -73,6 +73,12 @@ export class ConsumptionStore {
       cost: row.cost,
       feedInCredit: row.feed_in_credit,
     }));
+  }
+
+  /** The installation whose reading the archive holds last under this customer number; null if none. */
+  async latestArchivedInstallationId(externalId: string): Promise<string | null> {
+    const { rows } = await this.db.query<{ installation_id: string }>(LATEST_ARCHIVED_INSTALLATION_SQL, [externalId]);
+    return rows[0]?.installation_id ?? null;
   }
 
   async readingHistory(installationId: string, args: ReadingHistoryArgs): Promise<ReadingHistoryPage> {

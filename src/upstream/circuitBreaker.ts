@@ -1,7 +1,6 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
-import { GraphQLError } from 'graphql';
 import type { Logger } from '../logger';
-import { UpstreamErrorCode, upstreamError } from './errors';
+import { isUpstreamOutage, upstreamError } from './errors';
 
 export type CircuitStateName = 'closed' | 'open' | 'half-open';
 
@@ -9,15 +8,6 @@ export interface UpstreamCircuit {
   readonly state: CircuitStateName;
   /** The same fetch, failing fast with UPSTREAM_UNAVAILABLE while the circuit is open. */
   guard(fetch: typeof globalThis.fetch): typeof globalThis.fetch;
-}
-
-/**
- * Failures that say IOmeter itself is in trouble (unreachable, too slow, 5xx, overloaded). Rejected
- * credentials, GraphQL errors and a client that went away say nothing about IOmeter's health.
- */
-function isOutage(error: unknown): boolean {
-  const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
-  return code === UpstreamErrorCode.unavailable || code === UpstreamErrorCode.timeout;
 }
 
 const stateNames: Record<CircuitState, CircuitStateName> = {
@@ -34,7 +24,7 @@ const stateNames: Record<CircuitState, CircuitStateName> = {
  * is let through as a probe; its success closes the circuit, its failure opens it for another cool-down.
  */
 export function createUpstreamCircuit(options: { failures: number; cooldownMs: number }, logger: Logger): UpstreamCircuit {
-  const policy = circuitBreaker(handleWhen(isOutage), {
+  const policy = circuitBreaker(handleWhen(isUpstreamOutage), {
     halfOpenAfter: options.cooldownMs,
     breaker: new ConsecutiveBreaker(options.failures),
   });

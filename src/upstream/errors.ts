@@ -30,3 +30,22 @@ export function upstreamError(code: UpstreamErrorCode, cause?: unknown): GraphQL
 export function isUpstreamErrorCode(code: unknown): code is UpstreamErrorCode {
   return typeof code === 'string' && code in messages;
 }
+
+/** The upstream code an error carries, on itself or on an error it wraps (delegation re-wraps them). */
+export function upstreamCodeOf(error: unknown): UpstreamErrorCode | undefined {
+  for (let current = error; current instanceof GraphQLError; current = current.originalError) {
+    const code = current.extensions?.code;
+    if (isUpstreamErrorCode(code)) return code;
+  }
+  return undefined;
+}
+
+/**
+ * Failures that say IOmeter itself is in trouble (unreachable, too slow, 5xx, overloaded, or the
+ * circuit open). Rejected credentials, GraphQL errors and a client that went away say nothing about
+ * IOmeter's health.
+ */
+export function isUpstreamOutage(error: unknown): boolean {
+  const code = upstreamCodeOf(error);
+  return code === UpstreamErrorCode.unavailable || code === UpstreamErrorCode.timeout;
+}
