@@ -70,15 +70,27 @@ export async function flushResponseCache(url: string, keyPrefix: string): Promis
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Private servers get ports below the kernel's ephemeral range (32768 and up). A port from that range
+ * is handed out again while the test's Redis is down, to another listener on port 0 or as the source
+ * port of the gateway's own reconnect (a TCP self-connect), and either looks to ioredis like Redis
+ * coming back in the middle of an outage.
+ */
+const PRIVATE_PORTS = { from: 20_000, to: 32_000 } as const;
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+async function privatePort(): Promise<number> {
+  for (;;) {
+    const port = PRIVATE_PORTS.from + Math.floor(Math.random() * (PRIVATE_PORTS.to - PRIVATE_PORTS.from));
+    if (await isFree(port)) return port;
+  }
 }
 
 /** A redis-server of the test's own, which it may stop and restart at will. */
@@ -117,7 +129,7 @@ async function waitForPing(url: string, deadlineMs = 5_000): Promise<void> {
  */
 export async function startPrivateRedis(options: { appendOnly?: boolean } = {}): Promise<PrivateRedis> {
   const binary = execFileSync('which', ['redis-server']).toString().trim();
-  const port = await freePort();
+  const port = await privatePort();
   const dir = mkdtempSync(join(tmpdir(), 'cache-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
   args.push(...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
