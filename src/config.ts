@@ -130,6 +130,7 @@ const gatewayEnv = z
     METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     METRICS_PORT: optionalString.pipe(port.optional()),
     SHUTDOWN_TIMEOUT: durationMs.default('10s'),
+    HTTP_KEEPALIVE_TIMEOUT: durationMs.default('65s').refine((ms) => ms >= 1_000, 'must be at least 1s'),
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(httpUrl.optional()),
     OTEL_SERVICE_NAME: z.string().min(1).default('iometer-gateway'),
   })
@@ -257,6 +258,12 @@ export interface GatewayConfig {
   };
   /** On SIGTERM: how long in-flight requests may take to finish before connections are cut. */
   shutdownTimeoutMs: number;
+  /**
+   * How long an idle keep-alive connection stays open. Longer than the idle timeout of the load
+   * balancer in front (60 s on common ones): a gateway that closes first races the balancer's next
+   * request on that connection, which the client sees as a 502 or a reset.
+   */
+  keepAliveTimeoutMs: number;
   /** OpenTelemetry traces go to this OTLP/HTTP collector; undefined: no tracing. */
   tracing?: { endpoint: string; serviceName: string };
   limits: {
@@ -339,6 +346,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     },
     metrics: { token: parsed.METRICS_TOKEN, port: parsed.METRICS_PORT },
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT,
+    keepAliveTimeoutMs: parsed.HTTP_KEEPALIVE_TIMEOUT,
     tracing: parsed.OTEL_EXPORTER_OTLP_ENDPOINT
       ? { endpoint: parsed.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: parsed.OTEL_SERVICE_NAME }
       : undefined,

@@ -238,6 +238,9 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     response.setHeader('x-request-id', requestId);
     runWithRequestId(requestId, () => yoga(request, response));
   });
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  // Below keepAliveTimeout, the headers timeout could cut off a reused connection before its next request arrives.
+  server.headersTimeout = config.keepAliveTimeoutMs + 1_000;
   const { wsHandle } = serveWebSockets(yoga, server, {
     authenticate,
     trustedDocuments,

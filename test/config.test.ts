@@ -61,6 +61,8 @@ describe('gateway configuration', () => {
     [{ ARCHIVE_RETENTION: 'forever' }, 'ARCHIVE_RETENTION'],
     [{ ARCHIVE_BATCH_SIZE: '0' }, 'ARCHIVE_BATCH_SIZE'],
     [{ ARCHIVE_FLUSH_INTERVAL: '1ms' }, 'ARCHIVE_FLUSH_INTERVAL'],
+    [{ HTTP_KEEPALIVE_TIMEOUT: '500ms' }, 'HTTP_KEEPALIVE_TIMEOUT'],
+    [{ HTTP_KEEPALIVE_TIMEOUT: 'never' }, 'HTTP_KEEPALIVE_TIMEOUT'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(configError(() => loadGatewayConfig(env))).toContain(variable);
   });
