@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { sandboxCustomer } from '../src/customers/sandboxSeed';
+import { basicAuthorization } from '../src/upstream/credentials';
 import { fanOutMeasurement, runFanOut } from './lib/fanOut';
-import { basicAuthorization, staffAuthorizations } from './lib/identities';
+import { staffAuthorizations } from './lib/identities';
 import { graphqlRequest, measureLoad, type GraphQLAnswer } from './lib/load';
 import { withServers, type ServerProcess } from './lib/processes';
 import { comparisonTable, failedMeasurements, machineFacts, recordSection, type Comparison } from './lib/report';
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   });
   const direct = await withServers(async (start) => {
     const simulator = await startSimulatorProcess(start);
-    const headerSets = [{ authorization: basicAuthorization(simulator.endpoint) }];
+    const headerSets = [{ authorization: basicAuthorization(simulator.endpoint.token, simulator.endpoint.secret) }];
     return measureLoad('the same query straight at the simulator', simulator.server, { query: PASSTHROUGH, url: simulator.endpoint.url, headerSets }, settings);
   });
 

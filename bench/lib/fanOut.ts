@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSimulatorConfig } from '../../src/config';
-import { basicAuthorization, staffAuthorizations } from './identities';
+import { basicAuthorization } from '../../src/upstream/credentials';
+import { staffAuthorizations } from './identities';
 import type { Measurement } from './measurement';
 import { cpuSeconds, openFileLimit, rssMiB } from './procStats';
 import { spawnTypeScript, withServers } from './processes';
@@ -91,7 +92,7 @@ function run(mode: FanOutRun['mode'], subscribers: number, settings: BenchSettin
     const simulator = await startSimulatorProcess(start, settings.readingSimulatorEnv);
     let target = simulator.server;
     let wsUrl = simulator.endpoint.wsUrl;
-    let authorization = basicAuthorization(simulator.endpoint);
+    let authorization = basicAuthorization(simulator.endpoint.token, simulator.endpoint.secret);
     if (mode === 'gateway') {
       target = await startGatewayProcess(start, simulator.endpoint);
       wsUrl = target.url.replace(/^http/, 'ws');

@@ -19,7 +19,3 @@ export async function staffAuthorizations(count: number, subject = 'bench-user')
   );
 }
 
-/** The `Authorization` value the IOmeter API (and its simulator) expects. */
-export function basicAuthorization(credentials: { token: string; secret: string }): string {
-  return `Basic ${Buffer.from(`${credentials.token}:${credentials.secret}`).toString('base64')}`;
-}
