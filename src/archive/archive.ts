@@ -15,7 +15,6 @@ export interface ReadingArchiveOptions {
   retentionMs: number;
   batchSize: number;
   flushIntervalMs: number;
-  onWritten?: ArchiveWriterOptions['onWritten'];
   maxPending?: ArchiveWriterOptions['maxPending'];
 }
 

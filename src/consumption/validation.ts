@@ -9,9 +9,9 @@ const DAY_MS = 86_400_000;
  * Longest range per resolution; they bound the rollup slots a request reads: a month (with its DST
  * hour) of hours, a quarter of days, a year of months.
  */
-export const MAX_RANGE_DAYS: Record<Resolution, number> = { HOUR: 32, DAY: 93, MONTH: 366 };
+const MAX_RANGE_DAYS: Record<Resolution, number> = { HOUR: 32, DAY: 93, MONTH: 366 };
 
-export const HISTORY_PAGE_SIZE = { default: 100, max: 1000 } as const;
+const HISTORY_PAGE_SIZE = { default: 100, max: 1000 } as const;
 
 /** `DateTime` arrives validated as RFC 3339 by the scalar; here it only becomes an instant. */
 const instant = z.string().transform((value) => new Date(value));
@@ -20,7 +20,7 @@ const range = z
   .object({ from: instant, to: instant })
   .refine(({ from, to }) => from < to, { path: ['to'], message: 'must be after from' });
 
-export const consumptionArgsSchema = range
+const consumptionArgsSchema = range
   .and(z.object({ resolution: z.enum(RESOLUTIONS) }))
   .superRefine(({ from, to, resolution }, ctx) => {
     const maxDays = MAX_RANGE_DAYS[resolution];
@@ -29,7 +29,7 @@ export const consumptionArgsSchema = range
     }
   });
 
-export const readingHistoryArgsSchema = range.and(
+const readingHistoryArgsSchema = range.and(
   z.object({
     first: z
       .number()
