@@ -1,6 +1,6 @@
 import { delegateToSchema } from '@graphql-tools/delegate';
 import { parseSelectionSet } from '@graphql-tools/utils';
-import { print, type FragmentDefinitionNode, type GraphQLResolveInfo, type OperationTypeNode } from 'graphql';
+import { print, type GraphQLResolveInfo, type OperationDefinitionNode, type OperationTypeNode } from 'graphql';
 
 /** The client's selection under the field being resolved, to forward; fragments travel with `info`. */
 export function selectionOf(info: GraphQLResolveInfo): string {
@@ -12,16 +12,38 @@ export function selectionOf(info: GraphQLResolveInfo): string {
 const FRAGMENT_SPREAD = /\.\.\.\s*(?!on\b)([_A-Za-z][_0-9A-Za-z]*)/g;
 const VARIABLE = /\$([_A-Za-z][_0-9A-Za-z]*)/g;
 
-/** Fragments are parsed once per document (yoga caches parses), so each is printed once. */
-const printedFragments = new WeakMap<FragmentDefinitionNode, string>();
+/** What a selection spreads (its text and the printed fragments, transitively) and the variables they use. */
+interface SelectionUses {
+  texts: string[];
+  variables: string[];
+}
 
-function printFragment(fragment: FragmentDefinitionNode): string {
-  let printed = printedFragments.get(fragment);
-  if (printed === undefined) {
-    printed = print(fragment);
-    printedFragments.set(fragment, printed);
+/**
+ * Per operation, since yoga caches parses and operations recur (every event of a subscription): what a
+ * selection uses does not depend on the variables' values, so it is worked out once, not per load.
+ */
+const usesByOperation = new WeakMap<OperationDefinitionNode, Map<string, SelectionUses>>();
+
+function usesOf(selection: string, info: GraphQLResolveInfo): SelectionUses {
+  let bySelection = usesByOperation.get(info.operation);
+  if (!bySelection) usesByOperation.set(info.operation, (bySelection = new Map()));
+  let uses = bySelection.get(selection);
+  if (!uses) {
+    const texts = [selection];
+    const spread = new Set<string>();
+    for (let index = 0; index < texts.length; index += 1) {
+      for (const [, name] of texts[index]!.matchAll(FRAGMENT_SPREAD)) {
+        const fragment = info.fragments[name!];
+        if (!fragment || spread.has(name!)) continue;
+        spread.add(name!);
+        texts.push(print(fragment));
+      }
+    }
+    const variables = [...new Set(texts.flatMap((text) => [...text.matchAll(VARIABLE)].map(([, name]) => name!)))].sort();
+    uses = { texts, variables };
+    bySelection.set(selection, uses);
   }
-  return printed;
+  return uses;
 }
 
 /**
@@ -30,19 +52,9 @@ function printFragment(fragment: FragmentDefinitionNode): string {
  * whichever operation they come from, so results may be shared under this key.
  */
 export function delegationKey(selection: string, info: GraphQLResolveInfo): string {
-  const texts = [selection];
-  const spread = new Set<string>();
-  for (let index = 0; index < texts.length; index += 1) {
-    for (const [, name] of texts[index]!.matchAll(FRAGMENT_SPREAD)) {
-      const fragment = info.fragments[name!];
-      if (!fragment || spread.has(name!)) continue;
-      spread.add(name!);
-      texts.push(printFragment(fragment));
-    }
-  }
-  const variables = new Set(texts.flatMap((text) => [...text.matchAll(VARIABLE)].map(([, name]) => name!)));
+  const { texts, variables } = usesOf(selection, info);
   // A variable left out may mean an argument's default, so it is keyed apart from an explicit null.
-  const values = [...variables].sort().map((name) => (Object.hasOwn(info.variableValues, name) ? [name, info.variableValues[name]] : [name]));
+  const values = variables.map((name) => (Object.hasOwn(info.variableValues, name) ? [name, info.variableValues[name]] : [name]));
   return JSON.stringify([texts, values]);
 }
 

@@ -74,7 +74,7 @@ export class ClusterReadingFeed implements ReadingSource {
   private ticking?: Promise<void>;
   private idleSinceMs?: number;
   private failedAtMs?: number;
-  /** The consumer's beforeOpen, between winning the lead and opening the upstream subscription. */
+  /** Between winning the lead and opening the upstream subscription (the consumer's beforeOpen, the resume point). */
   private opening?: Promise<void>;
 
   constructor(
@@ -189,14 +189,12 @@ export class ClusterReadingFeed implements ReadingSource {
       this.idleSinceMs = undefined;
       if (this.upstream.isRunning || this.opening) return;
       if (this.failedAtMs !== undefined && now - this.failedAtMs < FAILURE_HOLD_MS) return;
-      if (this.consumer) {
-        // Not awaited: a slow database must not hold up the ticks that renew the lease.
-        this.opening = this.openForConsumer(this.consumer).finally(() => (this.opening = undefined));
-        return;
-      }
-      const resumeFromMs = await this.resumePoint();
-      if (this.closed || !this.leader) return;
-      this.upstream.start(resumeFromMs);
+      const opening = this.openUpstream().finally(() => (this.opening = undefined));
+      this.opening = opening;
+      if (!this.consumer) return opening;
+      // With a consumer not awaited: a slow database must not hold up the ticks that renew the lease.
+      // Nor can a failure (Redis) reach the tick's handler, so it is logged, and a later tick opens again.
+      opening.catch((error) => this.feed.logger.warn({ upstream: 'iometer', err: error }, 'opening the cluster readings feed failed'));
       return;
     }
     this.idleSinceMs ??= now;
@@ -224,8 +222,8 @@ export class ClusterReadingFeed implements ReadingSource {
     return receiveMs;
   }
 
-  private async openForConsumer(consumer: UpstreamConsumer): Promise<void> {
-    await prepareConsumer(consumer, this.feed.logger);
+  private async openUpstream(): Promise<void> {
+    if (this.consumer) await prepareConsumer(this.consumer, this.feed.logger);
     const resumeFromMs = await this.resumePoint();
     if (this.closed || !this.leader) return;
     this.upstream.start(resumeFromMs);
