@@ -7,17 +7,14 @@ import { CustomerStore } from '../src/customers/store';
 import { hashApiKey } from '../src/identity';
 import { jose } from '../src/identity/jose';
 import { postGraphQL, subscribeSse, subscribeWs } from './helpers/clients';
-import { startStack, type Stack } from './helpers/stack';
+import { OUT_OF_SANDBOX_ENV, startStack, type Stack } from './helpers/stack';
 
 const SECRET = 'auth-test-secret-with-at-least-32-characters';
 const ISSUER = 'https://login.example.com';
 const AUDIENCE = 'iometer-gateway';
 
-/** Non-sandbox auth settings; the upstream is set by the test stack, the endpoint here is never called. */
 const AUTH_ENV = {
-  IOMETER_ENDPOINT: 'http://127.0.0.1:9/v1/query',
-  IOMETER_TOKEN: 'unused',
-  IOMETER_SECRET: 'unused',
+  ...OUT_OF_SANDBOX_ENV,
   AUTH_JWT_SECRET: SECRET,
   AUTH_JWT_ISSUER: ISSUER,
   AUTH_JWT_AUDIENCE: AUDIENCE,

@@ -5,7 +5,7 @@ import { hashApiKey } from '../src/identity';
 import { jose } from '../src/identity/jose';
 import { postGraphQL, subscribeSse, subscribeWs } from './helpers/clients';
 import { flushResponseCache, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
-import { startStack, type Stack } from './helpers/stack';
+import { OUT_OF_SANDBOX_ENV, startStack, type Stack } from './helpers/stack';
 
 /*
  * The response cache through the gateway's HTTP surface, against the simulator: once with the Redis
@@ -15,10 +15,7 @@ import { startStack, type Stack } from './helpers/stack';
 const SECRET = 'cache-test-secret-with-at-least-32-characters';
 const STAFF_KEY = 'cache-staff-key';
 const AUTH_ENV = {
-  // Not sandbox mode, so customers can sign in; the stack points the gateway at its simulator.
-  IOMETER_ENDPOINT: 'http://127.0.0.1:9/v1/query',
-  IOMETER_TOKEN: 'unused',
-  IOMETER_SECRET: 'unused',
+  ...OUT_OF_SANDBOX_ENV,
   AUTH_JWT_SECRET: SECRET,
   AUTH_API_KEYS: `backoffice:staff:${hashApiKey(STAFF_KEY)}`,
   RATE_LIMIT_ENABLED: 'false',

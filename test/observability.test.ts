@@ -1,11 +1,12 @@
 import { identityHash } from '../src/identity/identityHash';
-import { jose } from '../src/identity/jose';
+import { basicAuthorization } from '../src/upstream/credentials';
 import { openDatabase } from '../src/customers';
 import { postGraphQL, subscribeWs } from './helpers/clients';
 import { createScratchPostgres } from './helpers/database';
 import { SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { waitFor } from './helpers/simulator';
-import { startStack, type Stack } from './helpers/stack';
+import { OUT_OF_SANDBOX_ENV, startStack, type Stack } from './helpers/stack';
+import { staffAuthorization } from './helpers/tokens';
 
 const PROVIDER_NAME = 'query ProviderName { provider { id name } }';
 
@@ -182,16 +183,10 @@ describe('/metrics on METRICS_PORT', () => {
 describe('request log', () => {
   const JWT_SECRET = 'observability-test-jwt-secret-of-32-chars';
   let stack: Stack;
-  const sign = (subject: string) =>
-    new jose.SignJWT({ role: 'staff' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(subject)
-      .setExpirationTime('10m')
-      .sign(new TextEncoder().encode(JWT_SECRET));
 
   beforeAll(async () => {
     stack = await startStack({
-      env: { IOMETER_ENDPOINT: 'http://127.0.0.1:9/v1/query', IOMETER_TOKEN: 'unused', IOMETER_SECRET: 'unused', AUTH_JWT_SECRET: JWT_SECRET },
+      env: { ...OUT_OF_SANDBOX_ENV, AUTH_JWT_SECRET: JWT_SECRET },
     });
   }, STACK_MS);
   afterAll(() => stack.close());
@@ -199,9 +194,9 @@ describe('request log', () => {
   const requestLines = () => stack.logs.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'request completed');
 
   it('writes one line per request with request id, operation, identity hash, duration and cache status', async () => {
-    const jwt = await sign('ops-1');
-    const first = await postGraphQL(stack.gateway.url, PROVIDER_NAME, undefined, { authorization: `Bearer ${jwt}`, 'x-request-id': 'log-1' });
-    await postGraphQL(stack.gateway.url, PROVIDER_NAME, undefined, { authorization: `Bearer ${jwt}`, 'x-request-id': 'log-2' });
+    const authorization = await staffAuthorization(JWT_SECRET, 'ops-1');
+    const first = await postGraphQL(stack.gateway.url, PROVIDER_NAME, undefined, { authorization, 'x-request-id': 'log-1' });
+    await postGraphQL(stack.gateway.url, PROVIDER_NAME, undefined, { authorization, 'x-request-id': 'log-2' });
     await postGraphQL(stack.gateway.url, PROVIDER_NAME, undefined, { 'x-request-id': 'log-3' });
     expect(first.headers.get('x-request-id')).toBe('log-1');
 
@@ -215,10 +210,11 @@ describe('request log', () => {
   });
 
   it('never logs the IOmeter secret, its Basic header or a client bearer token', async () => {
-    const jwt = await sign('ops-2');
-    await postGraphQL(stack.gateway.url, 'query Again { provider { id } }', undefined, { authorization: `Bearer ${jwt}` });
+    const authorization = await staffAuthorization(JWT_SECRET, 'ops-2');
+    const jwt = authorization.slice('Bearer '.length);
+    await postGraphQL(stack.gateway.url, 'query Again { provider { id } }', undefined, { authorization });
     const logged = stack.logs.join('\n');
-    const basic = Buffer.from(`${stack.simulator.token}:${stack.simulator.secret}`).toString('base64');
+    const basic = basicAuthorization(stack.simulator.token, stack.simulator.secret).slice('Basic '.length);
     expect(requestLines().length).toBeGreaterThanOrEqual(4);
     expect(logged).not.toContain(stack.simulator.secret);
     expect(logged).not.toContain(basic);

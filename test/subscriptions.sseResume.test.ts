@@ -1,11 +1,11 @@
 import { readSseEvents, subscribeWs, type SseEvent, type Subscribed } from './helpers/clients';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
+import { sleep } from './helpers/simulator';
 import { startStack, type Stack } from './helpers/stack';
 
 const READINGS = 'subscription { readings { meter { id } time receiveTime } }';
 const keyOf = (reading: { meter: { id: string }; time: string }) => `${reading.meter.id}@${Date.parse(reading.time)}`;
 const keysOf = (events: SseEvent[]) => events.map((event) => keyOf(event.data.data.readings));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Reads 30 events from one gateway, stays away for a second, reconnects (maybe to another replica)

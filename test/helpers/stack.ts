@@ -29,6 +29,16 @@ export interface StackOptions {
   database?: Database;
 }
 
+/**
+ * Takes a gateway out of sandbox mode (where every caller is staff), so clients sign in for real.
+ * startStack points the gateway at its own simulator: this endpoint is never called.
+ */
+export const OUT_OF_SANDBOX_ENV = {
+  IOMETER_ENDPOINT: 'http://127.0.0.1:9/v1/query',
+  IOMETER_TOKEN: 'unused',
+  IOMETER_SECRET: 'unused',
+} as const;
+
 /** A simulator and a gateway in front of it, both on free loopback ports. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const simulator = options.sharedSimulator ?? (await startSimulator({ readingIntervalMs: 200, ...options.simulator, port: 0 }));
