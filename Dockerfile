@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
-# The gateway image: compiled JavaScript on node:20-slim, production dependencies only, run as the
+# The gateway image: compiled JavaScript on node:24-slim, production dependencies only, run as the
 # unprivileged `node` user. Build: docker build -t iometer-gateway .
 
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -14,13 +14,13 @@ COPY src ./src
 # mesh build (.mesh artifact), then tsc to dist/ with the runtime assets (migrations, SDL, GraphiQL examples).
 RUN npm run build
 
-FROM node:20-slim AS production-deps
+FROM node:24-slim AS production-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No production dependency has an install script (esbuild, tsx's, is a dev dependency).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
 
-FROM node:20-slim AS runtime
+FROM node:24-slim AS runtime
 ENV NODE_ENV=production \
     PORT=4000
 WORKDIR /app
