@@ -1,5 +1,5 @@
 import { startSimulator, type RunningSimulator } from '../src/simulator';
-import { OBIS_EXPORT, OBIS_IMPORT, OBIS_POWER, readingValues } from '../src/simulator/meter-values';
+import { OBIS_EXPORT, OBIS_IMPORT, OBIS_POWER, readingValues } from '../src/simulator/meterValues';
 import type { Installation, Meter } from '../src/simulator/model';
 import { data } from './helpers/simulator';
 

@@ -1,5 +1,5 @@
 import { badUserInput } from './errors';
-import type { ReadingKey } from './reading-store';
+import type { ReadingKey } from './readingStore';
 
 /**
  * Cursors are the position of the last reading returned, base64url-encoded. A position rather than

@@ -1,4 +1,4 @@
-import { ARCHETYPE_COUNT, hasPv } from './meter-values';
+import { ARCHETYPE_COUNT, hasPv } from './meterValues';
 import type { Device, Installation, LoadProfile, Meter } from './model';
 import type { Random } from './random';
 

@@ -1,6 +1,6 @@
-import { AsyncQueue } from './async-queue';
+import { AsyncQueue } from './asyncQueue';
 import type { StoredReading } from './model';
-import type { ReadingStore } from './reading-store';
+import type { ReadingStore } from './readingStore';
 import type { SimulatorStats } from './stats';
 
 type Listener = (batch: readonly StoredReading[]) => void;

@@ -1,7 +1,7 @@
 import type { ReadingFeed } from './feed';
 import type { Meter, StoredReading } from './model';
 import { hashUnit } from './random';
-import { compareKeys, type ReadingStore } from './reading-store';
+import { compareKeys, type ReadingStore } from './readingStore';
 import type { World } from './world';
 
 /**

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadSimulatorConfig, type SimulatorConfig } from '../config';
-import { RETENTION_MS } from './reading-store';
+import { RETENTION_MS } from './readingStore';
 import { GRAPHQL_PATH, serveSimulation } from './server';
 import { createSimulation } from './simulation';
 import type { SimulatorFaults } from './faults';

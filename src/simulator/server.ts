@@ -4,7 +4,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { createAuthorizationCheck, useBasicAuth, webSocketAuthorization, type Credentials } from './auth';
-import { useSandboxRoutes } from './sandbox-routes';
+import { useSandboxRoutes } from './sandboxRoutes';
 import { useFaults, type SimulatorFaults } from './faults';
 import { createSimulatorSchema, type SimulatorContext } from './schema';
 import type { Simulation } from './simulation';

@@ -2,7 +2,7 @@ import type { SimulatorConfig } from '../config';
 import { ReadingFeed } from './feed';
 import { ReadingGenerator } from './generator';
 import { createRandom } from './random';
-import { ReadingStore } from './reading-store';
+import { ReadingStore } from './readingStore';
 import { Registrations } from './registrations';
 import { seedWorld } from './seed';
 import type { SimulatorStats } from './stats';
