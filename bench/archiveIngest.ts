@@ -3,7 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createScratchDatabase } from '../scripts/scratchDatabase';
 import { ArchiveWriter, toArchiveRow, type ArchiveRow } from '../src/archive';
-import { openDatabase, type Database } from '../src/customers/database';
+import { openDatabase, type Database } from '../src/database';
 import { createLogger } from '../src/logger';
 import type { MeterReading } from '../src/subscriptions';
 

@@ -4,7 +4,7 @@ import { createScratchDatabase } from '../scripts/scratchDatabase';
 import { ConsumptionStore } from '../src/consumption/store';
 import type { Resolution } from '../src/consumption/types';
 import { CustomerStore } from '../src/customers/store';
-import { IN_MEMORY, openDatabase, type Database } from '../src/customers';
+import { IN_MEMORY, openDatabase, type Database } from '../src/database';
 
 /**
  * Consumption query latency over a month of 2-second readings (≈1.34 M rows per installation), in a

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   // Imported only now, so that tracing's instrumentations see pg and node:http being loaded
   // (a dynamic import needs the .js suffix under node16 resolution; tsx maps it to the .ts file).
   const [{ openDatabase }, { CustomerStore }, { startSandbox }, { sandboxAuth }, { startGateway }] = await Promise.all([
-    import('./customers/database.js'),
+    import('./database/index.js'),
     import('./customers/store.js'),
     import('./sandbox.js'),
     import('./sandboxAuth.js'),

@@ -10,7 +10,7 @@ import { WebSocketServer } from 'ws';
 import type { GatewayConfig, UpstreamConfig } from './config';
 import { ConsumptionStore } from './consumption/store';
 import { createContextFactory } from './context';
-import type { Database } from './customers/database';
+import type { Database } from './database';
 import { CustomerStore } from './customers/store';
 import { createErrorMasker } from './errors';
 import { createAuthenticator, headersFromConnectionParams, type Authenticator, type Identity } from './identity';

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { loadGatewayConfig } from '../src/config';
-import { openDatabase, type Database } from '../src/customers/database';
+import { openDatabase, type Database } from '../src/database';
 import { createLogger } from '../src/logger';
 import { startGateway, type RunningGateway } from '../src/server';
 import { startSimulator, type RunningSimulator } from '../src/simulator';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { IN_MEMORY, loadMigrations, migrate, openDatabase, type Queryable } from '../src/customers';
+import { IN_MEMORY, loadMigrations, migrate, openDatabase, type Queryable } from '../src/database';
 import { backends, createScratchPostgres } from './helpers/database';
 import { archiveReadings, type ArchiveFixture } from './helpers/readingArchive';
 

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { ReadingArchive } from '../src/archive';
-import { openDatabase } from '../src/customers/database';
+import { openDatabase } from '../src/database';
 import { startSimulator } from '../src/simulator';
 import { createLocalFeed } from '../src/subscriptions';
 import { archivedCount, expectArchiveMatches, firstArchivedReceiveMs } from './helpers/archive';

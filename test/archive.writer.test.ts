@@ -1,5 +1,5 @@
 import { ArchiveWriter, dropExpiredPartitions, toArchiveRow } from '../src/archive';
-import type { Database } from '../src/customers/database';
+import type { Database } from '../src/database';
 import { createLogger } from '../src/logger';
 import type { MeterReading } from '../src/subscriptions';
 import { backends } from './helpers/database';

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CustomerStore, loadMigrations, migrate, openDatabase } from '../src/customers';
+import { CustomerStore } from '../src/customers';
+import { loadMigrations, migrate, openDatabase } from '../src/database';
 import {
   backends,
   countQueries,

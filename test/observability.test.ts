@@ -1,6 +1,6 @@
 import { identityHash } from '../src/identity/identityHash';
 import { basicAuthorization } from '../src/upstream/credentials';
-import { openDatabase } from '../src/customers';
+import { openDatabase } from '../src/database';
 import { postGraphQL, subscribeWs } from './helpers/clients';
 import { createScratchPostgres } from './helpers/database';
 import { SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';

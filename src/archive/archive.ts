@@ -1,4 +1,4 @@
-import type { Database } from '../customers/database';
+import type { Database } from '../database';
 import type { Logger } from '../logger';
 import type { MeterReading, PageFetcher, UpstreamConsumer } from '../subscriptions';
 import { noteGap, refetchMissing } from './catchUp';

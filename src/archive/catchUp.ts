@@ -1,4 +1,4 @@
-import type { Queryable } from '../customers/database';
+import type { Queryable } from '../database';
 import type { Logger } from '../logger';
 import type { PageFetcher } from '../subscriptions';
 import { toArchiveRow } from './rows';

@@ -1,4 +1,4 @@
-import type { Queryable } from '../customers/database';
+import type { Queryable } from '../database';
 
 const DAY_MS = 86_400_000;
 /** The names reading_archive_ensure_partitions (migration 002) gives: one per UTC day. */

@@ -1,4 +1,4 @@
-import type { Database } from '../customers/database';
+import type { Database } from '../database';
 import { CONSUMPTION_SQL, LATEST_ARCHIVED_INSTALLATION_SQL, READING_HISTORY_SQL } from './sql';
 import type { ArchivedReading, ConsumptionBucket, ReadingHistoryPage } from './types';
 import {

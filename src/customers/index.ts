@@ -1,5 +1,3 @@
-export { openDatabase, IN_MEMORY, type Database, type Queryable, type OpenDatabaseOptions } from './database';
-export { migrate, loadMigrations, MIGRATIONS_DIR, type Migration } from './migrate';
 export { CustomerStore } from './store';
 export { createCustomerLoaders, type CustomerLoaders } from './loaders';
 export { seedSandboxCustomers, NOT_ONBOARDED_EXTERNAL_IDS, type SandboxSeedResult } from './sandboxSeed';

@@ -1,6 +1,6 @@
 import type { Executor } from '@graphql-tools/utils';
 import { parse } from 'graphql';
-import type { Database } from '../customers/database';
+import type { Database } from '../database';
 import type { RedisConnection } from '../redis/connection';
 import { withTimeout } from '../timeout';
 import type { UpstreamCircuit } from '../upstream/circuitBreaker';

@@ -1,4 +1,4 @@
-import type { Database } from '../../src/customers/database';
+import type { Database } from '../../src/database';
 import type { RunningSimulator } from '../../src/simulator';
 import type { MeterReading } from '../../src/subscriptions';
 import { storedReadings } from './subscriptions';

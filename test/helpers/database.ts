@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createScratchDatabase, type ScratchPostgres } from '../../scripts/scratchDatabase';
-import { CustomerStore, IN_MEMORY, openDatabase, type Database, type OpenDatabaseOptions } from '../../src/customers';
+import { CustomerStore } from '../../src/customers';
+import { IN_MEMORY, openDatabase, type Database, type OpenDatabaseOptions } from '../../src/database';
 
 /** Local PostgreSQL with trust auth; `test` is only used to create and drop per-run databases. */
 const SERVER = 'postgres://postgres@127.0.0.1:5432';

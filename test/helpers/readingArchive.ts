@@ -1,4 +1,4 @@
-import type { Queryable } from '../../src/customers/database';
+import type { Queryable } from '../../src/database';
 
 /** A reading as the ingest stores it; registers in Wh, power in W. */
 export interface ArchiveFixture {

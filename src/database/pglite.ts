@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PGlite as PGliteInstance, Transaction } from '@electric-sql/pglite';
-import type { Database, Queryable } from './database';
+import type { Database, Queryable } from './types';
 
 type PGliteModule = typeof import('@electric-sql/pglite');
 

@@ -1,5 +1,5 @@
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
-import type { Database, OpenDatabaseOptions, Queryable } from './database';
+import type { Database, OpenDatabaseOptions, Queryable } from './types';
 
 type Run = (sql: string, params?: readonly unknown[]) => Promise<{ rows: QueryResultRow[] }>;
 

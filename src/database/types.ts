@@ -1,11 +1,3 @@
-import type { GatewayConfig } from '../config';
-import { migrate } from './migrate';
-import { openPgliteDatabase } from './pglite';
-import { openPostgresDatabase } from './postgres';
-
-/** The value of EMBEDDED_DB_DIR that selects an in-memory PGlite instead of a directory. */
-export const IN_MEMORY = 'memory://';
-
 export interface QueryResult<T> {
   rows: T[];
 }
@@ -36,23 +28,8 @@ export interface OpenDatabaseOptions {
   onError?: (error: Error) => void;
 }
 
-/**
- * PostgreSQL when `url` is set, otherwise the embedded PGlite: file-backed in `embeddedDir`,
- * or in memory when `embeddedDir` is `memory://`. Migrations are applied before it is returned.
- */
-export async function openDatabase(
-  config: GatewayConfig['database'],
-  options: OpenDatabaseOptions = {},
-): Promise<Database> {
-  const db = config.url
-    ? openPostgresDatabase(config.url, options)
-    : await openPgliteDatabase(config.embeddedDir === IN_MEMORY ? undefined : config.embeddedDir);
-  if (options.migrate === false) return db;
-  try {
-    await migrate(db);
-    return db;
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
+/** Where the database is: DATABASE_URL, else EMBEDDED_DB_DIR (see src/config.ts). */
+export interface DatabaseLocation {
+  url?: string;
+  embeddedDir: string;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Database, Queryable } from './database';
+import type { Database, Queryable } from './types';
 
 export interface Migration {
   version: number;
