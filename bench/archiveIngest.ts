@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createScratchDatabase } from '../scripts/scratchDatabase';
 import { ArchiveWriter, toArchiveRow, type ArchiveRow } from '../src/archive';
 import { openDatabase, type Database } from '../src/database';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/logging/logger';
 import type { MeterReading } from '../src/subscriptions';
 
 /**

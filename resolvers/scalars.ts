@@ -1,4 +1,4 @@
-import { iometerScalars } from '../src/scalars';
+import { iometerScalars } from '../src/iometer/scalars';
 
 /** The gateway validates IOmeter scalars itself, so bad input never costs an upstream request. */
 export const resolvers = { ...iometerScalars };

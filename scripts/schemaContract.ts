@@ -12,7 +12,7 @@ export const CONTRACT_PATH = join(__dirname, '..', 'schema.graphql');
 /**
  * The unified graph as staff see it, built from the .mesh artifact as the gateway builds it, and
  * sorted so the committed SDL diffs by meaning rather than by merge order. The IOmeter source is the
- * local SDL (src/iometer.graphql), so no upstream is contacted; the gateway's transport swap
+ * local SDL (src/iometer/iometer.graphql), so no upstream is contacted; the gateway's transport swap
  * (src/mesh.ts) changes how fields execute, never the schema.
  */
 export async function printGatewaySdl(): Promise<string> {

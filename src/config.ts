@@ -3,7 +3,7 @@ import { parseApiKeys, type ApiKeyEntry } from './identity/apiKeys';
 import { MIN_JWT_SECRET_LENGTH, type JwtOptions } from './identity/jwt';
 import { parseFieldBudgets, type FieldBudgets } from './rateLimit/budgets';
 import { parseTtlOverrides, type TtlTable } from './cache/ttl';
-import { DURATION, parseDuration } from './duration';
+import { DURATION, parseDuration } from './shared/duration';
 
 /**
  * The one place that reads process.env. Every module receives its settings from here,

@@ -7,7 +7,7 @@ import type { RegistrationDefaults } from './customers/onboarding';
 import type { CustomerStore } from './customers/store';
 import type { Identity } from './identity';
 import { createInstallationLoader, type LoadInstallation } from './installations/loader';
-import type { Logger } from './logger';
+import type { Logger } from './logging/logger';
 import type { ReadingHub } from './subscriptions';
 
 /** What the gateway adds to every request's context, next to Mesh's own. */

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { Logger } from './logger';
+import type { Logger } from './logging/logger';
 import { isUpstreamErrorCode } from './upstream/errors';
 
 /** Codes a client may see and branch on. Anything else is an internal detail and gets masked. */

@@ -1,5 +1,5 @@
 import { ConfigError, loadGatewayConfig } from './config';
-import { createLogger } from './logger';
+import { createLogger } from './logging/logger';
 import { startTracing } from './tracing';
 
 /** Time allowed after the request drain for subscriptions, pools and connections to close. */

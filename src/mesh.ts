@@ -3,7 +3,7 @@ import type { MeshHandler, MeshSource } from '@graphql-mesh/types';
 import type { Executor } from '@graphql-tools/utils';
 import { getMeshOptions } from '../.mesh';
 import type { UpstreamConfig } from './config';
-import type { Logger } from './logger';
+import type { Logger } from './logging/logger';
 import type { UpstreamCircuit } from './upstream/circuitBreaker';
 import { createIometerExecutor, type UpstreamObservers, type UpstreamProtection } from './upstream/executor';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { loadSimulatorConfig, type GatewayConfig, type UpstreamConfig } from './config';
 import { seedSandboxCustomers } from './customers/sandboxSeed';
 import type { CustomerStore } from './customers/store';
-import type { Logger } from './logger';
+import type { Logger } from './logging/logger';
 import { startSimulator, type RunningSimulator } from './simulator';
 
 export interface Sandbox {

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { loadGatewayConfig } from '../src/config';
 import { openDatabase, type Database } from '../src/database';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/logging/logger';
 import { startGateway, type RunningGateway } from '../src/server';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import { frontingEnv, startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';

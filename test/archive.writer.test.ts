@@ -1,6 +1,6 @@
 import { ArchiveWriter, dropExpiredPartitions, toArchiveRow } from '../src/archive';
 import type { Database } from '../src/database';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/logging/logger';
 import type { MeterReading } from '../src/subscriptions';
 import { backends } from './helpers/database';
 

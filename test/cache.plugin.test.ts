@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { useGatewayResponseCache } from '../src/cache/useGatewayResponseCache';
 import type { Identity } from '../src/identity';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/logging/logger';
 import { RequestIdentities } from '../src/plugins/requestIdentity';
 
 /** The cache plugin on a small schema: counters, the x-cache header, and start-up validation. */

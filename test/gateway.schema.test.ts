@@ -35,7 +35,7 @@ describe('unified schema', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    contract = buildSchema(readFileSync(join(__dirname, '..', 'src', 'iometer.graphql'), 'utf8'));
+    contract = buildSchema(readFileSync(join(__dirname, '..', 'src', 'iometer', 'iometer.graphql'), 'utf8'));
     const response = await postGraphQL(stack.gateway.url, getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }));
     unified = buildClientSchema(response.body.data);
   });

@@ -1,6 +1,6 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { graphql, type GraphQLError, type GraphQLScalarType } from 'graphql';
-import { formatObisCode, iometerScalars, parseObisCode } from '../src/scalars';
+import { formatObisCode, iometerScalars, parseObisCode } from '../src/iometer/scalars';
 
 type ScalarName = keyof typeof iometerScalars;
 

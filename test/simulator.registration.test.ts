@@ -1,5 +1,5 @@
 import { startSimulator, type RunningSimulator } from '../src/simulator';
-import { iometerScalars } from '../src/scalars';
+import { iometerScalars } from '../src/iometer/scalars';
 import {
   CREATE_REGISTRATION_TOKEN_EXAMPLE,
   UPDATE_LICENSE_EXAMPLE,

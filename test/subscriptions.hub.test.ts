@@ -2,7 +2,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, subscribe, type ExecutionResult } from 'graphql';
-import { iometerScalars } from '../src/scalars';
+import { iometerScalars } from '../src/iometer/scalars';
 import type { MeterReadingPayload, ReadingHub, ReadingPayload } from '../src/subscriptions';
 import { data, sleep, waitFor } from './helpers/simulator';
 import { closedAfterEach, Collector, hubFor, simulatorForFile } from './helpers/subscriptions';
@@ -106,7 +106,7 @@ describe('payloads through graphql-js', () => {
   // The contract's own SDL, with the hub as the subscription source and no field resolvers at all.
   const schemaWith = (hub: ReadingHub) =>
     makeExecutableSchema({
-      typeDefs: readFileSync(join(__dirname, '..', 'src', 'iometer.graphql'), 'utf8'),
+      typeDefs: readFileSync(join(__dirname, '..', 'src', 'iometer', 'iometer.graphql'), 'utf8'),
       resolvers: {
         ...iometerScalars,
         Subscription: {

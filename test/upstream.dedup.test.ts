@@ -1,7 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import { parse } from 'graphql';
 import { loadGatewayConfig } from '../src/config';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/logging/logger';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import { createIometerExecutor, type IometerExecutor } from '../src/upstream/executor';
 import { providerIds, waitFor } from './helpers/simulator';

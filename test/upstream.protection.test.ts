@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { ExecutionResult } from 'graphql';
 import { parse } from 'graphql';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/logging/logger';
 import { ConcurrencyGate } from '../src/upstream/concurrencyGate';
 import { createIometerExecutor, type UpstreamProtection } from '../src/upstream/executor';
 import { retryAfterMs } from '../src/upstream/httpFetch';

@@ -1,5 +1,5 @@
 import type { Database } from '../database';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import type { MeterReading, PageFetcher, UpstreamConsumer } from '../subscriptions';
 import { noteGap, refetchMissing } from './catchUp';
 import { dropExpiredPartitions } from './retention';

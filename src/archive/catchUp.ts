@@ -1,5 +1,5 @@
 import type { Queryable } from '../database';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import type { PageFetcher } from '../subscriptions';
 import { toArchiveRow } from './rows';
 import type { ArchiveWriter } from './writer';

@@ -1,4 +1,4 @@
-import { decimalObisCode } from '../obis';
+import { decimalObisCode } from '../iometer/obis';
 import type { MeterReading } from '../subscriptions';
 
 /** One reading_archive row (migration 002), columns in the order the writer sends them. */

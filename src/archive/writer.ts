@@ -1,5 +1,5 @@
 import type { Database } from '../database';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import type { ArchiveRow } from './rows';
 
 export interface ArchiveWriterOptions {

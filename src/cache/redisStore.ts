@@ -1,8 +1,8 @@
 import type { ExecutionResult } from 'graphql';
 import type Redis from 'ioredis';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import type { RedisConnection } from '../redis/connection';
-import { withTimeout } from '../timeout';
+import { withTimeout } from '../shared/timeout';
 import type { CacheStats } from './stats';
 import type { CacheEntity, ResponseStore } from './store';
 

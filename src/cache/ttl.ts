@@ -1,6 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
-import { DURATION, parseDuration } from '../duration';
-import { coordinateProblem } from '../schemaCoordinates';
+import { DURATION, parseDuration } from '../shared/duration';
+import { coordinateProblem } from '../shared/schemaCoordinates';
 
 /**
  * How long a cached response may be served, per schema coordinate: a type name (`IometerDevice`) or a

@@ -6,7 +6,7 @@ import { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from '../config';
 import type { GatewayContext } from '../context';
 import { identityHash, type Identity } from '../identity';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import type { RequestIdentities } from '../plugins/requestIdentity';
 import type { RedisConnection } from '../redis/connection';
 import { mutationEffects, queryLookupTags, type MutationEffects } from './lookups';

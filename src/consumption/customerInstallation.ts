@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { ResponseTtlCap } from '../cache/ttl';
 import type { LoadInstallation } from '../installations/loader';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import { isUpstreamOutage, upstreamCodeOf } from '../upstream/errors';
 import type { ConsumptionStore } from './store';
 

@@ -2,7 +2,7 @@ import type { Executor } from '@graphql-tools/utils';
 import { parse } from 'graphql';
 import type { Database } from '../database';
 import type { RedisConnection } from '../redis/connection';
-import { withTimeout } from '../timeout';
+import { withTimeout } from '../shared/timeout';
 import type { UpstreamCircuit } from '../upstream/circuitBreaker';
 
 /** Resolves when the dependency is usable; rejects with a short reason a client may read. */

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Authenticator, Identity } from '../identity';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import type { RequestIdentities } from './requestIdentity';
 
 /** yoga renders GraphiQL for a browser's GET: a static page whose own requests authenticate like any other. */

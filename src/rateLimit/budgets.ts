@@ -1,4 +1,4 @@
-import { parseDuration } from '../duration';
+import { parseDuration } from '../shared/duration';
 
 /**
  * Rate-limit budgets: at most `max` operations (or selections of a field) per window, per client.

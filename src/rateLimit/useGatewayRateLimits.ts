@@ -2,10 +2,10 @@ import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQL
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GatewayConfig } from '../config';
 import type { Identity } from '../identity';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import type { RequestIdentities } from '../plugins/requestIdentity';
 import type { RedisConnection } from '../redis/connection';
-import { coordinateProblem } from '../schemaCoordinates';
+import { coordinateProblem } from '../shared/schemaCoordinates';
 import { clientKey } from './clientKey';
 import { CounterUnavailableError, createCounter, type Counter, type Verdict } from './counters';
 import { rateLimitedError, rateLimitUnavailableError, tooManySubscriptionsError } from './errors';

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 
 /**
  * The gateway's shared Redis connection (REDIS_URL), or none for the in-memory embedded default.

@@ -1,4 +1,4 @@
-import { Fifo } from '../fifo';
+import { Fifo } from '../shared/fifo';
 
 /**
  * A push-driven async iterator for subscriptions. Unlike an async generator, return() takes effect

@@ -1,5 +1,5 @@
 import { loadSimulatorConfig } from '../config';
-import { createLogger } from '../logger';
+import { createLogger } from '../logging/logger';
 import { startSimulator } from './index';
 
 /** `npm run simulator`: the simulator as a standalone process, configured from SIMULATOR_* variables. */

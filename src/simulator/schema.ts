@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
-import { formatObisCode, type ObisFormat } from '../obis';
-import { iometerScalars } from '../scalars';
+import { formatObisCode, type ObisFormat } from '../iometer/obis';
+import { iometerScalars } from '../iometer/scalars';
 import { decodeCursor, encodeCursor } from './cursor';
 import { badUserInput } from './errors';
 import { openReadingStream } from './feed';
@@ -145,7 +145,7 @@ const resolvers = {
 
 export function createSimulatorSchema(): GraphQLSchema {
   return makeExecutableSchema({
-    typeDefs: readFileSync(join(__dirname, '..', 'iometer.graphql'), 'utf8'),
+    typeDefs: readFileSync(join(__dirname, '..', 'iometer', 'iometer.graphql'), 'utf8'),
     resolvers,
   });
 }

@@ -1,4 +1,4 @@
-import { Fifo } from '../fifo';
+import { Fifo } from '../shared/fifo';
 
 /**
  * One client's outbox: a push-driven async iterator with a soft bound. It is a class, not an async

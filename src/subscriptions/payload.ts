@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { formatObisCode, parseObisCode, type ObisFormat } from '../obis';
+import { formatObisCode, parseObisCode, type ObisFormat } from '../iometer/obis';
 import { readingMeter, type ReadingMeterPayload } from './readingMeter';
 
 /**

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import { upstreamError } from '../upstream/errors';
 import { ClientSubscription, slowConsumerError, type DeliveryCounters } from './clientSubscription';
 import { DedupWindow } from './dedup';

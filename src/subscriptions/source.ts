@@ -1,4 +1,4 @@
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import type { MeterReading } from './payload';
 import type { CatchUpRounds } from './replay';
 import type { UpstreamFeedOptions } from './upstreamFeed';

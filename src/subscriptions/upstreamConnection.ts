@@ -1,7 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import { CREDENTIALS_REJECTED_CLOSE_CODES, isCloseEvent } from '../upstream/closeCodes';
 import { METER_READING_FIELDS, type MeterReading } from './payload';
 

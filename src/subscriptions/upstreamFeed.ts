@@ -1,5 +1,5 @@
 import type { GraphQLError } from 'graphql';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import { upstreamError } from '../upstream/errors';
 import { toHubReading, type HubReading, type MeterReading } from './payload';
 import { openUpstreamConnection, type ConnectionEnd, type UpstreamConnection } from './upstreamConnection';

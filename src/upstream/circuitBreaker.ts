@@ -1,5 +1,5 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import { isUpstreamOutage, upstreamError } from './errors';
 
 export type CircuitStateName = 'closed' | 'open' | 'half-open';

@@ -2,7 +2,7 @@ import { buildHTTPExecutor } from '@graphql-tools/executor-http';
 import { getOperationASTFromRequest, type ExecutionRequest, type Executor } from '@graphql-tools/utils';
 import { GraphQLError } from 'graphql';
 import type { GatewayConfig, UpstreamConfig } from '../config';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import { createUpstreamCircuit, type UpstreamCircuit } from './circuitBreaker';
 import { basicAuthorization } from './credentials';
 import { ConcurrencyGate } from './concurrencyGate';

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import Redis from 'ioredis';
 import { createRedisResponseStore } from '../../src/cache/redisStore';
 import { CacheStats } from '../../src/cache/stats';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/logging/logger';
 import { openRedis } from '../../src/redis/connection';
 
 /** The shared Redis the tests may use concurrently; never stop it, never touch keys outside your prefix. */

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { loadGatewayConfig, type UpstreamConfig } from '../../src/config';
 import { openDatabase, type Database } from '../../src/database';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/logging/logger';
 import { startGateway, type RunningGateway } from '../../src/server';
 import { postgresBackend } from './database';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator';

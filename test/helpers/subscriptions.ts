@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { loadGatewayConfig } from '../../src/config';
-import { createLogger, type Logger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logging/logger';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator';
 import { ReadingHub, type MeterReading, type PageFetcher, type ReadingHubOptions } from '../../src/subscriptions';
 import { METER_READING_FIELDS } from '../../src/subscriptions/payload';

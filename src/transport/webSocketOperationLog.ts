@@ -1,7 +1,7 @@
 import { getOperationAST, type DocumentNode, type GraphQLError } from 'graphql';
-import { identityHash } from './identity/identityHash';
-import type { Identity } from './identity';
-import type { Logger } from './logger';
+import { identityHash } from '../identity/identityHash';
+import type { Identity } from '../identity';
+import type { Logger } from '../logging/logger';
 
 interface Operation {
   requestId: string;
