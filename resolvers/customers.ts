@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../src/context';
-import { createRegistrationFor } from '../src/customers/registration';
+import { createRegistrationFor } from '../src/stitching/registration';
 import type { Contract, Customer, CustomerConnection } from '../src/customers/types';
 import { withInputErrors } from './inputErrors';
 

@@ -1,8 +1,8 @@
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../src/context';
-import { createRegistrationFor } from '../src/customers/registration';
+import { createRegistrationFor } from '../src/stitching/registration';
 import type { CustomerIdentity } from '../src/identity';
-import { liveReading } from '../src/liveReading';
+import { liveReading } from '../src/stitching/liveReading';
 import { lastEventIdOf } from '../src/plugins/useSseResume';
 
 function customerIdentity(context: GatewayContext): CustomerIdentity {

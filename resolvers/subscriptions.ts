@@ -1,5 +1,5 @@
 import type { GatewayContext } from '../src/context';
-import { liveReading } from '../src/liveReading';
+import { liveReading } from '../src/stitching/liveReading';
 import { lastEventIdOf } from '../src/plugins/useSseResume';
 
 /**

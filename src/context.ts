@@ -6,7 +6,7 @@ import { createCustomerLoaders, type CustomerLoaders } from './customers/loaders
 import type { RegistrationDefaults } from './customers/onboarding';
 import type { CustomerStore } from './customers/store';
 import type { Identity } from './identity';
-import { createInstallationLoader, type LoadInstallation } from './installations/loader';
+import { createInstallationLoader, type LoadInstallation } from './stitching/installationLoader';
 import type { Logger } from './logging/logger';
 import type { ReadingHub } from './subscriptions';
 

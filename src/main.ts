@@ -10,11 +10,10 @@ async function main(): Promise<void> {
   const tracing = config.tracing ? startTracing(config.tracing) : undefined;
   // Imported only now, so that tracing's instrumentations see pg and node:http being loaded
   // (a dynamic import needs the .js suffix under node16 resolution; tsx maps it to the .ts file).
-  const [{ openDatabase }, { CustomerStore }, { startSandbox }, { sandboxAuth }, { startGateway }] = await Promise.all([
+  const [{ openDatabase }, { CustomerStore }, { sandboxAuth, startSandbox }, { startGateway }] = await Promise.all([
     import('./database/index.js'),
     import('./customers/store.js'),
     import('./sandbox.js'),
-    import('./sandboxAuth.js'),
     import('./server.js'),
   ]);
   const sandboxMode = !config.upstream;

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
-import { useGatewayResponseCache } from '../src/cache/useGatewayResponseCache';
+import { useGatewayResponseCache } from '../src/plugins/useGatewayResponseCache';
 import type { Identity } from '../src/identity';
 import { createLogger } from '../src/logging/logger';
 import { RequestIdentities } from '../src/plugins/requestIdentity';

@@ -1,4 +1,4 @@
-import { CACHE_HEADER } from '../../src/cache/useGatewayResponseCache';
+import { CACHE_HEADER } from '../../src/plugins/useGatewayResponseCache';
 import { benchJwtSecret } from './identities';
 import type { GraphQLAnswer } from './load';
 import { withServers, type ServerProcess, type startServerProcess } from './processes';

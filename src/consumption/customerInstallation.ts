@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { ResponseTtlCap } from '../cache/ttl';
-import type { LoadInstallation } from '../installations/loader';
+import type { LoadInstallation } from '../stitching/installationLoader';
 import type { Logger } from '../logging/logger';
 import { isUpstreamOutage, upstreamCodeOf } from '../upstream/errors';
 import type { ConsumptionStore } from './store';

@@ -1,7 +1,25 @@
 import { useGenericAuth } from '@envelop/generic-auth';
 import { GraphQLError } from 'graphql';
-import { maySelect } from '../authorization/policy';
-import { unauthenticatedError, type Identity } from '../identity';
+import { unauthenticatedError, type Identity, type Role } from '../identity';
+
+/**
+ * Where a customer may start: their own customer record, their own registration and their own
+ * readings. Everything reachable from these roots is the customer's own data.
+ */
+const CUSTOMER_ROOT_FIELDS = new Set(['Query.me', 'Mutation.registerMyMeter', 'Subscription.myReadings']);
+
+/** Provider-wide data that hangs off a customer's own objects: the license pool's size and usage. */
+const CUSTOMER_DENIED_FIELDS = new Set(['IometerLicense.pool']);
+
+const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
+
+/** Whether a role may select `typeName.fieldName`. Staff may select everything. */
+function maySelect(role: Role, typeName: string, fieldName: string): boolean {
+  if (role === 'staff') return true;
+  const coordinate = `${typeName}.${fieldName}`;
+  if (ROOT_TYPES.has(typeName)) return CUSTOMER_ROOT_FIELDS.has(coordinate);
+  return !CUSTOMER_DENIED_FIELDS.has(coordinate);
+}
 
 /**
  * Field-level authorization as a validation rule over the whole operation (aliases, fragments,

@@ -1,7 +1,7 @@
 import { createCounter, usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { publicCode } from '../errors';
+import { publicCode } from './errorMasking';
 import { METRICS_PATH, metricsAccessAllowed } from '../metrics/access';
 import type { GatewayMetrics } from '../metrics/gatewayMetrics';
 

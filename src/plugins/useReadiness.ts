@@ -1,5 +1,68 @@
+import type { Executor } from '@graphql-tools/utils';
+import { parse } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { checkReadiness, type ReadinessCheck } from '../health/readiness';
+import type { Database } from '../database';
+import type { RedisConnection } from '../redis/connection';
+import { withTimeout } from '../shared/timeout';
+import type { UpstreamCircuit } from '../upstream/circuitBreaker';
+
+/** Resolves when the dependency is usable; rejects with a short reason a client may read. */
+export type ReadinessCheck = () => Promise<void>;
+
+export interface ReadinessReport {
+  status: 'ready' | 'unavailable';
+  /** 'ok' or 'down: <reason>' per dependency. */
+  checks: Record<string, string>;
+}
+
+/** A check that has not answered by then counts as down: readiness must answer promptly. */
+const CHECK_TIMEOUT_MS = 2_000;
+
+export async function checkReadiness(checks: Record<string, ReadinessCheck>): Promise<ReadinessReport> {
+  const names = Object.keys(checks);
+  const outcomes = await Promise.allSettled(
+    names.map((name) => withTimeout(checks[name]!(), CHECK_TIMEOUT_MS, `no answer within ${CHECK_TIMEOUT_MS} ms`)),
+  );
+  const report: ReadinessReport = { status: 'ready', checks: {} };
+  outcomes.forEach((outcome, index) => {
+    if (outcome.status === 'fulfilled') {
+      report.checks[names[index]!] = 'ok';
+    } else {
+      report.status = 'unavailable';
+      report.checks[names[index]!] = `down: ${(outcome.reason as Error)?.message ?? String(outcome.reason)}`;
+    }
+  });
+  return report;
+}
+
+/** How long one upstream probe answers for: a readiness probe every second must not become IOmeter load. */
+const UPSTREAM_PROBE_TTL_MS = 5_000;
+const PROBE = { document: parse('query ReadinessProbe { __typename }') };
+
+/**
+ * IOmeter is ready when the circuit is closed and a trivial query through the gateway's own transport
+ * (credentials, concurrency gate, breaker) succeeds. Reasons name the error code, never a response body.
+ */
+export function upstreamCheck(executor: Executor, circuit: UpstreamCircuit): ReadinessCheck {
+  let last: { at: number; probe: Promise<void> } | undefined;
+  const probe = async () => {
+    const result = (await executor(PROBE)) as { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> };
+    if (result.errors?.length) throw new Error(String(result.errors[0]!.extensions?.code ?? 'UPSTREAM_ERROR'));
+  };
+  return async () => {
+    if (circuit.state === 'open') throw new Error('circuit open');
+    if (!last || Date.now() - last.at > UPSTREAM_PROBE_TTL_MS) last = { at: Date.now(), probe: probe() };
+    return last.probe;
+  };
+}
+
+export const redisCheck = (redis: RedisConnection): ReadinessCheck => async () => {
+  await redis.client.ping();
+};
+
+export const databaseCheck = (database: Database): ReadinessCheck => async () => {
+  await database.query('select 1');
+};
 
 export const READINESS_PATH = '/readyz';
 

@@ -2,7 +2,7 @@ import { getOperationAST, parse } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { identityHash } from '../identity/identityHash';
-import { CACHE_HEADER } from '../cache/useGatewayResponseCache';
+import { CACHE_HEADER } from './useGatewayResponseCache';
 import type { RequestIdentities } from './requestIdentity';
 
 /** What is known about an HTTP GraphQL request once its response is ready. */

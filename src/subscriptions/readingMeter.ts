@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { selectionOf } from '../gatewayDelegation';
-import { asExternal, type LoadInstallation } from '../installations/loader';
+import { selectionOf } from '../stitching/gatewayDelegation';
+import { asExternal, type LoadInstallation } from '../stitching/installationLoader';
 
 /** The part of a client's context the lazy fields use; every gateway context has it. */
 export interface MeterLookupContext {

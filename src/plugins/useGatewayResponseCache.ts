@@ -7,13 +7,13 @@ import type { GatewayConfig } from '../config';
 import type { GatewayContext } from '../context';
 import { identityHash, type Identity } from '../identity';
 import type { Logger } from '../logging/logger';
-import type { RequestIdentities } from '../plugins/requestIdentity';
+import type { RequestIdentities } from './requestIdentity';
 import type { RedisConnection } from '../redis/connection';
-import { mutationEffects, queryLookupTags, type MutationEffects } from './lookups';
-import { createRedisResponseStore } from './redisStore';
-import { CacheStats } from './stats';
-import { createMemoryResponseStore, type CacheEntity, type ResponseStore } from './store';
-import { DEFAULT_TTLS, resolveTtls, unknownCoordinates } from './ttl';
+import { mutationEffects, queryLookupTags, type MutationEffects } from '../cache/lookups';
+import { createRedisResponseStore } from '../cache/redisStore';
+import { CacheStats } from '../cache/stats';
+import { createMemoryResponseStore, type CacheEntity, type ResponseStore } from '../cache/store';
+import { DEFAULT_TTLS, resolveTtls, unknownCoordinates } from '../cache/ttl';
 
 export interface ResponseCacheOptions {
   config: GatewayConfig['cache'];

@@ -3,7 +3,7 @@ import DataLoader from 'dataloader';
 import { OperationTypeNode, type GraphQLResolveInfo } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { ExpiringCache } from '../customers/loaders';
-import { delegateToGateway, delegationKey, selectionOf } from '../gatewayDelegation';
+import { delegateToGateway, delegationKey, selectionOf } from './gatewayDelegation';
 
 /** IOmeter's `provider.installation` takes either argument. */
 export type InstallationKey = { id: string } | { externalId: string };

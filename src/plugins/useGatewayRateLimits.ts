@@ -3,14 +3,14 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GatewayConfig } from '../config';
 import type { Identity } from '../identity';
 import type { Logger } from '../logging/logger';
-import type { RequestIdentities } from '../plugins/requestIdentity';
+import type { RequestIdentities } from './requestIdentity';
 import type { RedisConnection } from '../redis/connection';
 import { coordinateProblem } from '../shared/schemaCoordinates';
-import { clientKey } from './clientKey';
-import { CounterUnavailableError, createCounter, type Counter, type Verdict } from './counters';
-import { rateLimitedError, rateLimitUnavailableError, tooManySubscriptionsError } from './errors';
-import { countSelections } from './selections';
-import { createSubscriptionSlots, type SubscriptionSlot } from './subscriptionSlots';
+import { clientKey } from '../rateLimit/clientKey';
+import { CounterUnavailableError, createCounter, type Counter, type Verdict } from '../rateLimit/counters';
+import { rateLimitedError, rateLimitUnavailableError, tooManySubscriptionsError } from '../rateLimit/errors';
+import { countSelections } from '../rateLimit/selections';
+import { createSubscriptionSlots, type SubscriptionSlot } from '../rateLimit/subscriptionSlots';
 
 export interface RateLimitOptions {
   config: GatewayConfig['rateLimit'];

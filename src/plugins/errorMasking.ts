@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
-import type { Logger } from './logging/logger';
-import { isUpstreamErrorCode } from './upstream/errors';
+import type { Logger } from '../logging/logger';
+import { isUpstreamErrorCode } from '../upstream/errors';
 
 /** Codes a client may see and branch on. Anything else is an internal detail and gets masked. */
 const PUBLIC_CODES = new Set([

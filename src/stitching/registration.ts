@@ -1,7 +1,7 @@
 import { GraphQLError, OperationTypeNode, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../context';
-import { delegateToGateway, selectionOf } from '../gatewayDelegation';
-import { chooseRegistration, today, type LicensePoolSummary, type SigningKeySummary } from './onboarding';
+import { delegateToGateway, selectionOf } from './gatewayDelegation';
+import { chooseRegistration, today, type LicensePoolSummary, type SigningKeySummary } from '../customers/onboarding';
 
 export interface RegistrationRequest {
   externalId: string;

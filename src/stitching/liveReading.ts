@@ -1,5 +1,5 @@
-import type { GatewayContext } from './context';
-import { noteEventPosition } from './plugins/useSseResume';
+import type { GatewayContext } from '../context';
+import { noteEventPosition } from '../plugins/useSseResume';
 
 /**
  * The `resolve` of every live-readings subscription field. It passes the payload through, notes its
