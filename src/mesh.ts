@@ -1,16 +1,18 @@
 import { getMesh, type MeshInstance } from '@graphql-mesh/runtime';
 import type { MeshHandler, MeshSource } from '@graphql-mesh/types';
 import type { Executor } from '@graphql-tools/utils';
+import type { Plugin } from 'graphql-yoga';
 import { getMeshOptions } from '../.mesh';
 import type { UpstreamConfig } from './config';
 import type { Logger } from './logging/logger';
+import { composePlugins } from './plugins/compose';
 import type { UpstreamCircuit } from './upstream/circuitBreaker';
 import { createIometerExecutor, type UpstreamObservers, type UpstreamProtection } from './upstream/executor';
 
 export interface GatewayMesh {
   mesh: MeshInstance;
-  /** Mesh's envelop plugins for yoga, without its engine plugin (see below). */
-  plugins: MeshInstance['plugins'];
+  /** Mesh's envelop plugins for yoga, as one, without its engine plugin (see below). */
+  plugin: Plugin;
   /** The IOmeter transport itself, for the gateway's own upstream calls (replay pages). */
   upstreamExecutor: Executor;
   /** The IOmeter circuit breaker, for readiness and metrics. */
@@ -53,7 +55,7 @@ export async function createGatewayMesh(
   const mesh = await getMesh(options);
   return {
     mesh,
-    plugins: mesh.plugins.filter((plugin) => !isEnginePlugin(plugin)),
+    plugin: composePlugins(mesh.plugins.filter((plugin) => !isEnginePlugin(plugin))),
     upstreamExecutor: iometer.executor,
     upstreamCircuit: iometer.circuit,
     dispose: async () => {

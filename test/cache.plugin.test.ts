@@ -1,9 +1,10 @@
 import { Writable } from 'node:stream';
-import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
-import { useGatewayResponseCache } from '../src/plugins/useGatewayResponseCache';
+import { createSchema, createYoga } from 'graphql-yoga';
+import { CacheStats } from '../src/cache/stats';
 import type { Identity } from '../src/identity';
 import { createLogger } from '../src/logging/logger';
-import { RequestIdentities } from '../src/plugins/requestIdentity';
+import { useAuthentication } from '../src/plugins/useAuthentication';
+import { useGatewayResponseCache } from '../src/plugins/useGatewayResponseCache';
 
 /** The cache plugin on a small schema: counters, the x-cache header, and start-up validation. */
 
@@ -12,13 +13,9 @@ const staff: Identity = { role: 'staff', subject: 'alice', via: 'jwt' };
 
 function gateway(overrides: Record<string, number> = {}) {
   let executions = 0;
-  const identities = new RequestIdentities();
-  const cache = useGatewayResponseCache({ config: { ttlMs: 60_000, overrides }, identities, logger: silent });
-  const authenticate: Plugin = {
-    onRequest({ request }) {
-      identities.set(request, staff);
-    },
-  };
+  const stats = new CacheStats();
+  const cache = useGatewayResponseCache({ config: { ttlMs: 60_000, overrides }, logger: silent, stats });
+  const authenticate = useAuthentication({ authenticate: async () => staff, logger: silent });
   const yoga = createYoga({
     schema: createSchema({
       typeDefs: 'type Query { counter: Int!, broken: Int } type Mutation { touch: Int! }',
@@ -32,7 +29,7 @@ function gateway(overrides: Record<string, number> = {}) {
         Mutation: { touch: () => 1 },
       },
     }),
-    plugins: [authenticate, ...cache],
+    plugins: [authenticate, cache],
     logging: false,
   });
   const post = async (query: string) => {
@@ -43,7 +40,7 @@ function gateway(overrides: Record<string, number> = {}) {
     });
     return { cache: response.headers.get('x-cache'), body: await response.json() };
   };
-  return { post, stats: cache.stats };
+  return { post, stats };
 }
 
 describe('useGatewayResponseCache', () => {
@@ -78,9 +75,10 @@ describe('useGatewayResponseCache', () => {
   });
 
   it('installs nothing with CACHE_TTL=0', () => {
-    const plugins = useGatewayResponseCache({ config: { ttlMs: 0, overrides: {} }, identities: new RequestIdentities(), logger: silent });
-    expect(plugins).toHaveLength(0);
-    expect(plugins.stats.snapshot()).toEqual({ hits: 0, misses: 0, storeErrors: 0 });
+    const stats = new CacheStats();
+    const plugin = useGatewayResponseCache({ config: { ttlMs: 0, overrides: {} }, logger: silent, stats });
+    expect(plugin).toEqual({});
+    expect(stats.snapshot()).toEqual({ hits: 0, misses: 0, storeErrors: 0 });
   });
 
   it('refuses to start (createYoga throws) with an override naming no type or field of the schema', () => {

@@ -2,7 +2,18 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Authenticator, Identity } from '../identity';
 import type { Logger } from '../logging/logger';
-import type { RequestIdentities } from './requestIdentity';
+
+/** Who sent each HTTP request, set once by useAuthentication; read through identityOf. */
+const identities = new WeakMap<Request, Identity>();
+
+/**
+ * The caller of an operation. Hooks that run before the GraphQL context exists (params, validation,
+ * persisted operations) find it by the HTTP request; WebSocket operations carry it in their initial
+ * context, and every context gets it from useAuthentication (`context.identity`).
+ */
+export function identityOf(context: { identity?: Identity; request?: Request }): Identity | undefined {
+  return context.identity ?? (context.request ? identities.get(context.request) : undefined);
+}
 
 /** yoga renders GraphiQL for a browser's GET: a static page whose own requests authenticate like any other. */
 function isGraphiQLPage(request: Request): boolean {
@@ -17,15 +28,16 @@ function errorResponse(error: GraphQLError, fetchAPI: { Response: typeof Respons
   });
 }
 
+export interface AuthenticationOptions {
+  authenticate: Authenticator;
+  logger: Logger;
+}
+
 /**
  * Resolves the caller before anything is parsed, so a rejected credential costs no GraphQL work,
  * and puts the identity on the context (`context.identity`) for everything downstream.
  */
-export function useAuthentication(
-  authenticate: Authenticator,
-  identities: RequestIdentities,
-  logger: Logger,
-): Plugin<{ identity?: Identity }> {
+export function useAuthentication({ authenticate, logger }: AuthenticationOptions): Plugin<{ identity?: Identity }> {
   return {
     async onRequest({ request, endResponse, fetchAPI }) {
       if (isGraphiQLPage(request)) return;
@@ -38,7 +50,7 @@ export function useAuthentication(
       }
     },
     onContextBuilding({ context, extendContext }) {
-      const identity = identities.of(context as { identity?: Identity; request?: Request });
+      const identity = identityOf(context as { identity?: Identity; request?: Request });
       if (identity && !context.identity) extendContext({ identity });
     },
   };

@@ -1,21 +1,34 @@
 import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import type { GatewayConfig } from '../config';
 import type { Identity } from '../identity';
 import type { Logger } from '../logging/logger';
-import type { RequestIdentities } from './requestIdentity';
-import type { RedisConnection } from '../redis/connection';
-import { coordinateProblem } from '../shared/schemaCoordinates';
+import type { FieldBudgets } from '../rateLimit/budgets';
 import { clientKey } from '../rateLimit/clientKey';
 import { CounterUnavailableError, createCounter, type Counter, type Verdict } from '../rateLimit/counters';
 import { rateLimitedError, rateLimitUnavailableError, tooManySubscriptionsError } from '../rateLimit/errors';
 import { countSelections } from '../rateLimit/selections';
 import { createSubscriptionSlots, type SubscriptionSlot } from '../rateLimit/subscriptionSlots';
+import type { RedisConnection } from '../redis/connection';
+import { coordinateProblem } from '../shared/schemaCoordinates';
+import { identityOf } from './useAuthentication';
+
+/** RATE_LIMIT_* (src/config.ts). */
+export interface RateLimitConfig {
+  /** RATE_LIMIT_ENABLED=false switches every rate limit off (benchmarks, a trusted internal deployment). */
+  enabled: boolean;
+  /** Operations per client and window (RATE_LIMIT_MAX / RATE_LIMIT_WINDOW). */
+  max: number;
+  windowMs: number;
+  /** Per-field budgets: the defaults merged with RATE_LIMIT_FIELDS. */
+  fields: FieldBudgets;
+  onRedisError: 'open' | 'closed';
+  /** Concurrent subscriptions per client. */
+  maxSubscriptions: number;
+}
 
 export interface RateLimitOptions {
-  config: GatewayConfig['rateLimit'];
+  config: RateLimitConfig;
   redis?: RedisConnection;
-  identities: RequestIdentities;
   logger: Logger;
   /** Called for every refusal by a budget or the subscription cap (metrics). */
   onRefused?: () => void;
@@ -48,8 +61,8 @@ export interface RateLimitOptions {
  * (check before execution, stop the whole execution on any refusal, budgets by type and field) is
  * kept; the counting is rate-limiter-flexible's.
  */
-export function useGatewayRateLimits({ config, redis, identities, logger, onRefused }: RateLimitOptions): Plugin[] {
-  if (!config.enabled) return [];
+export function useGatewayRateLimits({ config, redis, logger, onRefused }: RateLimitOptions): Plugin {
+  if (!config.enabled) return {};
   const counterOptions = { redis, onRedisError: config.onRedisError };
   const operations = createCounter('ops', { max: config.max, windowMs: config.windowMs }, counterOptions);
   const fields = new Map<string, Counter>(
@@ -111,73 +124,71 @@ export function useGatewayRateLimits({ config, redis, identities, logger, onRefu
   }
 
   const clientOf = (context: unknown) =>
-    clientKey(identities.of(context as { identity?: Identity; request?: Request }), context);
+    clientKey(identityOf(context as { identity?: Identity; request?: Request }), context);
 
-  return [
-    {
-      onSchemaChange({ schema }) {
-        const unknown = [...fields.keys()].filter((coordinate) => coordinateProblem(schema, coordinate) !== undefined);
-        if (unknown.length) logger.warn({ rateLimit: 'config', unknown }, 'RATE_LIMIT_FIELDS names fields the schema does not have');
-      },
-
-      async onParams({ request, context, setResult }) {
-        countedAtParams.add(context);
-        const refusal = await spend(clientKey(identities.of({ request }), context), true, new Map());
-        if (!refusal) return;
-        refusedAtParams.set(context, refusal);
-        setResult({ errors: [refusal] });
-      },
-
-      onExecutionResult({ context, setResult }) {
-        const refusal = refusedAtParams.get(context);
-        if (refusal) setResult({ errors: [refusal] });
-      },
-
-      async onExecute({ args, setResultAndStopExecution }) {
-        const refusal = await admit(args, clientOf(args.contextValue));
-        if (refusal) setResultAndStopExecution({ errors: [refusal] });
-      },
-
-      async onSubscribe({ args, setResultAndStopExecution, setSubscribeFn, subscribeFn }) {
-        const refuse = (error: GraphQLError) => setResultAndStopExecution({ errors: [error] });
-        const client = clientOf(args.contextValue);
-        const refusal = await admit(args, client);
-        if (refusal) {
-          refuse(refusal);
-          return undefined;
-        }
-        let slot: SubscriptionSlot | undefined;
-        try {
-          slot = await slots.acquire(client);
-        } catch (error) {
-          refuse(unavailable(error));
-          return undefined;
-        }
-        if (!slot) {
-          logger.debug({ rateLimit: 'subscriptions', client }, 'subscription cap reached');
-          onRefused?.();
-          refuse(tooManySubscriptionsError(config.maxSubscriptions));
-          return undefined;
-        }
-        const { release } = slot;
-        // A subscribe function that throws leaves no result for onSubscribeResult to see.
-        setSubscribeFn(async (subscribeArgs) => {
-          try {
-            return await subscribeFn(subscribeArgs);
-          } catch (error) {
-            release();
-            throw error;
-          }
-        });
-        return {
-          onSubscribeResult({ result, setResult }) {
-            if (isAsyncIterable<ExecutionResult>(result)) setResult(releasingAtEnd(result, release));
-            else release();
-          },
-        };
-      },
+  return {
+    onSchemaChange({ schema }) {
+      const unknown = [...fields.keys()].filter((coordinate) => coordinateProblem(schema, coordinate) !== undefined);
+      if (unknown.length) logger.warn({ rateLimit: 'config', unknown }, 'RATE_LIMIT_FIELDS names fields the schema does not have');
     },
-  ];
+
+    async onParams({ request, context, setResult }) {
+      countedAtParams.add(context);
+      const refusal = await spend(clientKey(identityOf({ request }), context), true, new Map());
+      if (!refusal) return;
+      refusedAtParams.set(context, refusal);
+      setResult({ errors: [refusal] });
+    },
+
+    onExecutionResult({ context, setResult }) {
+      const refusal = refusedAtParams.get(context);
+      if (refusal) setResult({ errors: [refusal] });
+    },
+
+    async onExecute({ args, setResultAndStopExecution }) {
+      const refusal = await admit(args, clientOf(args.contextValue));
+      if (refusal) setResultAndStopExecution({ errors: [refusal] });
+    },
+
+    async onSubscribe({ args, setResultAndStopExecution, setSubscribeFn, subscribeFn }) {
+      const refuse = (error: GraphQLError) => setResultAndStopExecution({ errors: [error] });
+      const client = clientOf(args.contextValue);
+      const refusal = await admit(args, client);
+      if (refusal) {
+        refuse(refusal);
+        return undefined;
+      }
+      let slot: SubscriptionSlot | undefined;
+      try {
+        slot = await slots.acquire(client);
+      } catch (error) {
+        refuse(unavailable(error));
+        return undefined;
+      }
+      if (!slot) {
+        logger.debug({ rateLimit: 'subscriptions', client }, 'subscription cap reached');
+        onRefused?.();
+        refuse(tooManySubscriptionsError(config.maxSubscriptions));
+        return undefined;
+      }
+      const { release } = slot;
+      // A subscribe function that throws leaves no result for onSubscribeResult to see.
+      setSubscribeFn(async (subscribeArgs) => {
+        try {
+          return await subscribeFn(subscribeArgs);
+        } catch (error) {
+          release();
+          throw error;
+        }
+      });
+      return {
+        onSubscribeResult({ result, setResult }) {
+          if (isAsyncIterable<ExecutionResult>(result)) setResult(releasingAtEnd(result, release));
+          else release();
+        },
+      };
+    },
+  };
 }
 
 /** Backstop for the first connection; ioredis's own connect timeout normally ends the wait sooner. */

@@ -3,27 +3,30 @@ import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cach
 import { getOperationAST, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
-import type { GatewayConfig } from '../config';
+import { mutationEffects, queryLookupTags, type MutationEffects } from '../cache/lookups';
+import { createRedisResponseStore } from '../cache/redisStore';
+import type { CacheStats } from '../cache/stats';
+import { createMemoryResponseStore, type CacheEntity, type ResponseStore } from '../cache/store';
+import { DEFAULT_TTLS, resolveTtls, unknownCoordinates, type TtlTable } from '../cache/ttl';
 import type { GatewayContext } from '../context';
 import { identityHash, type Identity } from '../identity';
 import type { Logger } from '../logging/logger';
-import type { RequestIdentities } from './requestIdentity';
 import type { RedisConnection } from '../redis/connection';
-import { mutationEffects, queryLookupTags, type MutationEffects } from '../cache/lookups';
-import { createRedisResponseStore } from '../cache/redisStore';
-import { CacheStats } from '../cache/stats';
-import { createMemoryResponseStore, type CacheEntity, type ResponseStore } from '../cache/store';
-import { DEFAULT_TTLS, resolveTtls, unknownCoordinates } from '../cache/ttl';
+import { composePlugins } from './compose';
+import { identityOf } from './useAuthentication';
 
 export interface ResponseCacheOptions {
-  config: GatewayConfig['cache'];
+  config: {
+    /** Default TTL in ms (CACHE_TTL); 0 disables the response cache. */
+    ttlMs: number;
+    /** CACHE_TTL_OVERRIDES: TTL in ms per schema coordinate, applied over the built-in table (src/cache/ttl.ts). */
+    overrides: TtlTable;
+  };
   redis?: RedisConnection;
-  identities: RequestIdentities;
   logger: Logger;
+  /** Hits, misses and store errors are counted here (metrics). */
+  stats: CacheStats;
 }
-
-/** The plugins to spread into the yoga plugin list, carrying the cache's counters. */
-export type GatewayResponseCache = Plugin[] & { readonly stats: CacheStats };
 
 export const CACHE_HEADER = 'x-cache';
 
@@ -59,6 +62,20 @@ function responseCacheKey(documentString: string, operationName: string | null |
 }
 
 type ResponseCacheMetadata = { hit?: boolean };
+
+/** Per HTTP request, whether each query of it the cache answered was a hit. */
+const outcomesByRequest = new WeakMap<Request, boolean[]>();
+
+/**
+ * The cache's verdict on an HTTP response (x-cache): HIT when every query of the request was a hit or
+ * yoga answered If-None-Match with 304 from the cache, MISS when any was not; undefined when the cache
+ * saw no query (mutations, subscriptions, refusals).
+ */
+export function cacheVerdictOf(request: Request, response: Response): 'HIT' | 'MISS' | undefined {
+  if (response.status === 304 && request.headers.has('if-none-match')) return 'HIT';
+  const outcomes = outcomesByRequest.get(request);
+  return outcomes && (outcomes.every(Boolean) ? 'HIT' : 'MISS');
+}
 type OperationContext = Partial<GatewayContext> & { request?: Request };
 
 /**
@@ -74,15 +91,14 @@ type OperationContext = Partial<GatewayContext> & { request?: Request };
  *   mutations change beyond their result (src/cache/lookups.ts): updateLicense → its installation,
  *   upsertCustomer → lookups by that externalId and customer lists, onboardCustomer/registerMyMeter/
  *   createRegistrationToken → the customer and lookups by that externalId;
- * - `x-cache: HIT|MISS` on every response to a query over HTTP, and counters (`.stats`).
+ * - `x-cache: HIT|MISS` on every response to a query over HTTP (cacheVerdictOf), and counters (`stats`).
  *
  * Never cached: results with errors (so no partial results), mutations, subscriptions, anything over
  * WebSocket, introspection. A hit is answered before parsing and validation: the entry was produced
  * for the same document, variables and session, so those steps would decide the same.
  */
-export function useGatewayResponseCache({ config, redis, identities, logger }: ResponseCacheOptions): GatewayResponseCache {
-  const stats = new CacheStats();
-  if (config.ttlMs === 0) return Object.assign([], { stats });
+export function useGatewayResponseCache({ config, redis, logger, stats }: ResponseCacheOptions): Plugin {
+  if (config.ttlMs === 0) return {};
 
   const overrides = config.overrides;
   const ttls = resolveTtls(overrides);
@@ -91,10 +107,9 @@ export function useGatewayResponseCache({ config, redis, identities, logger }: R
   const lookupTags = new LRUCache<string, CacheEntity[]>({ max: 10_000 });
   const keyByContext = new WeakMap<object, string>();
   const webSocketMutations = new WeakSet<object>();
-  const outcomesByRequest = new WeakMap<Request, boolean[]>();
 
   const sessionOf = (request: Request): string | undefined => {
-    const identity = identities.of({ request });
+    const identity = identityOf({ request });
     return identity && cacheSession(identity);
   };
 
@@ -166,14 +181,9 @@ export function useGatewayResponseCache({ config, redis, identities, logger }: R
       outcomesByRequest.set(request, outcomes);
     },
     onResponse({ request, response }) {
-      if (response.status === 304 && request.headers.has('if-none-match')) {
-        stats.hits += 1;
-        response.headers.set(CACHE_HEADER, 'HIT');
-        return;
-      }
-      const outcomes = outcomesByRequest.get(request);
-      // A batch is a HIT only when every query in it was.
-      if (outcomes) response.headers.set(CACHE_HEADER, outcomes.every(Boolean) ? 'HIT' : 'MISS');
+      if (response.status === 304 && request.headers.has('if-none-match')) stats.hits += 1;
+      const verdict = cacheVerdictOf(request, response);
+      if (verdict) response.headers.set(CACHE_HEADER, verdict);
     },
   };
 
@@ -185,7 +195,7 @@ export function useGatewayResponseCache({ config, redis, identities, logger }: R
     includeExtensionMetadata: true,
     session: (request) => sessionOf(request) ?? null,
     // HTTP requests with an identity; over WebSocket (no request) only mutations, for their invalidation.
-    enabled: (request, context) => (request ? identities.of({ request }) !== undefined : webSocketMutations.has(context)),
+    enabled: (request, context) => (request ? identityOf({ request }) !== undefined : webSocketMutations.has(context)),
     buildResponseCacheKey: ({ documentString, operationName, variableValues, sessionId, context }) => {
       const key = responseCacheKey(documentString, operationName, variableValues, sessionId ?? '');
       keyByContext.set(context as object, key);
@@ -202,5 +212,5 @@ export function useGatewayResponseCache({ config, redis, identities, logger }: R
   };
 
   logger.info({ store: redis ? 'redis' : 'memory', defaultTtlMs: config.ttlMs, overrides }, 'response cache enabled');
-  return Object.assign([gatewayPlugin, responseCache, settlePlugin], { stats });
+  return composePlugins([gatewayPlugin, responseCache, settlePlugin]);
 }

@@ -1,11 +1,13 @@
 import { createCounter, usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { publicCode } from './errorMasking';
 import { METRICS_PATH, metricsAccessAllowed } from '../metrics/access';
 import type { GatewayMetrics } from '../metrics/gatewayMetrics';
+import { composePlugins } from './compose';
+import { publicCode } from './errorMasking';
 
 export interface MetricsOptions {
+  metrics: GatewayMetrics;
   /** Serve /metrics on the GraphQL port; false when METRICS_PORT gives it a listener of its own. */
   serveEndpoint: boolean;
   token?: string;
@@ -24,18 +26,18 @@ function errorCode(error: unknown, phase: string | undefined): string {
  * operations, their duration, HTTP duration, and errors labelled with the code the client sees.
  * Per-phase timings and resolver metrics stay off: they cost more than they tell here.
  */
-export function useMetrics(metrics: GatewayMetrics, options: MetricsOptions): Plugin[] {
+export function useMetrics({ metrics, serveEndpoint, token }: MetricsOptions): Plugin {
   const { registry } = metrics;
   const guard: Plugin = {
     onRequest({ request, url, endResponse, fetchAPI }) {
-      if (url.pathname === METRICS_PATH && !metricsAccessAllowed(request.headers.get('authorization'), options.token)) {
+      if (url.pathname === METRICS_PATH && !metricsAccessAllowed(request.headers.get('authorization'), token)) {
         endResponse(new fetchAPI.Response(null, { status: 401, headers: { 'www-authenticate': 'Bearer' } }));
       }
     },
   };
   const prometheus = usePrometheus({
     registry,
-    endpoint: options.serveEndpoint ? METRICS_PATH : false,
+    endpoint: serveEndpoint ? METRICS_PATH : false,
     // The URL label would make one series per distinct query string.
     labels: { url: false },
     metrics: {
@@ -66,5 +68,5 @@ export function useMetrics(metrics: GatewayMetrics, options: MetricsOptions): Pl
       graphql_envelop_schema_change: false,
     },
   });
-  return options.serveEndpoint ? [guard, prometheus] : [prometheus];
+  return composePlugins(serveEndpoint ? [guard, prometheus] : [prometheus]);
 }

@@ -71,7 +71,12 @@ export const READINESS_PATH = '/readyz';
  * state either way. While the gateway drains for shutdown it is never ready, so load balancers stop
  * sending it traffic. (/healthz, liveness, is yoga's own health check and checks nothing external.)
  */
-export function useReadiness(checks: Record<string, ReadinessCheck>, isDraining: () => boolean): Plugin {
+export interface ReadinessOptions {
+  checks: Record<string, ReadinessCheck>;
+  isDraining: () => boolean;
+}
+
+export function useReadiness({ checks, isDraining }: ReadinessOptions): Plugin {
   return {
     async onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname !== READINESS_PATH) return;

@@ -2,8 +2,8 @@ import { getOperationAST, parse } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { identityHash } from '../identity/identityHash';
-import { CACHE_HEADER } from './useGatewayResponseCache';
-import type { RequestIdentities } from './requestIdentity';
+import { identityOf } from './useAuthentication';
+import { cacheVerdictOf } from './useGatewayResponseCache';
 
 /** What is known about an HTTP GraphQL request once its response is ready. */
 export interface RequestSummary {
@@ -41,44 +41,43 @@ interface RequestRecord {
   operations: string[];
 }
 
+export interface RequestSummaryOptions {
+  graphqlPath: string;
+  /** Each summary goes to every sink: the request log line, the request metrics. */
+  onSummary: ReadonlyArray<(summary: RequestSummary) => void>;
+}
+
 /**
  * Sums up every HTTP request to the GraphQL endpoint for the request log line and the request
  * metrics, so both count the same requests the same way, cache hits and early refusals included.
  *
- * Two plugins, because yoga runs hooks in list order: `start` goes first, so it sees requests that
- * authentication or a rate limit then answer early and operations the cache answers (from their
- * params: a cache hit is never parsed or executed); `finish` goes last, so the response it sums up
- * carries the other plugins' headers (x-cache).
+ * It goes before authentication, rate limits and the response cache, since yoga runs hooks in list
+ * order: its onRequest sees the requests they answer early, and its onParams the operations the cache
+ * answers (from their params: a cache hit is never parsed or executed). The cache's verdict comes from
+ * the cache itself (cacheVerdictOf), whose onResponse runs after this one.
  */
-export function useRequestSummary(
-  identities: RequestIdentities,
-  graphqlPath: string,
-  onSummary: ReadonlyArray<(summary: RequestSummary) => void>,
-): { start: Plugin; finish: Plugin } {
+export function useRequestSummary({ graphqlPath, onSummary }: RequestSummaryOptions): Plugin {
   const records = new WeakMap<Request, RequestRecord>();
-  const start: Plugin = {
+  return {
     onRequest({ request, url }) {
       if (url.pathname === graphqlPath) records.set(request, { startedAt: performance.now(), operations: [] });
     },
     onParams({ request, params }: { request: Request; params: GraphQLParams }) {
       records.get(request)?.operations.push(params.operationName ?? operationNameIn(params.query) ?? 'Anonymous');
     },
-  };
-  const finish: Plugin = {
     onResponse({ request, response }) {
       const record = records.get(request);
       if (!record) return;
-      const identity = identities.of({ request });
+      const identity = identityOf({ request });
       const summary: RequestSummary = {
         method: request.method,
         status: response.status,
         operationName: record.operations.join(',') || undefined,
         identity: identity ? identityHash(identity) : 'anonymous',
         durationMs: Math.round(performance.now() - record.startedAt),
-        cache: response.headers.get(CACHE_HEADER) ?? undefined,
+        cache: cacheVerdictOf(request, response),
       };
       for (const sink of onSummary) sink(summary);
     },
   };
-  return { start, finish };
 }

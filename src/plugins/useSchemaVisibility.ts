@@ -1,7 +1,7 @@
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Identity } from '../identity';
-import type { RequestIdentities } from './requestIdentity';
+import { identityOf } from './useAuthentication';
 
 const SUGGESTION = /\s*Did you mean .+\?$/;
 
@@ -9,12 +9,12 @@ const SUGGESTION = /\s*Did you mean .+\?$/;
  * The schema is staff knowledge: customers get no introspection (unless configured) and no
  * "Did you mean …?" hints that would let them map the schema by guessing.
  */
-export function useSchemaVisibility(identities: RequestIdentities, options: { customerIntrospection: boolean }): Plugin {
+export function useSchemaVisibility({ customerIntrospection }: { customerIntrospection: boolean }): Plugin {
   return {
     onValidate({ context, addValidationRule }) {
-      const identity = identities.of(context as { identity?: Identity; request?: Request });
+      const identity = identityOf(context as { identity?: Identity; request?: Request });
       if (identity?.role === 'staff') return undefined;
-      if (!options.customerIntrospection) addValidationRule(NoSchemaIntrospectionCustomRule);
+      if (!customerIntrospection) addValidationRule(NoSchemaIntrospectionCustomRule);
       return ({ result, setResult }) => {
         if (result.length === 0) return;
         setResult(

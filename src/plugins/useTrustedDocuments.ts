@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { Identity } from '../identity';
-import type { RequestIdentities } from './requestIdentity';
+import { identityOf } from './useAuthentication';
 
 /**
  * Trusted documents (PERSISTED_OPERATIONS_FILE): a JSON object mapping each operation's hash to
@@ -31,7 +31,7 @@ export class TrustedDocuments {
 
   /** The document a WebSocket subscriber may run: its own for staff, the trusted one by hash for others. */
   documentFor(identity: Identity, params: { query?: string; extensions?: Record<string, unknown> | null }): string {
-    if (identity.role === 'staff' && params.query) return params.query;
+    if (maySendAnyDocument(identity) && params.query) return params.query;
     if (params.query) throw new GraphQLError(errors.persistedQueryOnly.message, errors.persistedQueryOnly);
     const hash = (params.extensions?.persistedQuery as { sha256Hash?: string } | undefined)?.sha256Hash;
     if (!hash) throw new GraphQLError(errors.keyNotFound.message, errors.keyNotFound);
@@ -57,10 +57,17 @@ const errors = {
   },
 };
 
-export function useTrustedDocuments(documents: TrustedDocuments, identities: RequestIdentities): Plugin {
+/** Staff may still send any document, over HTTP and WebSocket alike. */
+function maySendAnyDocument(identity: Identity | undefined): boolean {
+  return identity?.role === 'staff';
+}
+
+/** Over HTTP, yoga's persisted-operations plugin; the WebSocket path asks documentFor. Without documents, nothing. */
+export function useTrustedDocuments({ documents }: { documents?: TrustedDocuments }): Plugin {
+  if (!documents) return {};
   return usePersistedOperations({
     getPersistedOperation: (hash) => documents.get(hash),
-    allowArbitraryOperations: (request) => identities.of({ request })?.role === 'staff',
+    allowArbitraryOperations: (request) => maySendAnyDocument(identityOf({ request })),
     customErrors: errors,
   });
 }

@@ -1,0 +1,68 @@
+import type { Plugin } from 'graphql-yoga';
+import type { CacheStats } from './cache/stats';
+import type { GatewayConfig } from './config';
+import type { Authenticator } from './identity';
+import type { Logger } from './logging/logger';
+import type { GatewayMetrics } from './metrics/gatewayMetrics';
+import { useAuthentication } from './plugins/useAuthentication';
+import { useAuthorization } from './plugins/useAuthorization';
+import { useGatewayRateLimits } from './plugins/useGatewayRateLimits';
+import { useGatewayResponseCache } from './plugins/useGatewayResponseCache';
+import { useMetrics } from './plugins/useMetrics';
+import { useOperationLimits } from './plugins/useOperationLimits';
+import { useReadiness, type ReadinessCheck } from './plugins/useReadiness';
+import { useRequestSummary } from './plugins/useRequestSummary';
+import { useSchemaVisibility } from './plugins/useSchemaVisibility';
+import { useSseResume } from './plugins/useSseResume';
+import { useTrustedDocuments, type TrustedDocuments } from './plugins/useTrustedDocuments';
+import type { RedisConnection } from './redis/connection';
+
+/** What the request path's plugins are built from; startGateway (src/server.ts) makes each once. */
+export interface PipelineParts {
+  config: GatewayConfig;
+  graphqlPath: string;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  cacheStats: CacheStats;
+  readinessChecks: Record<string, ReadinessCheck>;
+  isDraining: () => boolean;
+  /** Mesh's own plugins (src/mesh.ts). */
+  mesh: Plugin;
+  authenticate: Authenticator;
+  trustedDocuments?: TrustedDocuments;
+  redis?: RedisConnection;
+}
+
+/**
+ * The request path: yoga runs each hook of these plugins in this order. WebSocket operations run the
+ * envelop part of it (context, parse, validate, execute, subscribe; src/transport/webSocket.ts).
+ */
+export function requestPipeline(parts: PipelineParts): Array<Plugin<any>> {
+  const { config, logger, metrics } = parts;
+  return [
+    // Probes answer first: they carry no client credentials.
+    useReadiness({ checks: parts.readinessChecks, isDraining: parts.isDraining }),
+    // Scrapes too; and every operation is timed from its start.
+    useMetrics({ metrics, serveEndpoint: config.metrics.port === undefined, token: config.metrics.token }),
+    // Before anything can answer early, so the log line and request metrics count every request.
+    useRequestSummary({ graphqlPath: parts.graphqlPath, onSummary: [(summary) => logger.info(summary, 'request completed'), metrics.countRequest] }),
+    // Mesh's stitching and transforms, before the gateway's own rules see the unified schema.
+    parts.mesh,
+    // Before parsing: a rejected credential costs no GraphQL work; everything below reads the identity.
+    useAuthentication({ authenticate: parts.authenticate, logger }),
+    // A hash becomes its document before parsing; who may send any document depends on the identity.
+    useTrustedDocuments({ documents: parts.trustedDocuments }),
+    // Size before parsing, then tokens, depth, aliases and cost while parsing and validating.
+    useOperationLimits(config.limits),
+    // Validation: customers see no introspection and no "Did you mean" hints.
+    useSchemaVisibility({ customerIntrospection: config.auth.customerIntrospection }),
+    // Validation: a forbidden field refuses the whole operation before it executes.
+    useAuthorization(),
+    // Before the cache: a cache hit still spends the operation budget.
+    useGatewayRateLimits({ config: config.rateLimit, redis: parts.redis, logger, onRefused: metrics.countRateLimited }),
+    // Answers repeated queries before they execute; invalidates after mutations.
+    useGatewayResponseCache({ config: config.cache, redis: parts.redis, logger, stats: parts.cacheStats }),
+    // Last: writes the SSE event ids into yoga's own SSE stream.
+    useSseResume(),
+  ];
+}
