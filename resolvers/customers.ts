@@ -37,7 +37,13 @@ export const resolvers = {
       args: { externalId: string; licensePoolId?: string; signingKeyId?: string; startDate?: string },
       context: GatewayContext,
       info: GraphQLResolveInfo,
-    ) => createRegistrationFor(args, context, info),
+    ) =>
+      createRegistrationFor(
+        args,
+        { customers: context.customerLoaders.customerByExternalId, defaults: context.registrationDefaults },
+        context,
+        info,
+      ),
   },
   Customer: {
     contract: (customer: Customer, _args: unknown, context: GatewayContext) => context.customerLoaders.contractByCustomerId.load(customer.id),

@@ -1,9 +1,8 @@
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../src/context';
-import { createRegistrationFor } from '../src/stitching/registration';
 import type { CustomerIdentity } from '../src/identity';
 import { liveReading } from '../src/stitching/liveReading';
-import { lastEventIdOf } from '../src/plugins/useSseResume';
+import { createRegistrationFor } from '../src/stitching/registration';
 
 function customerIdentity(context: GatewayContext): CustomerIdentity {
   if (context.identity.role !== 'customer') {
@@ -19,12 +18,17 @@ export const resolvers = {
   },
   Mutation: {
     registerMyMeter: (_root: unknown, _args: unknown, context: GatewayContext, info: GraphQLResolveInfo) =>
-      createRegistrationFor({ externalId: customerIdentity(context).externalId }, context, info),
+      createRegistrationFor(
+        { externalId: customerIdentity(context).externalId },
+        { customers: context.customerLoaders.customerByExternalId, defaults: context.registrationDefaults },
+        context,
+        info,
+      ),
   },
   Subscription: {
     myReadings: {
       subscribe: (_root: unknown, _args: unknown, context: GatewayContext) =>
-        context.readingHub.subscribe({ externalId: customerIdentity(context).externalId, resumeAfter: lastEventIdOf(context) }),
+        context.readingHub.subscribe({ externalId: customerIdentity(context).externalId, resumeAfter: context.lastEventId }),
       resolve: liveReading,
     },
   },

@@ -1,6 +1,5 @@
 import type { GatewayContext } from '../src/context';
 import { liveReading } from '../src/stitching/liveReading';
-import { lastEventIdOf } from '../src/plugins/useSseResume';
 
 /**
  * Live readings come from the gateway's one upstream subscription (src/subscriptions/ReadingHub),
@@ -10,12 +9,12 @@ export const resolvers = {
   Subscription: {
     readings: {
       subscribe: (_root: unknown, args: { startTime?: string | null }, context: GatewayContext) =>
-        context.readingHub.subscribe({ startTime: args.startTime, resumeAfter: lastEventIdOf(context) }),
+        context.readingHub.subscribe({ startTime: args.startTime, resumeAfter: context.lastEventId }),
       resolve: liveReading,
     },
     scheduledReadings: {
       subscribe: (_root: unknown, args: { obisCodes?: string[] | null }, context: GatewayContext) =>
-        context.readingHub.scheduled({ obisCodes: args.obisCodes, resumeAfter: lastEventIdOf(context) }),
+        context.readingHub.scheduled({ obisCodes: args.obisCodes, resumeAfter: context.lastEventId }),
       resolve: liveReading,
     },
   },

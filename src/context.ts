@@ -13,28 +13,25 @@ import type { ReadingHub } from './subscriptions';
 /** What the gateway adds to every request's context, next to Mesh's own. */
 export interface GatewayContext {
   customerStore: CustomerStore;
+  /** Per request; a subscription's are shared by the process, entries expiring (useLiveLookups). */
   customerLoaders: CustomerLoaders;
-  /**
-   * Shared by every live-readings subscription of the process, entries expiring after
-   * SUBSCRIPTION_LOOKUP_TTL (see liveReading).
-   */
-  liveCustomerLoaders: CustomerLoaders;
-  /** The same for installations: shared by every live-readings subscription, entries expiring. */
-  liveLoadInstallation: LoadInstallation;
   consumptionStore: ConsumptionStore;
   /** A customer's installation for consumption: IOmeter's, or the archive's while IOmeter is down. */
   customerInstallationId: CustomerInstallationId;
   /** Resolvers lower this response's cache TTL through it. */
   responseTtl: ResponseTtlCap;
+  /** Per request, like customerLoaders. */
   loadInstallation: LoadInstallation;
   registrationDefaults: RegistrationDefaults;
   /** The process's one upstream readings subscription, fanned out to every client. */
   readingHub: ReadingHub;
   /** Set by useAuthentication for every operation. */
   identity: Identity;
+  /** Set by useSseResume when an SSE client reconnects: live-readings fields resume after it. */
+  lastEventId?: string;
 }
 
-export type GatewayContextExtension = Omit<GatewayContext, 'identity'>;
+export type GatewayContextExtension = Omit<GatewayContext, 'identity' | 'lastEventId'>;
 
 /** Per-request state: loaders must not outlive a request, or their caches would serve one request's data to another. */
 export function createContextFactory(
@@ -48,15 +45,8 @@ export function createContextFactory(
     signingKeyId: config.defaultSigningKeyId,
     licensePoolId: config.defaultLicensePoolId,
   };
-  // Customer rows are the same whoever asks; field access is authorized per client elsewhere.
-  const liveLookups = { ttlMs: config.subscriptions.lookupTtlMs, maxEntries: 100_000 };
-  const liveCustomerLoaders = createCustomerLoaders(store, liveLookups);
-  // What a selection fetches of an installation is the same whoever asks (see createInstallationLoader).
-  const liveLoadInstallation = createInstallationLoader(liveLookups);
   const customerInstallationId = createCustomerInstallationId(consumptionStore, logger);
   return () => ({
-    liveCustomerLoaders,
-    liveLoadInstallation,
     customerStore: store,
     customerLoaders: createCustomerLoaders(store),
     consumptionStore,

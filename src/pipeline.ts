@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import type { CacheStats } from './cache/stats';
 import type { GatewayConfig } from './config';
+import type { CustomerStore } from './customers/store';
 import type { Authenticator } from './identity';
 import type { Logger } from './logging/logger';
 import type { GatewayMetrics } from './metrics/gatewayMetrics';
@@ -8,6 +9,7 @@ import { useAuthentication } from './plugins/useAuthentication';
 import { useAuthorization } from './plugins/useAuthorization';
 import { useGatewayRateLimits } from './plugins/useGatewayRateLimits';
 import { useGatewayResponseCache } from './plugins/useGatewayResponseCache';
+import { useLiveLookups } from './plugins/useLiveLookups';
 import { useMetrics } from './plugins/useMetrics';
 import { useOperationLimits } from './plugins/useOperationLimits';
 import { useReadiness, type ReadinessCheck } from './plugins/useReadiness';
@@ -31,6 +33,7 @@ export interface PipelineParts {
   authenticate: Authenticator;
   trustedDocuments?: TrustedDocuments;
   redis?: RedisConnection;
+  customerStore: CustomerStore;
 }
 
 /**
@@ -62,6 +65,8 @@ export function requestPipeline(parts: PipelineParts): Array<Plugin<any>> {
     useGatewayRateLimits({ config: config.rateLimit, redis: parts.redis, logger, onRefused: metrics.countRateLimited }),
     // Answers repeated queries before they execute; invalidates after mutations.
     useGatewayResponseCache({ config: config.cache, redis: parts.redis, logger, stats: parts.cacheStats }),
+    // Subscriptions last hours: their events share the process's expiring loaders instead of holding their own.
+    useLiveLookups({ customerStore: parts.customerStore, ttlMs: config.subscriptions.lookupTtlMs }),
     // Last: writes the SSE event ids into yoga's own SSE stream.
     useSseResume(),
   ];

@@ -88,6 +88,7 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
     ? TrustedDocuments.load(config.auth.persistedOperationsFile)
     : undefined;
 
+  const customerStore = new CustomerStore(database);
   const cacheStats = new CacheStats();
   metrics.observe({ cache: cacheStats, readings: () => readingHub.stats, circuit: () => upstreamCircuit.state });
   const inFlight = new InFlightRequests();
@@ -111,9 +112,10 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
       authenticate,
       trustedDocuments,
       redis,
+      customerStore,
     }),
     context: createContextFactory(
-      new CustomerStore(database),
+      customerStore,
       new ConsumptionStore(database, config.consumption.timeZone),
       readingHub,
       config,

@@ -1,38 +1,28 @@
 import { getSSEProcessor, isAsyncIterable, type Plugin } from 'graphql-yoga';
-import type { GatewayContext } from '../context';
-
-/** Where a live-readings resolver leaves the position of the event being executed, for onNext. */
-const EVENT_POSITION = Symbol('eventPosition');
-type PositionedContext = GatewayContext & { [EVENT_POSITION]?: string };
-
-/** Called by the live-readings resolvers for each event, before it executes. */
-export function noteEventPosition(context: GatewayContext, position: string | undefined): void {
-  (context as PositionedContext)[EVENT_POSITION] = position;
-}
-
-/** The SSE client's Last-Event-ID, if it sent one: live-readings fields resume after it. */
-export function lastEventIdOf(context: GatewayContext): string | undefined {
-  return (context as { request?: Request }).request?.headers.get('last-event-id') ?? undefined;
-}
+import { takeEventPosition } from '../stitching/liveReading';
 
 /**
  * SSE event ids for live readings, so a reconnecting EventSource sends `Last-Event-ID` and resumes
- * where it left off. yoga's SSE processor writes no ids; this wraps it, inserting `id: <position>`
- * before each `next` event that carries a reading. Events without a position (errors) get none, and
- * the client keeps its last id, as the SSE spec says.
+ * where it left off: the header goes on the context (`context.lastEventId`), for the live-readings
+ * fields to resume after. yoga's SSE processor writes no ids; this wraps it, inserting
+ * `id: <position>` (noted by liveReading) before each `next` event that carries a reading. Events
+ * without a position (errors) get none, and the client keeps its last id, as the SSE spec says.
  */
-export function useSseResume(): Plugin<GatewayContext> {
+export function useSseResume(): Plugin<{ lastEventId?: string }> {
   const positions = new WeakMap<object, string>();
   const sse = getSSEProcessor();
   return {
+    onContextBuilding({ context, extendContext }) {
+      const lastEventId = context.request?.headers.get('last-event-id');
+      if (lastEventId) extendContext({ lastEventId });
+    },
     onSubscribe() {
       return {
         onSubscribeResult({ args }) {
-          const context = args.contextValue as PositionedContext;
+          const context = args.contextValue as object;
           return {
             onNext({ result }) {
-              const position = context[EVENT_POSITION];
-              context[EVENT_POSITION] = undefined;
+              const position = takeEventPosition(context);
               if (position !== undefined) positions.set(result, position);
             },
           };

@@ -1,16 +1,28 @@
-import type { GatewayContext } from '../context';
-import { noteEventPosition } from '../plugins/useSseResume';
+/** The part of a client's context a live reading needs: the hub that handed the payload out. */
+export interface LiveReadingContext {
+  readingHub: { positionOf(payload: object): string | undefined };
+}
+
+/** Per operation context, the position of the reading being executed, until the SSE writer takes it. */
+const eventPositions = new WeakMap<object, string | undefined>();
 
 /**
- * The `resolve` of every live-readings subscription field. It passes the payload through, notes its
- * position for the SSE event id, and points stitched customer fields and the lazy installation fields
- * (readingMeter) at the process-wide expiring loaders: a subscription lasts hours, and its own loaders
- * would keep every customer and installation it loaded for all that time, while fresh loaders per
- * event would query once per event and client.
+ * The `resolve` of every live-readings subscription field. It passes the payload through and notes
+ * its position, which becomes the SSE event id of the result it is executed into (useSseResume).
+ * (A subscription's stitched customer fields and lazy installation fields use the process-wide
+ * expiring loaders: useLiveLookups.)
  */
-export function liveReading<T extends object>(payload: T, _args: unknown, context: GatewayContext): T {
-  context.customerLoaders = context.liveCustomerLoaders;
-  context.loadInstallation = context.liveLoadInstallation;
-  noteEventPosition(context, context.readingHub.positionOf(payload));
+export function liveReading<T extends object>(payload: T, _args: unknown, context: LiveReadingContext): T {
+  eventPositions.set(context, context.readingHub.positionOf(payload));
   return payload;
+}
+
+/**
+ * The position of the reading the operation's latest result was executed from, once: graphql-js
+ * executes a subscription's events one at a time, so it belongs to the result about to be sent.
+ */
+export function takeEventPosition(context: object): string | undefined {
+  const position = eventPositions.get(context);
+  eventPositions.delete(context);
+  return position;
 }

@@ -1,7 +1,13 @@
 import { GraphQLError, OperationTypeNode, type GraphQLResolveInfo } from 'graphql';
-import type { GatewayContext } from '../context';
+import {
+  chooseRegistration,
+  today,
+  type LicensePoolSummary,
+  type RegistrationDefaults,
+  type SigningKeySummary,
+} from '../customers/onboarding';
+import type { Customer } from '../customers/types';
 import { delegateToGateway, selectionOf } from './gatewayDelegation';
-import { chooseRegistration, today, type LicensePoolSummary, type SigningKeySummary } from '../customers/onboarding';
 
 export interface RegistrationRequest {
   externalId: string;
@@ -10,17 +16,26 @@ export interface RegistrationRequest {
   startDate?: string | null;
 }
 
+/** What a registration is decided from, besides the request and what IOmeter offers. */
+export interface RegistrationSources {
+  /** The caller's customer loader (see CustomerLoaders.customerByExternalId). */
+  customers: { load(externalId: string): Promise<Customer | null> };
+  /** IOMETER_DEFAULT_LICENSE_POOL_ID and IOMETER_DEFAULT_SIGNING_KEY_ID. */
+  defaults: RegistrationDefaults;
+}
+
 /**
  * Creates the IOmeter registration token for a known customer: looks up the signing keys and license
  * pools, applies the request and the configured defaults, then runs createRegistrationToken with the
- * caller's selection.
+ * caller's selection. Both run through the gateway's schema with the caller's context and info.
  */
 export async function createRegistrationFor(
   request: RegistrationRequest,
-  context: GatewayContext,
+  { customers, defaults }: RegistrationSources,
+  context: object,
   info: GraphQLResolveInfo,
 ): Promise<unknown> {
-  const customer = await context.customerLoaders.customerByExternalId.load(request.externalId);
+  const customer = await customers.load(request.externalId);
   if (!customer) {
     throw new GraphQLError(`No customer has externalId ${request.externalId}.`, {
       extensions: { code: 'NOT_FOUND', field: 'externalId' },
@@ -34,7 +49,7 @@ export async function createRegistrationFor(
     info,
   })) as { signingKeys: SigningKeySummary[]; licensePools: LicensePoolSummary[] } | Error;
   if (available instanceof Error) throw available;
-  const choice = chooseRegistration(request, context.registrationDefaults, available);
+  const choice = chooseRegistration(request, defaults, available);
   return delegateToGateway({
     operation: OperationTypeNode.MUTATION,
     fieldName: 'createRegistrationToken',

@@ -13,7 +13,7 @@ type LazyField = (args: unknown, context: MeterLookupContext, info: GraphQLResol
  * The full `Meter` of a deprecated scheduled `Reading`. The upstream feed carries only the meter's id
  * and number; `installation` and `latestReadings` are functions, which graphql-js's default resolver
  * calls with the client's own context, so they are fetched only when a client selects them, through
- * the context's installation loader (for live readings the process-wide one, see liveReading): one
+ * the context's installation loader (for live readings the process-wide one, see useLiveLookups): one
  * upstream request per tick for all clients, not per reading and client. Built once per reading and
  * shared by every client.
  */
