@@ -1,5 +1,4 @@
 import { ResponseTtlCap } from './cache/ttl';
-import type { GatewayConfig } from './config';
 import { createCustomerInstallationId, type CustomerInstallationId } from './consumption/customerInstallation';
 import type { ConsumptionStore } from './consumption/store';
 import { createCustomerLoaders, type CustomerLoaders } from './customers/loaders';
@@ -33,22 +32,26 @@ export interface GatewayContext {
 
 export type GatewayContextExtension = Omit<GatewayContext, 'identity' | 'lastEventId'>;
 
+export interface ContextParts {
+  customerStore: CustomerStore;
+  consumptionStore: ConsumptionStore;
+  readingHub: ReadingHub;
+  registrationDefaults: RegistrationDefaults;
+  logger: Logger;
+}
+
 /** Per-request state: loaders must not outlive a request, or their caches would serve one request's data to another. */
-export function createContextFactory(
-  store: CustomerStore,
-  consumptionStore: ConsumptionStore,
-  readingHub: ReadingHub,
-  config: GatewayConfig,
-  logger: Logger,
-): () => GatewayContextExtension {
-  const registrationDefaults: RegistrationDefaults = {
-    signingKeyId: config.defaultSigningKeyId,
-    licensePoolId: config.defaultLicensePoolId,
-  };
+export function createContextFactory({
+  customerStore,
+  consumptionStore,
+  readingHub,
+  registrationDefaults,
+  logger,
+}: ContextParts): () => GatewayContextExtension {
   const customerInstallationId = createCustomerInstallationId(consumptionStore, logger);
   return () => ({
-    customerStore: store,
-    customerLoaders: createCustomerLoaders(store),
+    customerStore,
+    customerLoaders: createCustomerLoaders(customerStore),
     consumptionStore,
     customerInstallationId,
     responseTtl: new ResponseTtlCap(),

@@ -16,17 +16,17 @@ async function main(): Promise<void> {
     import('./sandbox.js'),
     import('./server.js'),
   ]);
-  const sandboxMode = !config.upstream;
+  const sandboxMode = config.sandbox !== undefined;
   const logger = createLogger({ level: config.logLevel, pretty: sandboxMode && process.stdout.isTTY });
   const database = await openDatabase(config.database, {
     onError: (error) => logger.error({ err: error }, 'database connection error'),
   });
   logger.info({ database: database.kind }, 'customer database ready');
-  const sandbox = sandboxMode ? await startSandbox(config, new CustomerStore(database), logger) : undefined;
-  const upstream = config.upstream ?? sandbox!.upstream;
-  const demo = sandboxMode ? await sandboxAuth(config.auth) : undefined;
+  const sandbox = config.sandbox ? await startSandbox(config.sandbox, new CustomerStore(database), logger) : undefined;
+  const demo = sandbox ? await sandboxAuth(config.auth) : undefined;
   if (demo) config = { ...config, auth: demo.auth };
-  const gateway = await startGateway({ config, upstream, logger, database });
+  const upstream = config.upstream ?? sandbox!.upstream;
+  const gateway = await startGateway({ config: { ...config, upstream }, logger, database });
   logger.info({ url: gateway.url, sandbox: sandboxMode }, `IOmeter Gateway ready: GraphiQL at ${gateway.url}`);
   if (demo) {
     logger.info(

@@ -3,20 +3,12 @@ import type { MeshHandler, MeshSource } from '@graphql-mesh/types';
 import type { Executor } from '@graphql-tools/utils';
 import type { Plugin } from 'graphql-yoga';
 import { getMeshOptions } from '../.mesh';
-import type { UpstreamConfig } from './config';
-import type { Logger } from './logging/logger';
 import { composePlugins } from './plugins/compose';
-import type { UpstreamCircuit } from './upstream/circuitBreaker';
-import { createIometerExecutor, type UpstreamObservers, type UpstreamProtection } from './upstream/executor';
 
 export interface GatewayMesh {
   mesh: MeshInstance;
   /** Mesh's envelop plugins for yoga, as one, without its engine plugin (see below). */
   plugin: Plugin;
-  /** The IOmeter transport itself, for the gateway's own upstream calls (replay pages). */
-  upstreamExecutor: Executor;
-  /** The IOmeter circuit breaker, for readiness and metrics. */
-  upstreamCircuit: UpstreamCircuit;
   dispose(): Promise<void>;
 }
 
@@ -34,30 +26,22 @@ const IOMETER_SOURCE = 'Iometer';
 /**
  * Builds a fresh mesh from the .mesh artifact for one gateway instance. The declarative wiring
  * (SDL source, renames, additional typedefs and resolvers) comes from .meshrc.yaml; the IOmeter
- * transport is swapped for ours so endpoint, credentials, timeouts and upstream protection come from
- * the validated config instead of process-wide environment placeholders.
+ * transport is swapped for `iometer` (src/upstream/), so endpoint, credentials, timeouts and upstream
+ * protection come from the validated config instead of process-wide environment placeholders.
  */
-export async function createGatewayMesh(
-  upstream: UpstreamConfig,
-  logger: Logger,
-  protection: UpstreamProtection,
-  observers?: UpstreamObservers,
-): Promise<GatewayMesh> {
+export async function createGatewayMesh(iometer: Executor): Promise<GatewayMesh> {
   const options = await getMeshOptions();
-  const iometer = createIometerExecutor(upstream, logger, protection, observers);
   const source = options.sources.find((candidate) => candidate.name === IOMETER_SOURCE);
   if (!source) throw new Error(`.meshrc.yaml has no source named ${IOMETER_SOURCE}`);
   const declared = source.handler;
   const handler: MeshHandler = {
-    getMeshSource: async (payload) => ({ ...(await declared.getMeshSource(payload)), executor: iometer.executor as MeshSource['executor'] }),
+    getMeshSource: async (payload) => ({ ...(await declared.getMeshSource(payload)), executor: iometer as MeshSource['executor'] }),
   };
   source.handler = handler;
   const mesh = await getMesh(options);
   return {
     mesh,
     plugin: composePlugins(mesh.plugins.filter((plugin) => !isEnginePlugin(plugin))),
-    upstreamExecutor: iometer.executor,
-    upstreamCircuit: iometer.circuit,
     dispose: async () => {
       mesh.destroy();
     },

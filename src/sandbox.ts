@@ -16,7 +16,11 @@ export interface Sandbox {
  * simulator on a free loopback port, and the customer store gets demo customers whose
  * externalIds match the simulator's installations. The credentials are generated per start.
  */
-export async function startSandbox(config: GatewayConfig, store: CustomerStore, logger: Logger): Promise<Sandbox> {
+export async function startSandbox(
+  settings: NonNullable<GatewayConfig['sandbox']>,
+  store: CustomerStore,
+  logger: Logger,
+): Promise<Sandbox> {
   const simulatorConfig = loadSimulatorConfig();
   const simulator = await startSimulator({
     ...simulatorConfig,
@@ -40,7 +44,7 @@ export async function startSandbox(config: GatewayConfig, store: CustomerStore, 
       wsEndpoint: simulator.wsUrl,
       token: simulator.token,
       secret: simulator.secret,
-      timeoutMs: config.upstreamTimeoutMs,
+      timeoutMs: settings.simulatorTimeoutMs,
     },
   };
 }

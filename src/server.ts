@@ -25,7 +25,7 @@ import { requestIdFrom, runWithRequestId } from './logging/requestContext';
 import { ReadingArchive } from './archive';
 import { createClusterFeed, createLocalFeed, ReadingHub } from './subscriptions';
 import { createPageFetcher } from './subscriptions/pageFetcher';
-import { basicAuthorization } from './upstream/credentials';
+import { createIometerUpstream } from './upstream';
 import { serveWebSockets } from './transport/webSocket';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -40,8 +40,8 @@ const graphiqlOptions = {
 };
 
 export interface GatewayOptions {
-  config: GatewayConfig;
-  upstream: UpstreamConfig;
+  /** In sandbox mode, main fills `upstream` in with the simulator it started. */
+  config: GatewayConfig & { upstream: UpstreamConfig };
   logger: Logger;
   /** The customer database; its owner opens and closes it. */
   database: Database;
@@ -61,39 +61,37 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway({ config, upstream, logger, database }: GatewayOptions): Promise<RunningGateway> {
+export async function startGateway({ config, logger, database }: GatewayOptions): Promise<RunningGateway> {
   const metrics = new GatewayMetrics();
-  const { mesh, plugin: meshPlugin, upstreamExecutor, upstreamCircuit, dispose } = await createGatewayMesh(
-    upstream,
+  const iometer = createIometerUpstream(config.upstream, {
+    protection: config.upstreamProtection,
     logger,
-    config.upstreamProtection,
-    { exchange: (operationType) => metrics.upstreamObserver(operationType) },
-  );
+    observers: { exchange: (operationType) => metrics.upstreamObserver(operationType) },
+  });
+  const { mesh, plugin: meshPlugin, dispose } = await createGatewayMesh(iometer.executor);
   const redis = config.redis.url ? openRedis(config.redis.url, config.redis.keyPrefix, logger) : undefined;
-  const fetchPage = createPageFetcher(upstreamExecutor);
+  const fetchPage = createPageFetcher(iometer.executor);
   // Fed by whichever process holds the upstream subscription: this one, or the cluster's leader.
   const archive = config.archive.enabled ? new ReadingArchive({ db: database, logger, fetchPage, ...config.archive }) : undefined;
   const readingHub = new ReadingHub({
-    url: upstream.wsEndpoint,
-    authorization: basicAuthorization(upstream.token, upstream.secret),
+    ...iometer.readingsSocket,
     fetchPage,
     logger,
     ...config.subscriptions,
     // With Redis, all replicas share one upstream readings subscription (a leader publishes it).
     source: redis ? createClusterFeed({ redis, consumer: archive }) : createLocalFeed({ consumer: archive }),
   });
-  const sandbox = !config.upstream;
-  const authenticate = createAuthenticator({ ...config.auth, sandbox });
+  const authenticate = createAuthenticator({ ...config.auth, sandbox: config.sandbox !== undefined });
   const trustedDocuments = config.auth.persistedOperationsFile
     ? TrustedDocuments.load(config.auth.persistedOperationsFile)
     : undefined;
 
   const customerStore = new CustomerStore(database);
   const cacheStats = new CacheStats();
-  metrics.observe({ cache: cacheStats, readings: () => readingHub.stats, circuit: () => upstreamCircuit.state });
+  metrics.observe({ cache: cacheStats, readings: () => readingHub.stats, circuit: () => iometer.circuit.state });
   const inFlight = new InFlightRequests();
   const readinessChecks = {
-    upstream: upstreamCheck(upstreamExecutor, upstreamCircuit),
+    upstream: upstreamCheck(iometer.executor, iometer.circuit),
     database: databaseCheck(database),
     ...(redis ? { redis: redisCheck(redis) } : {}),
   };
@@ -114,13 +112,13 @@ export async function startGateway({ config, upstream, logger, database }: Gatew
       redis,
       customerStore,
     }),
-    context: createContextFactory(
+    context: createContextFactory({
       customerStore,
-      new ConsumptionStore(database, config.consumption.timeZone),
+      consumptionStore: new ConsumptionStore(database, config.consumption.timeZone),
       readingHub,
-      config,
+      registrationDefaults: config.registrationDefaults,
       logger,
-    ),
+    }),
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/healthz',
     landingPage: false,

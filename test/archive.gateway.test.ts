@@ -177,10 +177,9 @@ describe('reading archive on a cluster (two gateways sharing Redis and PostgreSQ
       PORT: '0', HOST: '127.0.0.1', REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, ARCHIVE_FLUSH_INTERVAL: '200ms',
     });
     const gateway = await startGateway({
-      config,
+      config: { ...config, upstream: { endpoint: sim.url, wsEndpoint: sim.wsUrl, token: sim.token, secret: sim.secret, timeoutMs: 5_000 } },
       database: db,
       logger: createLogger({ level: 'info', destination }),
-      upstream: { endpoint: sim.url, wsEndpoint: sim.wsUrl, token: sim.token, secret: sim.secret, timeoutMs: 5_000 },
     });
     return { gateway, db, messages: () => lines.map((line) => (JSON.parse(line) as { msg: string }).msg) };
   }

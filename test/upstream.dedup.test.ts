@@ -3,7 +3,7 @@ import { parse } from 'graphql';
 import { loadGatewayConfig } from '../src/config';
 import { createLogger } from '../src/logging/logger';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
-import { createIometerExecutor, type IometerExecutor } from '../src/upstream/executor';
+import { createIometerUpstream, type IometerExecutor } from '../src/upstream';
 import { providerIds, waitFor } from './helpers/simulator';
 
 /**
@@ -16,10 +16,9 @@ describe('in-flight deduplication of identical upstream queries', () => {
   let iometer: IometerExecutor;
   beforeAll(async () => {
     simulator = await startSimulator();
-    iometer = createIometerExecutor(
+    iometer = createIometerUpstream(
       { endpoint: simulator.url, wsEndpoint: simulator.wsUrl, token: simulator.token, secret: simulator.secret, timeoutMs: 10_000 },
-      createLogger({ level: 'silent' }),
-      loadGatewayConfig({}).upstreamProtection,
+      { logger: createLogger({ level: 'silent' }), protection: loadGatewayConfig({}).upstreamProtection },
     );
   });
   afterAll(() => simulator.close());

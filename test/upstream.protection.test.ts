@@ -4,7 +4,7 @@ import type { ExecutionResult } from 'graphql';
 import { parse } from 'graphql';
 import { createLogger } from '../src/logging/logger';
 import { ConcurrencyGate } from '../src/upstream/concurrencyGate';
-import { createIometerExecutor, type UpstreamProtection } from '../src/upstream/executor';
+import { createIometerUpstream, type UpstreamProtection } from '../src/upstream';
 import { retryAfterMs } from '../src/upstream/httpFetch';
 import { postGraphQL } from './helpers/clients';
 import { startStack } from './helpers/stack';
@@ -73,10 +73,9 @@ describe('upstream protection (executor against a fake IOmeter)', () => {
   afterAll(() => upstream.close());
 
   async function run(document: string, protection: Partial<UpstreamProtection> = {}, timeoutMs = 5_000, variables?: Record<string, unknown>) {
-    const { executor: iometer } = createIometerExecutor(
+    const { executor: iometer } = createIometerUpstream(
       { endpoint: upstream.url, wsEndpoint: upstream.url.replace('http', 'ws'), token: 't', secret: 's', timeoutMs },
-      logger,
-      { ...PROTECTION, ...protection },
+      { logger, protection: { ...PROTECTION, ...protection } },
     );
     return (await iometer({ document: parse(document), variables })) as ExecutionResult;
   }
@@ -132,10 +131,9 @@ describe('upstream protection (executor against a fake IOmeter)', () => {
 
   it('never has more than IOMETER_MAX_CONCURRENCY requests in flight, and queues the rest', async () => {
     upstream.answer({ ...OK, delayMs: 100 });
-    const { executor: iometer } = createIometerExecutor(
+    const { executor: iometer } = createIometerUpstream(
       { endpoint: upstream.url, wsEndpoint: upstream.url.replace('http', 'ws'), token: 't', secret: 's', timeoutMs: 5_000 },
-      logger,
-      { ...PROTECTION, maxConcurrency: 3 },
+      { logger, protection: { ...PROTECTION, maxConcurrency: 3 } },
     );
     const document = parse('query ($n: Int) { provider { id n: id } }');
     // Distinct variables, so the HTTP executor cannot merge identical in-flight requests.
@@ -149,10 +147,9 @@ describe('upstream protection (executor against a fake IOmeter)', () => {
 
   it('answers UPSTREAM_UNAVAILABLE when no slot frees up within IOMETER_QUEUE_TIMEOUT', async () => {
     upstream.answer({ ...OK, delayMs: 1_000 });
-    const { executor: iometer } = createIometerExecutor(
+    const { executor: iometer } = createIometerUpstream(
       { endpoint: upstream.url, wsEndpoint: upstream.url.replace('http', 'ws'), token: 't', secret: 's', timeoutMs: 5_000 },
-      logger,
-      { ...PROTECTION, maxConcurrency: 1, queueTimeoutMs: 200 },
+      { logger, protection: { ...PROTECTION, maxConcurrency: 1, queueTimeoutMs: 200 } },
     );
     const document = parse('query ($n: Int) { provider { id n: id } }');
     const slow = iometer({ document, variables: { n: 1 } }) as Promise<ExecutionResult>;

@@ -1,14 +1,26 @@
 import { buildHTTPExecutor } from '@graphql-tools/executor-http';
 import { getOperationASTFromRequest, type ExecutionRequest, type Executor } from '@graphql-tools/utils';
 import { GraphQLError } from 'graphql';
-import type { GatewayConfig, UpstreamConfig } from '../config';
 import type { Logger } from '../logging/logger';
 import { createUpstreamCircuit, type UpstreamCircuit } from './circuitBreaker';
-import { basicAuthorization } from './credentials';
 import { ConcurrencyGate } from './concurrencyGate';
 import { createUpstreamFetch, type UpstreamExchange } from './httpFetch';
 
-export type UpstreamProtection = GatewayConfig['upstreamProtection'];
+/** How the gateway spares IOmeter: concurrency cap, queueing and retries of idempotent requests (IOMETER_*). */
+export interface UpstreamProtection {
+  /** Concurrent HTTP requests to IOmeter; more wait in a queue. */
+  maxConcurrency: number;
+  /** Longest wait for a free slot before UPSTREAM_UNAVAILABLE. */
+  queueTimeoutMs: number;
+  /** Retries of a query after IOmeter answered 429/503; mutations are never retried. */
+  retries: number;
+  /** Longest back-off (including a Retry-After) the gateway waits before a retry. */
+  retryMaxDelayMs: number;
+  /** Consecutive upstream outages (network error, timeout, 5xx) that open the circuit breaker. */
+  breakerFailures: number;
+  /** How long an open circuit fails fast before one probe request may try IOmeter again. */
+  breakerCooldownMs: number;
+}
 
 export interface IometerExecutor {
   executor: Executor;
@@ -21,31 +33,42 @@ export interface UpstreamObservers {
   exchange?: (operationType: 'query' | 'mutation') => (exchange: UpstreamExchange) => void;
 }
 
+export interface IometerExecutorOptions {
+  endpoint: string;
+  /** The credentials' Authorization header (src/upstream/index.ts builds it). */
+  authorization: string;
+  /** Bound on every request, including queueing and retries (IOMETER_TIMEOUT). */
+  timeoutMs: number;
+  protection: UpstreamProtection;
+  logger: Logger;
+  observers?: UpstreamObservers;
+}
+
 /**
- * The transport for the IOmeter source: queries and mutations over HTTP. (Live readings come from
- * one upstream subscription of the gateway's own, src/subscriptions/.) Credentials are added here
- * and nowhere else, so no client ever holds them.
- * All HTTP requests share one concurrency gate and one circuit breaker. Queries and mutations get
+ * The transport for the IOmeter source: queries and mutations over HTTP, with the gateway's
+ * credentials on every request. (Live readings come from one upstream subscription of the gateway's
+ * own, src/subscriptions/.) All HTTP requests share one concurrency gate and one circuit breaker. Queries and mutations get
  * separate HTTP executors so that "mutations are never retried" holds by construction: a mutation
  * IOmeter answered with 429/503 may still have been applied, and creating a second registration token
  * or license is worse than telling the client to try again.
  */
-export function createIometerExecutor(
-  upstream: UpstreamConfig,
-  logger: Logger,
-  protection: UpstreamProtection,
-  observers: UpstreamObservers = {},
-): IometerExecutor {
-  const authorization = basicAuthorization(upstream.token, upstream.secret);
+export function createIometerExecutor({
+  endpoint,
+  authorization,
+  timeoutMs,
+  protection,
+  logger,
+  observers = {},
+}: IometerExecutorOptions): IometerExecutor {
   const gate = new ConcurrencyGate(protection.maxConcurrency);
   const circuit = createUpstreamCircuit({ failures: protection.breakerFailures, cooldownMs: protection.breakerCooldownMs }, logger);
   const http = (operationType: 'query' | 'mutation', retries: number) =>
     buildHTTPExecutor({
-      endpoint: upstream.endpoint,
+      endpoint,
       fetch: circuit.guard(
         createUpstreamFetch({
           authorization,
-          timeoutMs: upstream.timeoutMs,
+          timeoutMs,
           gate,
           queueTimeoutMs: protection.queueTimeoutMs,
           retries,

@@ -60,19 +60,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const scratch = options.database || config.database.url ? undefined : await postgresBackend.open();
   const database = options.database ?? scratch?.db ?? (await openDatabase(config.database));
-  const gateway = await startGateway({
-    config,
-    database,
-    logger: createLogger({ level: 'debug', destination }),
-    upstream: {
-      endpoint: simulator.url,
-      wsEndpoint: simulator.wsUrl,
-      token: simulator.token,
-      secret: simulator.secret,
-      timeoutMs: 5_000,
-      ...options.upstream,
-    },
-  });
+  const upstream = {
+    endpoint: simulator.url,
+    wsEndpoint: simulator.wsUrl,
+    token: simulator.token,
+    secret: simulator.secret,
+    timeoutMs: 5_000,
+    ...options.upstream,
+  };
+  const gateway = await startGateway({ config: { ...config, upstream }, database, logger: createLogger({ level: 'debug', destination }) });
   return {
     simulator,
     gateway,
