@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CacheStats } from '../cache/stats';
-import type { RequestSummary } from '../plugins/useRequestSummary';
 import type { ReadingHubStats } from '../subscriptions/readingHub';
 import type { CircuitStateName } from '../upstream/circuitBreaker';
 import type { UpstreamExchange } from '../upstream/httpFetch';
@@ -10,6 +9,13 @@ export interface ObservedState {
   cache: CacheStats;
   readings: () => ReadingHubStats;
   circuit: () => CircuitStateName;
+}
+
+/** What the request counter labels by, of a request's summary (src/plugins/useRequestSummary.ts). */
+export interface CountedRequest {
+  operationName?: string;
+  status: number;
+  cache?: string;
 }
 
 const CIRCUIT_STATE_VALUES: Record<CircuitStateName, number> = { closed: 0, 'half-open': 1, open: 2 };
@@ -61,7 +67,7 @@ export class GatewayMetrics {
 
   readonly countRateLimited = (): void => this.rateLimited.inc();
 
-  readonly countRequest = ({ operationName, status, cache }: RequestSummary): void =>
+  readonly countRequest = ({ operationName, status, cache }: CountedRequest): void =>
     this.httpRequests.inc({ operationName: operationName ?? 'none', status: String(status), cache: cache ?? 'none' });
 
   /** Registers the collectors that read other modules' counts at scrape time. */
