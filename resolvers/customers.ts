@@ -1,7 +1,7 @@
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../src/context';
-import { createRegistrationFor } from '../src/stitching/registration';
 import type { Contract, Customer, CustomerConnection } from '../src/customers/types';
+import { createRegistrationFor } from '../src/stitching/registration';
 import { withInputErrors } from './inputErrors';
 
 function exactlyOne(args: Record<string, unknown>, names: string[]): void {

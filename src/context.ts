@@ -5,8 +5,8 @@ import { createCustomerLoaders, type CustomerLoaders } from './customers/loaders
 import type { RegistrationDefaults } from './customers/onboarding';
 import type { CustomerStore } from './customers/store';
 import type { Identity } from './identity';
-import { createInstallationLoader, type LoadInstallation } from './stitching/installationLoader';
 import type { Logger } from './logging/logger';
+import { createInstallationLoader, type LoadInstallation } from './stitching/installationLoader';
 import type { ReadingHub } from './subscriptions';
 
 /** What the gateway adds to every request's context, next to Mesh's own. */

@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { ResponseTtlCap } from '../cache/ttl';
-import type { LoadInstallation } from '../stitching/installationLoader';
 import type { Logger } from '../logging/logger';
+import type { LoadInstallation } from '../stitching/installationLoader';
 import { isUpstreamOutage, upstreamCodeOf } from '../upstream/errors';
 import type { ConsumptionStore } from './store';
 

@@ -1,5 +1,5 @@
-import { customerCursor } from './cursor';
 import type { Database, Queryable } from '../database';
+import { customerCursor } from './cursor';
 import { CustomerInputError, explainDatabaseError } from './errors';
 import {
   CONTRACT_COLUMNS,
