@@ -1,90 +1,59 @@
 import { join } from 'node:path';
-import { sandboxCustomer } from '../src/customers/sandboxSeed';
-import { basicAuthorization } from '../src/upstream/credentials';
 import { fanOutMeasurement, runFanOut } from './lib/fanOut';
 import { staffAuthorizations } from './lib/identities';
-import { graphqlRequest, measureLoad, type GraphQLAnswer } from './lib/load';
-import { withServers, type ServerProcess } from './lib/processes';
-import { comparisonTable, failedMeasurements, machineFacts, recordSection, type Comparison } from './lib/report';
+import { measureLoad } from './lib/load';
+import { withServers } from './lib/processes';
+import { PASSTHROUGH, runQueryPath } from './lib/queryPath';
+import { comparisonTable, failedMeasurements, latencyTable, machineFacts, recordSection, targetTable, type Comparison } from './lib/report';
 import { readSettings } from './lib/settings';
-import { answeredFromCache, redisEnv, startSimulatorProcess, withGateway } from './lib/stack';
+import { answeredFromCache, redisEnv, withGateway } from './lib/stack';
 
 /**
  * `npm run bench`: the whole suite in one run on one machine, every scenario as a ratio to a baseline
  * measured in this run (README, "Benchmarks"):
- *   1. a passthrough query through the gateway, cache off, vs the same query straight at the simulator;
- *   2. the same query stitched with `customer` (PostgreSQL) vs without it, both through the gateway;
- *   3. a response cache hit vs bare graphql-yoga answering a static resolver;
- *   4. live readings fan-out: subscribers on the gateway vs the same subscribers straight at the simulator.
- * Every server runs in a process of its own. A full run records its table in docs/benchmarks.md;
+ *   1. the query path (bench/lib/queryPath.ts): the gateway (cache off) and Hive Gateway in proxy mode
+ *      vs the same queries straight at the simulator, saturated and at one connection, CPU per request,
+ *      and a stitched query vs the same without the stitched field;
+ *   2. a response cache hit vs bare graphql-yoga answering a static resolver;
+ *   3. live readings fan-out: subscribers on the gateway vs the same subscribers straight at the simulator.
+ * Every server runs in a process of its own. A full run records its tables in docs/benchmarks.md;
  * `--smoke` only proves the harness works and records nothing.
  */
-const INSTALLATION_FIELDS = 'id externalId license { status endTime } currentDevice { core { batteryLevel pinStatus } }';
-const PASSTHROUGH = `{ provider { installations { ${INSTALLATION_FIELDS} } } }`;
-const STITCHED = `{ provider { installations { ${INSTALLATION_FIELDS} customer { name } } } }`;
-const UPSERT_CUSTOMER = 'mutation ($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { id } }';
 const RESULTS_FILE = join(__dirname, '..', 'docs', 'benchmarks.md');
-
-type Installations = { provider: { installations: Array<{ externalId: string | null; customer?: { name: string } | null }> } };
-
-/** A customer for every installation's externalId, created through the gateway's own API. */
-async function seedCustomers(gateway: ServerProcess, authorization: string): Promise<void> {
-  const { data } = await graphqlRequest(gateway.url, { authorization }, '{ provider { installations { externalId } } }');
-  const externalIds = (data as Installations).provider.installations.flatMap((installation) => installation.externalId ?? []);
-  for (const [n, externalId] of externalIds.entries()) {
-    await graphqlRequest(gateway.url, { authorization }, UPSERT_CUSTOMER, { input: sandboxCustomer(externalId, n) });
-  }
-}
-
-/** The stitched run measures nothing if `customer` resolved to null: every installation has a customer. */
-function everyInstallationHasACustomer({ data }: GraphQLAnswer): void {
-  const installations = (data as Installations).provider.installations;
-  const missing = installations.filter((installation) => installation.externalId && !installation.customer?.name);
-  if (installations.length === 0 || missing.length > 0) throw new Error(`stitched probe: ${missing.length} of ${installations.length} installations without a customer`);
-}
+const CACHE_HIT_TARGET = 0.8;
 
 async function main(): Promise<void> {
   const settings = readSettings([1000]);
   const startedAt = new Date();
   const machine = machineFacts();
   const [staff] = (await staffAuthorizations(1)) as [string];
-  const asStaff = { headerSets: [{ authorization: staff }] };
-  const cacheOff = { CACHE_TTL: '0' };
   const step = (name: string) => process.stderr.write(`${Math.round((Date.now() - startedAt.getTime()) / 1000)} s: ${name}…\n`);
 
-  step('1. passthrough, 2. stitched');
-  // One gateway serves both: scenario 1's query is scenario 2's baseline, so it is measured once.
-  const [passthrough, stitched] = await withGateway(cacheOff, async (gateway) => {
-    await seedCustomers(gateway, staff);
-    const plain = await measureLoad('1. passthrough query through the gateway, cache off', gateway, { query: PASSTHROUGH, ...asStaff }, settings);
-    const joined = await measureLoad('2. stitched: installations plus customer, cache off', gateway, { query: STITCHED, ...asStaff, checkAnswer: everyInstallationHasACustomer }, settings);
-    return [plain, joined];
-  });
-  const direct = await withServers(async (start) => {
-    const simulator = await startSimulatorProcess(start);
-    const headerSets = [{ authorization: basicAuthorization(simulator.endpoint.token, simulator.endpoint.secret) }];
-    return measureLoad('the same query straight at the simulator', simulator.server, { query: PASSTHROUGH, url: simulator.endpoint.url, headerSets }, settings);
-  });
+  const queryPath = await runQueryPath(settings, staff, step);
 
-  step('3. cache hit');
+  step('cache hit');
   const cacheHit = await withGateway(redisEnv(settings.redisUrl), (gateway) =>
-    measureLoad('3. cache hit (Redis), passthrough query', gateway, { query: PASSTHROUGH, ...asStaff, checkAnswer: answeredFromCache }, settings),
+    measureLoad('cache hit (Redis), installations query', gateway, { query: PASSTHROUGH, headerSets: [{ authorization: staff }], checkAnswer: answeredFromCache }, settings),
   );
   const staticYoga = await withServers(async (start) =>
     measureLoad('bare graphql-yoga, static resolver', await start('bench/servers/staticYoga.ts'), { query: '{ hello }' }, settings),
   );
+  const cacheRatio = cacheHit.throughputPerSecond / staticYoga.throughputPerSecond;
+  const targets = [
+    ...queryPath.targets,
+    { figure: 'cache hit / bare yoga static resolver', value: cacheRatio, shown: `${cacheRatio.toFixed(2)}×`, target: `≥ ${CACHE_HIT_TARGET.toFixed(2)}×`, met: cacheRatio >= CACHE_HIT_TARGET },
+  ];
 
-  step('4. fan-out');
+  step('fan-out');
   const fanOut = await runFanOut(settings);
   const fanOutScenario = fanOutMeasurement(fanOut.gatewayAtDirect);
   const rows: Comparison[] = [
-    { scenario: passthrough, baseline: direct },
-    { scenario: stitched, baseline: { ...passthrough, name: 'the same without customer (row 1)' } },
+    ...queryPath.saturated,
     { scenario: cacheHit, baseline: staticYoga },
-    { scenario: { ...fanOutScenario, name: `4. fan-out: ${fanOutScenario.name}` }, baseline: fanOutMeasurement(fanOut.direct) },
+    { scenario: { ...fanOutScenario, name: `fan-out: ${fanOutScenario.name}` }, baseline: fanOutMeasurement(fanOut.direct) },
   ];
 
-  const problems = [...failedMeasurements(rows).map((name) => `${name}: errors during the run`), ...fanOut.problems];
+  const problems = [...failedMeasurements([...rows, ...queryPath.oneConnection]).map((name) => `${name}: errors during the run`), ...fanOut.problems];
   const section = [
     `## Suite (\`npm run bench\`), ${startedAt.toISOString().slice(0, 10)}${settings.provisional ? ' — PROVISIONAL' : ''}`,
     ...(settings.provisional
@@ -92,14 +61,27 @@ async function main(): Promise<void> {
       : []),
     '',
     `Machine: ${machine}. Started ${startedAt.toISOString()}, ${settings.durationSeconds} s per measured run ` +
-      `after ${settings.warmUpSeconds} s of warm-up; HTTP load from 32 autocannon connections in the bench process. ` +
-      'Every server ran in a process of its own; the gateway fronted the simulator in another process (not sandbox mode). ' +
-      'Rows 1 and 2 were measured on the same gateway process, one after the other.',
+      `after ${settings.warmUpSeconds} s of warm-up; HTTP load from autocannon in the bench process (connections as named). ` +
+      'Every server ran in a process of its own; the gateway (response cache off, not sandbox mode) and Hive Gateway (proxy mode) ' +
+      'fronted one simulator process, which the direct runs called too; one load ran at a time.',
+    '',
+    '### Targets (issue 12)',
+    '',
+    targetTable(targets),
+    '',
+    '### Saturated',
     '',
     comparisonTable(rows),
     '',
-    'Throughput is requests/s (fan-out: readings delivered/s); peak RSS is that of the process serving the load, during the measured run ' +
-      '(fan-out: from idle through connect and delivery). Ratios are scenario / baseline: above 1 is better for throughput, below 1 for latency and RSS.',
+    'Throughput is requests/s (fan-out: readings delivered/s); CPU is user + system time of the process serving the load per request ' +
+      '(the direct runs: the simulator\'s own); peak RSS is that of the process serving the load, during the measured run ' +
+      '(fan-out: from idle through connect and delivery). Ratios are scenario / baseline: above 1 is better for throughput, below 1 for latency, CPU and RSS.',
+    '',
+    '### One connection',
+    '',
+    latencyTable(queryPath.oneConnection),
+    '',
+    'One client on one keep-alive connection, each request sent when the previous answer arrived; latency measured to the microsecond.',
     ...(problems.length > 0 ? ['', 'Not comparable (errors or failed checks):', ...problems.map((problem) => `- ${problem}`)] : []),
     '',
     '### Fan-out detail',

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import type { Measurement } from './measurement';
+import { cpuSeconds } from './procStats';
 import type { ServerProcess } from './processes';
 import type { BenchSettings } from './settings';
 
@@ -11,6 +12,8 @@ export interface LoadOptions {
   headerSets?: Array<Record<string, string>>;
   /** Throws when the probe's answer is not what the scenario measures (a stitched field resolved to null, a cache miss). */
   checkAnswer?: (answer: GraphQLAnswer) => void;
+  /** Concurrent keep-alive connections of the load generator (default 32: saturation on 2 cores). */
+  connections?: number;
 }
 
 const CONNECTIONS = 32;
@@ -40,7 +43,7 @@ export async function graphqlRequest(url: string, headers: Record<string, string
 export async function measureLoad(name: string, server: ServerProcess, options: LoadOptions, settings: BenchSettings): Promise<Measurement> {
   const url = options.url ?? server.url;
   const headerSets = (options.headerSets ?? [{}]).map((headers) => ({ ...baseHeaders, ...headers }));
-  await drive(url, options.query, headerSets, settings.warmUpSeconds);
+  await drive(url, options.query, headerSets, settings.warmUpSeconds, options.connections);
   try {
     const answer = await graphqlRequest(url, headerSets[0]!, options.query);
     options.checkAnswer?.(answer);
@@ -48,26 +51,29 @@ export async function measureLoad(name: string, server: ServerProcess, options: 
     throw new Error(`${name}: the probe request failed: ${error instanceof Error ? error.message : String(error)}`);
   }
   server.resetPeakRss();
-  const result = await drive(url, options.query, headerSets, settings.durationSeconds);
+  const cpuBefore = cpuSeconds(server.child.pid!);
+  const result = await drive(url, options.query, headerSets, settings.durationSeconds, options.connections);
+  const cpu = cpuSeconds(server.child.pid!) - cpuBefore;
   return {
     name,
     throughputPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     peakRssMiB: server.peakRssMiB(),
+    cpuMicrosPerRequest: (cpu / result.requests.total) * 1e6,
     errors: result.errors + result.non2xx + result.graphqlErrors, // errors include timeouts
   };
 }
 
 /** autocannon's result plus the 200 answers that carried GraphQL errors. */
-async function drive(url: string, query: string, headerSets: Array<Record<string, string>>, durationSeconds: number) {
+async function drive(url: string, query: string, headerSets: Array<Record<string, string>>, durationSeconds: number, connections = CONNECTIONS) {
   const body = JSON.stringify({ query });
   let graphqlErrors = 0;
   // A substring test, not a parse: the load generator shares the machine with the server it measures.
   const onResponse = (_status: number, answer: string) => void (answer.includes('"errors":') && (graphqlErrors += 1));
   const result = await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections,
     duration: durationSeconds,
     requests: headerSets.map((headers) => ({ method: 'POST' as const, body, headers, onResponse })),
   });
