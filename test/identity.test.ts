@@ -349,3 +349,25 @@ describe('signDemoTokens', () => {
     expect(await rejection(createAuthenticator(options())(bearer(staff)), staff)).toBe('Invalid or expired token.');
   });
 });
+
+describe('verified tokens are remembered until they expire', () => {
+  it('answers a token it has verified with the same identity, and a token with another signature not at all', async () => {
+    const authenticate = createAuthenticator(options());
+    const token = await sign({ role: 'customer', externalId: 'C-1001' });
+    const first = await authenticate(bearer(token));
+    expect(await authenticate(bearer(token))).toBe(first);
+    expect(identityHash(await authenticate(bearer(token)))).toBe(identityHash(first));
+    const [header, payload] = token.split('.');
+    const forged = `${header}.${payload}.${(await sign({ role: 'staff' }, { key: new TextEncoder().encode('x'.repeat(40)) })).split('.')[2]}`;
+    await rejection(authenticate(bearer(forged)));
+  });
+
+  it('never accepts a remembered token once it has expired (past the clock tolerance, as without the memory)', async () => {
+    const authenticate = createAuthenticator(options());
+    const token = await sign({ role: 'staff' }, { expiresAt: now() + 1 });
+    await expect(authenticate(bearer(token))).resolves.toMatchObject({ role: 'staff' });
+    // The verifier allows 5 s of clock skew on `exp`; a second after that, the token is refused.
+    await new Promise((resolve) => setTimeout(resolve, 7_100));
+    expect(await rejection(authenticate(bearer(token)))).toMatch(/invalid/i);
+  }, 15_000);
+});

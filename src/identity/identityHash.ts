@@ -8,6 +8,14 @@ import type { Identity } from './types';
  * It is unkeyed: it hides subjects from casual readers, not from someone guessing candidate subjects.
  */
 export function identityHash(identity: Identity): string {
-  const material = JSON.stringify([identity.via, identity.role, identity.subject, identity.externalId ?? null]);
-  return createHash('sha256').update(material, 'utf8').digest('hex').slice(0, 16);
+  let hash = hashes.get(identity);
+  if (hash === undefined) {
+    const material = JSON.stringify([identity.via, identity.role, identity.subject, identity.externalId ?? null]);
+    hash = createHash('sha256').update(material, 'utf8').digest('hex').slice(0, 16);
+    hashes.set(identity, hash);
+  }
+  return hash;
 }
+
+/** Verified tokens map to one Identity object each (verifiedTokens.ts), so its pseudonym is worked out once. */
+const hashes = new WeakMap<Identity, string>();

@@ -3,6 +3,7 @@ import { authUnavailableError, unauthenticatedError } from './errors';
 import { jose } from './jose';
 import type { Identity } from './types';
 import { isRole } from './types';
+import { rememberVerifiedTokens } from './verifiedTokens';
 
 export interface JwtOptions {
   /** HS256 shared secret, used as its UTF-8 bytes. At least 32 characters. */
@@ -80,7 +81,7 @@ export function createJwtVerifier(options: JwtOptions): ((token: string) => Prom
     clockTolerance: CLOCK_TOLERANCE_SECONDS,
   };
 
-  return async (token) => {
+  return rememberVerifiedTokens(async (token) => {
     let payload: JWTPayload;
     try {
       payload = await verifyToken(token, getKey, verifyOptions);
@@ -88,8 +89,9 @@ export function createJwtVerifier(options: JwtOptions): ((token: string) => Prom
       if (error instanceof JwksUnavailable) throw authUnavailableError(error.cause);
       throw unauthenticatedError('invalidToken', errorCode(error) ?? 'ERR_JWT_UNVERIFIABLE');
     }
-    return identityFromClaims(payload, options);
-  };
+    // `exp` is a required claim: jose has checked it is a number in the future (within the clock tolerance).
+    return { identity: identityFromClaims(payload, options), expiresAt: payload.exp! };
+  });
 }
 
 async function verifyToken(token: string, getKey: JWTVerifyGetKey, options: JWTVerifyOptions): Promise<JWTPayload> {
