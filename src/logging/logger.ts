@@ -39,5 +39,10 @@ export function createLogger({ level, pretty = false, destination }: LoggerOptio
     },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  if (pretty) return pino(options);
+  // Off the request path: lines are buffered and written by the thread pool instead of a blocking
+  // write(2) per line. pino registers the destination for process exit, where it flushes what is
+  // still buffered synchronously, so shutdown and process.exit() lose no line.
+  return pino(options, pino.destination({ dest: 1, sync: false }));
 }
