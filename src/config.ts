@@ -162,6 +162,10 @@ const gatewaySchema = z
       maxDocumentBytes: fromEnv('LIMIT_MAX_DOCUMENT_BYTES', z.coerce.number().int().min(1).default(32_768)),
       maxBatch: fromEnv('LIMIT_MAX_BATCH', z.coerce.number().int().min(1).default(10)),
     }),
+    /** Operation plans (src/queryPlans/): how many are kept; 0 sends every operation through Mesh's delegation. */
+    queryPlans: z.object({
+      maxPlans: fromEnv('QUERY_PLAN_CACHE_SIZE', z.coerce.number().int().min(0).default(1000)),
+    }),
     redis: z.object({
       url: fromEnv(
         'REDIS_URL',

@@ -21,7 +21,7 @@ function isEnginePlugin(plugin: object): boolean {
   return ['onParse', 'onValidate', 'onExecute', 'onSubscribe'].every((hook) => hook in plugin);
 }
 
-const IOMETER_SOURCE = 'Iometer';
+export const IOMETER_SOURCE = 'Iometer';
 
 /**
  * Builds a fresh mesh from the .mesh artifact for one gateway instance. The declarative wiring

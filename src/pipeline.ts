@@ -1,9 +1,12 @@
+import type { MeshInstance } from '@graphql-mesh/runtime';
+import type { Executor } from '@graphql-tools/utils';
 import type { Plugin } from 'graphql-yoga';
 import type { CacheStats } from './cache/stats';
 import type { GatewayConfig } from './config';
 import type { CustomerStore } from './customers/store';
 import type { Authenticator } from './identity';
 import type { Logger } from './logging/logger';
+import { IOMETER_SOURCE } from './mesh';
 import type { GatewayMetrics } from './metrics/gatewayMetrics';
 import { useAuthentication } from './plugins/useAuthentication';
 import { useAuthorization } from './plugins/useAuthorization';
@@ -12,6 +15,7 @@ import { useGatewayResponseCache } from './plugins/useGatewayResponseCache';
 import { useLiveLookups } from './plugins/useLiveLookups';
 import { useMetrics } from './plugins/useMetrics';
 import { useOperationLimits } from './plugins/useOperationLimits';
+import { useQueryPlans } from './plugins/useQueryPlans';
 import { useReadiness, type ReadinessCheck } from './plugins/useReadiness';
 import { useRequestSummary } from './plugins/useRequestSummary';
 import { useSchemaVisibility } from './plugins/useSchemaVisibility';
@@ -30,6 +34,10 @@ export interface PipelineParts {
   isDraining: () => boolean;
   /** Mesh's own plugins (src/mesh.ts). */
   mesh: Plugin;
+  /** The unified schema Mesh built, for operation plans. */
+  meshInstance: MeshInstance;
+  /** IOmeter's HTTP transport (src/upstream/), for operations planned to go straight to it. */
+  iometer: Executor;
   authenticate: Authenticator;
   trustedDocuments?: TrustedDocuments;
   redis?: RedisConnection;
@@ -63,6 +71,8 @@ export function requestPipeline(parts: PipelineParts): Array<Plugin<any>> {
     useAuthorization(),
     // Before the cache: a cache hit still spends the operation budget.
     useGatewayRateLimits({ config: config.rateLimit, redis: parts.redis, logger, onRefused: metrics.countRateLimited }),
+    // IOmeter-only queries go straight to IOmeter by a cached plan. Before the cache, which wraps the execute function this sets.
+    useQueryPlans({ mesh: parts.meshInstance, sourceName: IOMETER_SOURCE, upstream: parts.iometer, maxPlans: config.queryPlans.maxPlans }),
     // Answers repeated queries before they execute; invalidates after mutations.
     useGatewayResponseCache({ config: config.cache, redis: parts.redis, logger, stats: parts.cacheStats }),
     // Subscriptions last hours: their events share the process's expiring loaders instead of holding their own.

@@ -107,6 +107,8 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
       readinessChecks,
       isDraining: () => inFlight.isDraining,
       mesh: meshPlugin,
+      meshInstance: mesh,
+      iometer: iometer.executor,
       authenticate,
       trustedDocuments,
       redis,

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import type { SimulatorStats } from './stats';
+import { noteQuery, type SimulatorStats } from './stats';
 
 /**
  * Trouble a test can switch on at run time, to see how the gateway copes with a slow or failing
@@ -27,6 +27,9 @@ export function useFaults(faults: SimulatorFaults, graphqlEndpoint: string, stat
           }),
         );
       }
+    },
+    onParams({ params }) {
+      if (typeof params.query === 'string') noteQuery(stats, params.query);
     },
   };
 }

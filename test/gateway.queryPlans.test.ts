@@ -1,0 +1,101 @@
+import { startStack, type Stack } from './helpers/stack';
+import { postGraphQL, type GraphQLResponse } from './helpers/clients';
+
+/**
+ * Issue 12: a query that only touches IOmeter takes the direct path (one cached plan, the client's
+ * operation sent to IOmeter as it is); everything else is delegated by Mesh as before. The direct path
+ * must answer exactly what delegation answers, so each case runs on two gateways in front of one
+ * simulator: one with the plan cache, one with QUERY_PLAN_CACHE_SIZE=0 (every operation delegated).
+ */
+describe('operation plans: the direct path answers exactly what delegation does', () => {
+  let planned: Stack;
+  let delegated: Stack;
+  beforeAll(async () => {
+    // The response cache would answer repeated queries before either path runs.
+    planned = await startStack({ env: { CACHE_TTL: '0' } });
+    delegated = await startStack({ sharedSimulator: planned.simulator, env: { CACHE_TTL: '0', QUERY_PLAN_CACHE_SIZE: '0' } });
+  });
+  afterAll(async () => {
+    await delegated?.close();
+    await planned?.close();
+  });
+  afterEach(() => {
+    planned.simulator.faults.status = undefined;
+  });
+
+  /** The same request to both gateways: status and body must match to the byte. */
+  async function both(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse> {
+    const [direct, reference] = [await postGraphQL(planned.gateway.url, query, variables), await postGraphQL(delegated.gateway.url, query, variables)];
+    expect({ status: direct.status, body: direct.body }).toEqual({ status: reference.status, body: reference.body });
+    expect(direct.text).toBe(reference.text);
+    return direct;
+  }
+
+  it('sends the client operation to IOmeter as it is: aliases, operation name and variables unchanged', async () => {
+    const query = 'query Two($ext: String) { a: provider { id } b: provider { installation(externalId: $ext) { externalId } } }';
+    planned.simulator.resetStats();
+    const { body } = await both(query, { ext: 'C-1001' });
+    expect(body.data).toEqual({ a: { id: expect.any(String) }, b: { installation: { externalId: 'C-1001' } } });
+    expect(planned.simulator.stats.queries[0]).toBe('query Two($ext:String){a:provider{id}b:provider{installation(externalId:$ext){externalId}}}');
+  });
+
+  it('a small named query', async () => {
+    const { body } = await both('query Small { provider { id name } }');
+    expect(body.data.provider.name).toEqual(expect.any(String));
+  });
+
+  it('aliases at every level of a list', async () => {
+    const { body } = await both(
+      '{ p: provider { ident: id all: installations { i: id externalId license { s: status endTime } currentDevice { core { batteryLevel pinStatus } } } } }',
+    );
+    expect(body.data.p.all.length).toBeGreaterThan(0);
+    expect(Object.keys(body.data.p.all[0])).toEqual(['i', 'externalId', 'license', 'currentDevice']);
+  });
+
+  it('named and inline fragments, with __typename in the gateway\'s names at every level', async () => {
+    const { body } = await both(`
+      query F { __typename provider { __typename ...P installations { ... on IometerInstallation { __typename id } ...I } } }
+      fragment P on IometerProvider { id name }
+      fragment I on IometerInstallation { externalId license { __typename status } }`);
+    expect(body.data.__typename).toBe('Query');
+    expect(body.data.provider.__typename).toBe('IometerProvider');
+    expect(body.data.provider.installations[0].__typename).toBe('IometerInstallation');
+    expect(body.data.provider.installations.find((installation: any) => installation.license)?.license.__typename).toBe('IometerLicense');
+  });
+
+  it('variables, their defaults and @include / @skip', async () => {
+    const query = `query V($ext: String = "C-1001", $withLicense: Boolean!) {
+      provider { installation(externalId: $ext) { id externalId license @include(if: $withLicense) { status } currentDevice @skip(if: $withLicense) { id } } }
+    }`;
+    const withDefault = await both(query, { withLicense: true });
+    expect(withDefault.body.data.provider.installation.externalId).toBe('C-1001');
+    const other = await both(query, { ext: 'C-1002', withLicense: false });
+    expect(other.body.data.provider.installation).not.toHaveProperty('license');
+  });
+
+  it('an installation IOmeter does not have', async () => {
+    await both('{ provider { installation(externalId: "NO-SUCH-INSTALLATION") { id } } }');
+  });
+
+  it('invalid variables: the same BAD_USER_INPUT error, and IOmeter is not asked', async () => {
+    planned.simulator.resetStats();
+    const { body } = await both('query ($withLicense: Boolean!) { provider { installations { license @include(if: $withLicense) { status } } } }', {
+      withLicense: 'yes',
+    });
+    expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(planned.simulator.stats.httpRequests).toBe(0);
+  });
+
+  it('an IOmeter outage: the same masked error with its stable code and path', async () => {
+    planned.simulator.faults.status = 500;
+    const { body } = await both('query Small { provider { id name } }');
+    expect(body.errors?.[0]).toMatchObject({ path: ['provider'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
+    expect(JSON.stringify(body)).not.toContain('injected fault');
+  });
+
+  it('stitched and gateway-only operations are delegated as before', async () => {
+    await both('{ provider { installations { externalId customer { name } } } }');
+    await both('{ customers(first: 2) { edges { node { externalId } } } }');
+    await both('{ __schema { queryType { name } } }');
+  });
+});
