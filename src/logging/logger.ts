@@ -22,6 +22,10 @@ const redactPaths = [
   'req.headers["x-api-key"]',
 ];
 
+/** Log lines are written once this much has gathered, or after LOG_FLUSH_MS. */
+const LOG_BUFFER_BYTES = 4096;
+const LOG_FLUSH_MS = 250;
+
 export interface LoggerOptions {
   level: string;
   pretty?: boolean;
@@ -41,8 +45,9 @@ export function createLogger({ level, pretty = false, destination }: LoggerOptio
   };
   if (destination) return pino(options, destination);
   if (pretty) return pino(options);
-  // Off the request path: lines are buffered and written by the thread pool instead of a blocking
-  // write(2) per line. pino registers the destination for process exit, where it flushes what is
-  // still buffered synchronously, so shutdown and process.exit() lose no line.
-  return pino(options, pino.destination({ dest: 1, sync: false }));
+  // Off the request path: lines are buffered and written by the thread pool, several per write, instead
+  // of a blocking write(2) per line; a quiet gateway's lines still appear within LOG_FLUSH_MS. pino
+  // registers the destination for process exit, where what is still buffered is written synchronously,
+  // so shutdown and process.exit() lose no line.
+  return pino(options, pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS }));
 }
