@@ -17,7 +17,7 @@ const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * OpenTelemetry tracing to an OTLP/HTTP collector (OTEL_EXPORTER_OTLP_ENDPOINT): a span for each client
- * request (node:http server), each IOmeter HTTP call (fetch, through undici) and each PostgreSQL query
+ * request (node:http server), each IOmeter HTTP call (node:http client) and each PostgreSQL query
  * (pg), joined into one trace per request through async context. The instrumentations patch modules as
  * they are loaded, so this must run before the gateway's modules are imported (see src/main.ts).
  */
@@ -27,13 +27,20 @@ export function startTracing({ endpoint, serviceName }: NonNullable<GatewayConfi
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }))],
   });
   provider.register();
+  const collector = new URL(endpoint);
+  const collectorPort = Number(collector.port || (collector.protocol === 'https:' ? 443 : 80));
   const disableInstrumentations = registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has(new URL(request.url ?? '/', 'http://gateway').pathname),
-        // Outgoing node:http is only the upstream WebSocket's upgrade and the exporter itself.
-        ignoreOutgoingRequestHook: () => true,
+        // Outgoing: IOmeter's HTTP calls; not the exporter's own requests (a trace per export, forever)
+        // nor the upstream WebSocket's upgrade (one span as long as the subscription lives).
+        ignoreOutgoingRequestHook: (request) => {
+          const toCollector = (request.hostname ?? request.host) === collector.hostname && Number(request.port ?? collectorPort) === collectorPort;
+          const headers = (request.headers ?? {}) as Record<string, unknown>;
+          return toCollector || /websocket/i.test(String(headers.upgrade ?? headers.Upgrade ?? ''));
+        },
       }),
       new UndiciInstrumentation(),
       new PgInstrumentation(),

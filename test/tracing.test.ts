@@ -94,7 +94,7 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
 
     const spans = receiver.spans();
     const requests = spans.filter((span) => span.scope === '@opentelemetry/instrumentation-http' && span.kind === SERVER);
-    const upstreamCalls = spans.filter((span) => span.scope === '@opentelemetry/instrumentation-undici' && span.kind === CLIENT);
+    const upstreamCalls = spans.filter((span) => span.scope === '@opentelemetry/instrumentation-http' && span.kind === CLIENT);
     const queries = spans.filter((span) => span.scope === '@opentelemetry/instrumentation-pg');
     expect(requests).toHaveLength(2);
     const [upstreamTrace, databaseTrace] = requests.map((span) => span.traceId);

@@ -1,4 +1,6 @@
+import { fetch as nodeHttpFetch, Response } from '@whatwg-node/fetch';
 import type { Logger } from '../logging/logger';
+import { startDeadline, type Deadline } from './deadline';
 import type { ConcurrencyGate } from './concurrencyGate';
 import { upstreamError } from './errors';
 
@@ -65,11 +67,19 @@ export function createUpstreamFetch(options: UpstreamFetchOptions): typeof fetch
   const { authorization, timeoutMs, gate, queueTimeoutMs, retries, retryMaxDelayMs, logger, onExchange } = options;
 
   return async function upstreamFetch(input, init = {}) {
+    const deadline = startDeadline(timeoutMs, init.signal);
+    try {
+      return await exchange(input, init, deadline);
+    } finally {
+      deadline.clear();
+    }
+  } as typeof fetch;
+
+  async function exchange(input: Parameters<typeof fetch>[0], init: RequestInit, deadline: Deadline): Promise<Response> {
     const headers = new Headers(init.headers);
     headers.set('authorization', authorization);
     const deadlineAt = Date.now() + timeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const { signal } = deadline;
 
     for (let attempt = 0; ; attempt += 1) {
       let release;
@@ -77,17 +87,19 @@ export function createUpstreamFetch(options: UpstreamFetchOptions): typeof fetch
         release = await gate.acquire(Math.max(0, Math.min(queueTimeoutMs, deadlineAt - Date.now())), signal);
       } catch (error) {
         // No slot in time (or the client went away): IOmeter was never asked.
-        throw timeout.aborted ? upstreamError('UPSTREAM_UNAVAILABLE', error) : error;
+        throw deadline.expired ? upstreamError('UPSTREAM_UNAVAILABLE', error) : error;
       }
       let response: Response;
       let body: ArrayBuffer;
       const sentAt = Date.now();
       try {
-        response = await fetch(input, { ...init, headers, signal });
+        // node:http through whatwg-node, as yoga and Hive Gateway use it: much less work per request
+        // than the built-in fetch (undici's streams, and a body sent as an async iterable).
+        response = await nodeHttpFetch(input as string, { ...init, headers, signal });
         body = await response.arrayBuffer();
       } catch (error) {
         onExchange?.({ status: 'error', durationMs: Date.now() - sentAt });
-        throw upstreamError(timeout.aborted ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', error);
+        throw upstreamError(deadline.expired ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', error);
       } finally {
         release();
       }
@@ -105,7 +117,7 @@ export function createUpstreamFetch(options: UpstreamFetchOptions): typeof fetch
           try {
             await sleep(delayMs, signal);
           } catch (error) {
-            throw timeout.aborted ? upstreamError('UPSTREAM_TIMEOUT', error) : error;
+            throw deadline.expired ? upstreamError('UPSTREAM_TIMEOUT', error) : error;
           }
           continue;
         }
@@ -115,5 +127,5 @@ export function createUpstreamFetch(options: UpstreamFetchOptions): typeof fetch
       const nullBody = status === 204 || status === 205 || status === 304;
       return new Response(nullBody ? null : body, { status, statusText: response.statusText, headers: response.headers });
     }
-  };
+  }
 }
