@@ -39,7 +39,8 @@ export interface ServerProcess {
  */
 export async function startServerProcess(entry: string, env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawnTypeScript(entry, {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', EMBEDDED_DB_DIR: 'memory://', ...env },
+    // NODE_ENV=production as the container runs the gateway (graphql-js drops its development checks).
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', EMBEDDED_DB_DIR: 'memory://', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -93,7 +93,7 @@ export function createDirectExecution(gatewaySchema: GraphQLSchema, source: Iome
       context: args.contextValue as Record<string, unknown>,
       signal: (args as { signal?: AbortSignal }).signal,
     })) as ExecutionResult;
-    const result = source.fromUpstream(answer);
+    const result = plan.selectsTypenames ? source.fromUpstream(answer) : answer;
     const root = (result.data ?? {}) as object;
     if (result.errors?.length) errorsByRoot.set(root, upstreamErrors(result.errors as GraphQLError[]));
     return execute({ ...args, schema: resultSchema, rootValue: root }) as ExecutionResult | Promise<ExecutionResult>;

@@ -17,6 +17,8 @@ import type { IometerSource } from './iometerSource';
 export interface DirectPlan {
   /** The client's operation and the fragments it uses, `__typename` added where IOmeter returns an abstract type. */
   upstream: DocumentNode;
+  /** Whether the answer holds `__typename`s to map to the gateway's names (else it is passed on as it is). */
+  selectsTypenames: boolean;
 }
 
 /** Directives IOmeter evaluates exactly as the gateway would; any other keeps the operation delegated. */
@@ -66,6 +68,7 @@ export function planDirect(source: IometerSource, document: DocumentNode, operat
 
   const typeInfo = new TypeInfo(schema);
   let direct = true;
+  let selectsTypenames = false;
   const refuse = () => {
     direct = false;
     return BREAK;
@@ -73,11 +76,16 @@ export function planDirect(source: IometerSource, document: DocumentNode, operat
   const addTypename = (node: SelectionSetNode) => {
     const parent = typeInfo.getParentType();
     const named = node.selections.some((selection) => selection.kind === Kind.FIELD && !selection.alias && selection.name.value === '__typename');
-    return parent && isAbstractType(parent) && !named ? { ...node, selections: [...node.selections, TYPENAME] } : undefined;
+    if (!parent || !isAbstractType(parent) || named) return undefined;
+    selectsTypenames = true;
+    return { ...node, selections: [...node.selections, TYPENAME] };
   };
   const check = {
     Field(node: FieldNode) {
-      if (node.name.value === '__typename') return undefined;
+      if (node.name.value === '__typename') {
+        selectsTypenames = true;
+        return undefined;
+      }
       if (node.name.value.startsWith('__') || !typeInfo.getFieldDef()) return refuse();
       return undefined;
     },
@@ -97,5 +105,5 @@ export function planDirect(source: IometerSource, document: DocumentNode, operat
   });
   if (!direct) return undefined;
   const request = source.toUpstream({ document: { kind: Kind.DOCUMENT, definitions }, variables: {} });
-  return { upstream: request.document };
+  return { upstream: request.document, selectsTypenames };
 }
