@@ -86,6 +86,11 @@ describe('operation plans: the direct path answers exactly what delegation does'
     expect(planned.simulator.stats.httpRequests).toBe(0);
   });
 
+  it('an error IOmeter reports below a non-null field: the same code, message and path', async () => {
+    const { body } = await both('{ provider { readings(limit: 101) { cursor } } }');
+    expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
   it('an IOmeter outage: the same masked error with its stable code and path', async () => {
     planned.simulator.faults.status = 500;
     const { body } = await both('query Small { provider { id name } }');

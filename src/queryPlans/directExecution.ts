@@ -13,12 +13,8 @@ import type { Path } from 'graphql/jsutils/Path';
 import type { IometerSource } from './iometerSource';
 import type { DirectPlan } from './operationPlan';
 
-/** IOmeter's errors of one result, by the path of the field each belongs to. */
-interface UpstreamErrors {
-  byPath: Map<string, GraphQLError>;
-  /** Errors without a path (IOmeter refused the request, or it never got there): they belong to every root field. */
-  unpathed?: GraphQLError;
-}
+/** IOmeter's errors of one result, each under the path of the field it belongs to ('' without a path). */
+type UpstreamErrors = Array<{ at: string; error: GraphQLError }>;
 
 const pathKey = (path: ReadonlyArray<string | number>) => path.join('.');
 
@@ -28,18 +24,10 @@ function pathOf(path: Path): Array<string | number> {
   return keys.reverse();
 }
 
-function upstreamErrors(errors: ReadonlyArray<GraphQLError>): UpstreamErrors {
-  const byPath = new Map<string, GraphQLError>();
-  const unpathed: GraphQLError[] = [];
-  for (const error of errors) {
-    if (error.path && !byPath.has(pathKey(error.path))) byPath.set(pathKey(error.path), error);
-    else if (!error.path) unpathed.push(error);
-  }
-  const combined =
-    unpathed.length <= 1
-      ? unpathed[0]
-      : new GraphQLError(unpathed.map((error) => error.message).join(', \n'), { originalError: new AggregateError(unpathed) });
-  return { byPath, unpathed: combined };
+/** One error as it is, several as one (as delegation combines them). */
+function combined(errors: GraphQLError[]): GraphQLError {
+  if (errors.length === 1) return errors[0]!;
+  return new GraphQLError(errors.map((error) => error.message).join(', \n'), { originalError: new AggregateError(errors) });
 }
 
 /** Per execution: the upstream errors, found from any resolver through `info.rootValue`. */
@@ -47,18 +35,18 @@ const errorsByRoot = new WeakMap<object, UpstreamErrors>();
 
 /**
  * Every field of IOmeter's result sits under its response key (the client's alias), since the plan
- * sent the client's own selection. A null where IOmeter reported an error raises that error there, so
- * graphql-js nulls and reports it as delegation would.
+ * sent the client's own selection. Where IOmeter answered null and reported errors at or below that
+ * field (a null propagates up to the nearest nullable field), those errors are raised there, so
+ * graphql-js nulls and reports them as delegation would; errors without a path belong to every root field.
  */
 const readResponseKey: GraphQLFieldResolver<unknown, unknown> = (source, _args, _context, info) => {
   const value = source == null ? undefined : (source as Record<string, unknown>)[info.path.key];
   if (value != null) return value;
   const errors = errorsByRoot.get(info.rootValue as object);
-  if (errors) {
-    const atPath = errors.byPath.size > 0 ? errors.byPath.get(pathKey(pathOf(info.path))) : undefined;
-    if (atPath) throw atPath;
-    if (errors.unpathed && (info.path.prev === undefined || source == null)) throw errors.unpathed;
-  }
+  if (!errors) return value;
+  const at = pathKey(pathOf(info.path));
+  const here = errors.filter((each) => each.at === at || each.at.startsWith(`${at}.`) || (each.at === '' && info.path.prev === undefined));
+  if (here.length > 0) throw combined(here.map((each) => each.error));
   return value;
 };
 
@@ -95,7 +83,7 @@ export function createDirectExecution(gatewaySchema: GraphQLSchema, source: Iome
     })) as ExecutionResult;
     const result = plan.selectsTypenames ? source.fromUpstream(answer) : answer;
     const root = (result.data ?? {}) as object;
-    if (result.errors?.length) errorsByRoot.set(root, upstreamErrors(result.errors as GraphQLError[]));
+    if (result.errors?.length) errorsByRoot.set(root, (result.errors as GraphQLError[]).map((error) => ({ at: error.path ? pathKey(error.path) : '', error })));
     return execute({ ...args, schema: resultSchema, rootValue: root }) as ExecutionResult | Promise<ExecutionResult>;
   };
 }
