@@ -1,6 +1,7 @@
 import { useGenericAuth } from '@envelop/generic-auth';
 import { GraphQLError } from 'graphql';
 import { unauthenticatedError, type Identity, type Role } from '../identity';
+import { skipWhereAllAllowed } from './skipWhereAllAllowed';
 
 /**
  * Where a customer may start: their own customer record, their own registration and their own
@@ -13,9 +14,12 @@ const CUSTOMER_DENIED_FIELDS = new Set(['IometerLicense.pool']);
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
 
+/** Roles that may select every field. */
+const UNRESTRICTED_ROLES: ReadonlySet<Role> = new Set<Role>(['staff']);
+
 /** Whether a role may select `typeName.fieldName`. Staff may select everything. */
 function maySelect(role: Role, typeName: string, fieldName: string): boolean {
-  if (role === 'staff') return true;
+  if (UNRESTRICTED_ROLES.has(role)) return true;
   const coordinate = `${typeName}.${fieldName}`;
   if (ROOT_TYPES.has(typeName)) return CUSTOMER_ROOT_FIELDS.has(coordinate);
   return !CUSTOMER_DENIED_FIELDS.has(coordinate);
@@ -27,7 +31,7 @@ function maySelect(role: Role, typeName: string, fieldName: string): boolean {
  * anything executes or reaches IOmeter.
  */
 export function useAuthorization() {
-  return useGenericAuth<Identity, { identity?: Identity }, 'identity'>({
+  const authorize = useGenericAuth<Identity, { identity?: Identity }, 'identity'>({
     mode: 'protect-all',
     contextFieldName: 'identity',
     resolveUserFn: (context) => context.identity ?? null,
@@ -40,4 +44,5 @@ export function useAuthorization() {
       });
     },
   });
+  return skipWhereAllAllowed(authorize, UNRESTRICTED_ROLES);
 }
