@@ -3,13 +3,13 @@ import {
   execute,
   getOperationAST,
   GraphQLError,
+  responsePathAsArray,
   type ExecutionArgs,
   type GraphQLFieldResolver,
   type GraphQLSchema,
   type GraphQLTypeResolver,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
-import type { Path } from 'graphql/jsutils/Path';
 import type { IometerSource } from './iometerSource';
 import type { DirectPlan } from './operationPlan';
 
@@ -17,12 +17,6 @@ import type { DirectPlan } from './operationPlan';
 type UpstreamErrors = Array<{ at: string; error: GraphQLError }>;
 
 const pathKey = (path: ReadonlyArray<string | number>) => path.join('.');
-
-function pathOf(path: Path): Array<string | number> {
-  const keys: Array<string | number> = [];
-  for (let at: Path | undefined = path; at; at = at.prev) keys.push(at.key);
-  return keys.reverse();
-}
 
 /** One error as it is, several as one (as delegation combines them). */
 function combined(errors: GraphQLError[]): GraphQLError {
@@ -44,7 +38,7 @@ const readResponseKey: GraphQLFieldResolver<unknown, unknown> = (source, _args, 
   if (value != null) return value;
   const errors = errorsByRoot.get(info.rootValue as object);
   if (!errors) return value;
-  const at = pathKey(pathOf(info.path));
+  const at = pathKey(responsePathAsArray(info.path));
   const here = errors.filter((each) => each.at === at || each.at.startsWith(`${at}.`) || (each.at === '' && info.path.prev === undefined));
   if (here.length > 0) throw combined(here.map((each) => each.error));
   return value;
