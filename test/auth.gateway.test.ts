@@ -86,7 +86,13 @@ describe('client identity and per-customer scoping', () => {
 
     it('closes an unauthenticated WebSocket with 4403 and rejects unauthenticated SSE', async () => {
       await expect(subscribeWs(stack.gateway.wsUrl, 'subscription { myReadings { time } }', 1).done).rejects.toMatchObject({ code: 4403 });
-      await expect(subscribeSse(url, 'subscription { myReadings { time } }', 1).done).rejects.toBeDefined();
+      const sse = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ query: 'subscription { myReadings { time } }' }),
+      });
+      expect(sse.status).toBe(401);
+      expect(await sse.text()).toContain('"code":"UNAUTHENTICATED"');
     });
 
     it('lets staff in by JWT and by API key', async () => {

@@ -7,8 +7,10 @@ import {
   getNamedType,
   isEnumType,
   isInputObjectType,
+  isInterfaceType,
   isObjectType,
   isScalarType,
+  isUnionType,
   type GraphQLNamedType,
   type GraphQLSchema,
   type GraphQLType,
@@ -46,8 +48,15 @@ describe('unified schema', () => {
     expect(documented.length).toBeGreaterThan(35);
     for (const type of documented) {
       const counterpart = unified.getType(gatewayName(type));
-      expect({ type: type.name, found: counterpart?.name }).toEqual({ type: type.name, found: gatewayName(type) });
-      if (isObjectType(type) && isObjectType(counterpart)) {
+      expect({ type: type.name, found: counterpart?.name, kind: counterpart?.constructor.name }).toEqual({
+        type: type.name,
+        found: gatewayName(type),
+        kind: type.constructor.name,
+      });
+      if ((isObjectType(type) || isInterfaceType(type)) && (isObjectType(counterpart) || isInterfaceType(counterpart))) {
+        expect(counterpart.getInterfaces().map((implemented) => implemented.name)).toEqual(
+          type.getInterfaces().map(gatewayName),
+        );
         for (const field of Object.values(type.getFields())) {
           const mirrored = counterpart.getFields()[field.name];
           expect(`${type.name}.${field.name}: ${mirrored && String(mirrored.type)}`).toBe(
@@ -67,6 +76,9 @@ describe('unified schema', () => {
         for (const field of Object.values(type.getFields())) {
           expect(String(counterpart.getFields()[field.name]?.type)).toBe(renamedRef(field.type));
         }
+      }
+      if (isUnionType(type) && isUnionType(counterpart)) {
+        expect(counterpart.getTypes().map((member) => member.name).sort()).toEqual(type.getTypes().map(gatewayName).sort());
       }
       if (isEnumType(type) && isEnumType(counterpart)) {
         expect(counterpart.getValues().map((value) => value.name)).toEqual(type.getValues().map((value) => value.name));
