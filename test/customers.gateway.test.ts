@@ -168,7 +168,7 @@ describe('when IOmeter is down while resolving Customer.installation', () => {
     await stack.simulator.close();
   });
   afterAll(async () => {
-    await stack.gateway.close();
+    await stack.close();
     await testDb.cleanup();
   });
 

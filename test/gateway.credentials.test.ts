@@ -54,8 +54,7 @@ describe('secret leak scan', () => {
       seen.push((await postGraphQL(bad.gateway.url, '{ provider { id } }')).text);
     } finally {
       await good.close();
-      await bad.gateway.close();
-      await bad.database.close();
+      await bad.close();
     }
     const everything = [...seen, ...good.logs, ...bad.logs].join('\n');
     expect(seen.length).toBeGreaterThan(10);

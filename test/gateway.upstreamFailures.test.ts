@@ -39,10 +39,7 @@ describe('when IOmeter is down', () => {
     stack = await startStack();
     await stack.simulator.close();
   });
-  afterAll(async () => {
-    await stack.gateway.close();
-    await stack.database.close();
-  });
+  afterAll(() => stack.close());
 
   it('answers queries with UPSTREAM_UNAVAILABLE and logs the cause under the request id', async () => {
     const { body, headers } = await postGraphQL(stack.gateway.url, '{ provider { id } }', undefined, { 'x-request-id': 'req-down-1' });

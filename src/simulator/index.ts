@@ -84,6 +84,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const sim = createSimulation(config, stats, origin);
   const faults: SimulatorFaults = {};
   const server = serveSimulation(httpServer, sim, config, faults);
+  let closing: Promise<void> | undefined;
 
   return {
     url: `${origin}${GRAPHQL_PATH}`,
@@ -102,11 +103,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       if (!key) throw new Error(`Signing key ${id} does not exist`);
       key.enabled = enabled;
     },
-    async close() {
-      sim.stop();
-      await server.close();
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve, reject) => httpServer.close((error) => (error ? reject(error) : resolve())));
+    close() {
+      // Idempotent, so a test that takes IOmeter down mid-test can still close its whole stack at the end.
+      closing ??= (async () => {
+        sim.stop();
+        await server.close();
+        httpServer.closeAllConnections();
+        await new Promise<void>((resolve, reject) => httpServer.close((error) => (error ? reject(error) : resolve())));
+      })();
+      return closing;
     },
   };
 }
