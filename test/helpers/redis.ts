@@ -1,7 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -20,9 +19,8 @@ export function uniqueKeyPrefix(label = 'test'): string {
 }
 
 /*
- * keysWithPrefix / deleteKeysWithPrefix: used by the rate-limit tests (test/rateLimit.gateway.test.ts).
- * Reconstructed from their call sites after this file was overwritten by mistake; owner: rate limiting.
- * They walk the keyspace with SCAN MATCH <prefix>* — fine for a test's own prefix, never in the gateway.
+ * keysWithPrefix / deleteKeysWithPrefix walk the keyspace with SCAN MATCH <prefix>*: fine for a test's
+ * own prefix on the shared Redis, never in the gateway.
  */
 
 /** Every key under the prefix on the given Redis. */
@@ -78,19 +76,8 @@ export async function flushResponseCache(url: string, keyPrefix: string): Promis
  */
 const PRIVATE_PORTS = { from: 20_000, to: 32_000 } as const;
 
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-async function privatePort(): Promise<number> {
-  for (;;) {
-    const port = PRIVATE_PORTS.from + Math.floor(Math.random() * (PRIVATE_PORTS.to - PRIVATE_PORTS.from));
-    if (await isFree(port)) return port;
-  }
+function randomPrivatePort(): number {
+  return PRIVATE_PORTS.from + Math.floor(Math.random() * (PRIVATE_PORTS.to - PRIVATE_PORTS.from));
 }
 
 /** A redis-server of the test's own, which it may stop and restart at will. */
@@ -123,24 +110,43 @@ async function waitForPing(url: string, deadlineMs = 5_000): Promise<void> {
   }
 }
 
+/** Spawns redis-server and resolves once it answers PING, or rejects if it exits first (its port taken, say). */
+async function spawnRedis(binary: string, args: string[], url: string): Promise<ChildProcess> {
+  const child = spawn(binary, args, { stdio: 'ignore' });
+  const exited = new Promise<never>((_resolve, reject) => {
+    child.once('exit', (code, signal) => reject(new Error(`redis-server exited (${signal ?? code}) before answering`)));
+  });
+  exited.catch(() => {}); // only awaited in the race below
+  await Promise.race([waitForPing(url), exited]);
+  return child;
+}
+
 /**
- * Starts `redis-server` on a free port. `appendOnly` keeps its data on disk (fsync on every write),
- * so a kill and restart brings back what was cached, as a Redis that was merely unreachable would.
+ * Starts `redis-server` on a free port. The server itself claims the port (a probe-then-listen would
+ * race other jest workers); if another process holds it, it tries another. `appendOnly` keeps its
+ * data on disk (fsync on every write), so a kill and restart brings back what was cached, as a Redis
+ * that was merely unreachable would.
  */
 export async function startPrivateRedis(options: { appendOnly?: boolean } = {}): Promise<PrivateRedis> {
   const binary = execFileSync('which', ['redis-server']).toString().trim();
-  const port = await privatePort();
   const dir = mkdtempSync(join(tmpdir(), 'cache-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
-  args.push(...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
-  const url = `redis://127.0.0.1:${port}`;
+  const argsFor = (port: number) => [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
+    ...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+  ];
+  const urlOf = (port: number) => `redis://127.0.0.1:${port}`;
+  let port = randomPrivatePort();
   let child: ChildProcess | undefined;
   const clients: Redis[] = [];
 
-  const start = async () => {
-    child = spawn(binary, args, { stdio: 'ignore' });
-    await waitForPing(url);
-  };
+  for (let attempt = 1; !child; attempt++) {
+    try {
+      child = await spawnRedis(binary, argsFor(port), urlOf(port));
+    } catch (error) {
+      if (attempt === 5) throw error;
+      port = randomPrivatePort();
+    }
+  }
   const kill = async () => {
     const running = child;
     child = undefined;
@@ -150,12 +156,14 @@ export async function startPrivateRedis(options: { appendOnly?: boolean } = {}):
       running.kill('SIGKILL');
     });
   };
-  await start();
+  const url = urlOf(port);
   return {
     url,
     port,
     kill,
-    restart: start,
+    restart: async () => {
+      child = await spawnRedis(binary, argsFor(port), url);
+    },
     client: () => {
       const client = new Redis(url, { maxRetriesPerRequest: 1 });
       clients.push(client);
