@@ -8,6 +8,9 @@ module.exports = {
     // jest's module system supports without --experimental-vm-modules.
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { module: 'commonjs', moduleResolution: 'node' } }],
   },
+  // Kills child processes (gateways, redis-servers) a timed-out test or a crashed worker left running.
+  globalSetup: '<rootDir>/test/globalSetup.ts',
+  globalTeardown: '<rootDir>/test/globalTeardown.ts',
   testTimeout: 30000,
   maxWorkers: 2,
 };

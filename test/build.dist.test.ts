@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { buildGateway } from '../scripts/build';
+import { SHUTDOWN_GRACE_MS, terminate, tracked } from './helpers/childProcesses';
 import { postGraphQL } from './helpers/clients';
 
 const BUILD_TIMEOUT_MS = 120_000;
@@ -32,7 +33,7 @@ describe('the production build (npm run build)', () => {
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
   it('runs under plain node from any directory: health, GraphQL over migrated customers, clean SIGTERM', async () => {
-    const gateway = spawn(process.execPath, [join(outDir, 'src', 'main.js')], {
+    const gateway = tracked(spawn(process.execPath, [join(outDir, 'src', 'main.js')], {
       cwd: tmpdir(),
       // No IOmeter credentials, so the sandbox (simulator, PGlite) starts. NODE_PATH stands in for the
       // node_modules that sits beside dist/ in the image; this build lives in a temporary directory.
@@ -45,8 +46,8 @@ describe('the production build (npm run build)', () => {
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = new Promise<number | null>((resolve) => gateway.once('exit', resolve));
+    }));
+    let exitCode: number | null | undefined;
     try {
       const url = await readyUrl(gateway);
 
@@ -58,8 +59,8 @@ describe('the production build (npm run build)', () => {
       expect(response.body.data.provider.name).toEqual(expect.any(String));
       expect(response.body.data.customers.totalCount).toBeGreaterThan(0);
     } finally {
-      gateway.kill('SIGTERM');
+      exitCode = await terminate(gateway, SHUTDOWN_GRACE_MS);
     }
-    expect(await exited).toBe(0);
+    expect(exitCode).toBe(0);
   }, RUN_TIMEOUT_MS);
 });

@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
 import { postGraphQL } from './helpers/clients';
+import { kill } from './helpers/childProcesses';
 import { frontingEnv, startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
 import { staffAuthorization } from './helpers/tokens';
 import { waitFor } from './helpers/simulator';
@@ -54,7 +55,7 @@ describe('graceful shutdown of npm start on SIGTERM', () => {
   });
   afterEach(async () => {
     simulator.faults.hold = undefined;
-    gateway.child.kill('SIGKILL');
+    await kill(gateway.child);
     await client?.dispose();
     await simulator.close();
   });

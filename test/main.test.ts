@@ -1,3 +1,4 @@
+import { SHUTDOWN_GRACE_MS, terminate } from './helpers/childProcesses';
 import { startGatewayProcess as start } from './helpers/gatewayProcess';
 import { waitFor } from './helpers/simulator';
 
@@ -10,7 +11,8 @@ describe('npm start (src/main.ts)', () => {
   });
 
   it('runs in sandbox mode, serves GraphiQL from the package and shuts down cleanly on SIGTERM', async () => {
-    const { child, output, exited } = start({ PORT: '0', HOST: '127.0.0.1' });
+    const { child, output } = start({ PORT: '0', HOST: '127.0.0.1' });
+    let exitCode: number | null | undefined;
     try {
       await waitFor(() => /GraphiQL at (http:\/\/\S+)/.test(output()), 20_000);
       expect(output()).toMatch(/SANDBOX MODE/);
@@ -40,8 +42,8 @@ describe('npm start (src/main.ts)', () => {
       });
       expect(await me.json()).toEqual({ data: { me: { externalId: 'C-1001', installation: { externalId: 'C-1001' } } } });
     } finally {
-      child.kill('SIGTERM');
+      exitCode = await terminate(child, SHUTDOWN_GRACE_MS);
     }
-    expect(await exited).toBe(0);
+    expect(exitCode).toBe(0);
   });
 });

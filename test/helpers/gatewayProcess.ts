@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { RunningSimulator } from '../../src/simulator';
+import { tracked } from './childProcesses';
 import { waitFor } from './simulator';
 
 const root = join(__dirname, '..', '..');
@@ -21,11 +22,11 @@ const READY_URL = /"url":"(http:[^"]+)"/;
 
 /** `npm start` as a real child process (src/main.ts through tsx), with exactly this environment. */
 export function startGatewayProcess(env: Record<string, string>): GatewayProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = tracked(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', EMBEDDED_DB_DIR: 'memory://', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  }));
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));

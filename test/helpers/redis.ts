@@ -9,6 +9,7 @@ import { createRedisResponseStore } from '../../src/cache/redisStore';
 import { CacheStats } from '../../src/cache/stats';
 import { createLogger } from '../../src/logging/logger';
 import { openRedis } from '../../src/redis/connection';
+import { kill as killChild, tracked } from './childProcesses';
 
 /** The shared Redis the tests may use concurrently; never stop it, never touch keys outside your prefix. */
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -112,7 +113,7 @@ async function waitForPing(url: string, deadlineMs = 5_000): Promise<void> {
 
 /** Spawns redis-server and resolves once it answers PING, or rejects if it exits first (its port taken, say). */
 async function spawnRedis(binary: string, args: string[], url: string): Promise<ChildProcess> {
-  const child = spawn(binary, args, { stdio: 'ignore' });
+  const child = tracked(spawn(binary, args, { stdio: 'ignore' }));
   const exited = new Promise<never>((_resolve, reject) => {
     child.once('exit', (code, signal) => reject(new Error(`redis-server exited (${signal ?? code}) before answering`)));
   });
@@ -150,11 +151,7 @@ export async function startPrivateRedis(options: { appendOnly?: boolean } = {}):
   const kill = async () => {
     const running = child;
     child = undefined;
-    if (!running || running.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      running.once('exit', () => resolve());
-      running.kill('SIGKILL');
-    });
+    if (running) await killChild(running);
   };
   const url = urlOf(port);
   return {
