@@ -7,6 +7,7 @@ import { ConcurrencyGate } from '../src/upstream/concurrencyGate';
 import { createIometerUpstream, type UpstreamProtection } from '../src/upstream';
 import { retryAfterMs } from '../src/upstream/httpFetch';
 import { postGraphQL } from './helpers/clients';
+import { within } from './helpers/simulator';
 import { startStack } from './helpers/stack';
 
 interface Reply {
@@ -116,16 +117,16 @@ describe('upstream protection (executor against a fake IOmeter)', () => {
   });
 
   it('fails at once when the Retry-After is longer than the bound or the request timeout', async () => {
+    // Each answer must come before the wait it refuses would have ended (the bound, the Retry-After).
     upstream.answer({ status: 503, headers: { 'retry-after': '30' } }, OK);
-    let started = Date.now();
-    expect(codeOf(await run('query { provider { id } }', { retryMaxDelayMs: 5_000 }))).toBe('UPSTREAM_UNAVAILABLE');
-    expect(Date.now() - started).toBeLessThan(1_000);
+    const bounded = run('query { provider { id } }', { retryMaxDelayMs: 5_000 });
+    expect(codeOf(await within(bounded, 5_000, 'an answer before the 5 s retry bound'))).toBe('UPSTREAM_UNAVAILABLE');
     expect(upstream.calls).toHaveLength(1);
 
+    // A wait until the 1 s request timeout would answer UPSTREAM_TIMEOUT, not UPSTREAM_UNAVAILABLE.
     upstream.answer({ status: 429, headers: { 'retry-after': '2' } }, OK);
-    started = Date.now();
-    expect(codeOf(await run('query { provider { id } }', {}, 1_000))).toBe('UPSTREAM_UNAVAILABLE');
-    expect(Date.now() - started).toBeLessThan(1_000);
+    const beyondTimeout = run('query { provider { id } }', {}, 1_000);
+    expect(codeOf(await within(beyondTimeout, 2_000, 'an answer before the 2 s Retry-After'))).toBe('UPSTREAM_UNAVAILABLE');
     expect(upstream.calls).toHaveLength(1);
   });
 
@@ -152,11 +153,12 @@ describe('upstream protection (executor against a fake IOmeter)', () => {
       { logger, protection: { ...PROTECTION, maxConcurrency: 1, queueTimeoutMs: 200 } },
     );
     const document = parse('query ($n: Int) { provider { id n: id } }');
-    const slow = iometer({ document, variables: { n: 1 } }) as Promise<ExecutionResult>;
-    const started = Date.now();
+    let slowAnswered = false;
+    const slow = (iometer({ document, variables: { n: 1 } }) as Promise<ExecutionResult>).finally(() => (slowAnswered = true));
     const queued = (await iometer({ document, variables: { n: 2 } })) as ExecutionResult;
     expect(codeOf(queued)).toBe('UPSTREAM_UNAVAILABLE');
-    expect(Date.now() - started).toBeLessThan(800);
+    // It gave up while the slot was still taken, not when the slow request freed it.
+    expect(slowAnswered).toBe(false);
     expect((await slow).errors).toBeUndefined();
     expect(upstream.calls).toHaveLength(1);
   });
