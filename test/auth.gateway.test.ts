@@ -79,6 +79,13 @@ describe('client identity and per-customer scoping', () => {
       expect(response.text).not.toContain(token.split('.')[1]);
     });
 
+    it('rejects a request carrying both a Bearer token and an API key as ambiguous, even when both are valid', async () => {
+      const response = await postGraphQL(url, '{ provider { id } }', undefined, { ...staff, 'x-api-key': 'staff-key' });
+      expect(response.status).toBe(401);
+      expect(response.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/not both/), extensions: { code: 'UNAUTHENTICATED' } });
+      expect(response.body.data ?? null).toBeNull();
+    });
+
     it('rejects an unknown API key', async () => {
       const response = await postGraphQL(url, '{ provider { id } }', undefined, { 'x-api-key': 'guess' });
       expect(response.status).toBe(401);
@@ -261,6 +268,28 @@ describe('client identity and per-customer scoping', () => {
       expect(aliased.body.errors?.[0].message).toMatch(/alias/i);
       const large = await postGraphQL(url, `{ __typename ${' '.repeat(40_000)} }`, undefined, staff);
       expect(large.status).toBe(413);
+    });
+
+    it('runs a batch of LIMIT_MAX_BATCH (10) operations and refuses one more without running any', async () => {
+      const batch = (size: number) =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...staff },
+          body: JSON.stringify(Array.from({ length: size }, (_, n) => ({ query: `query Op${n} { provider { id } }` }))),
+        });
+      const allowed = await batch(10);
+      expect(allowed.status).toBe(200);
+      const answers = (await allowed.json()) as Array<{ data?: unknown; errors?: unknown }>;
+      expect(answers).toHaveLength(10);
+      expect(answers.every((answer) => answer.errors === undefined && answer.data !== undefined)).toBe(true);
+
+      const upstreamBefore = stack.simulator.stats.graphqlRequests;
+      const refused = await batch(11);
+      expect(refused.status).toBe(413);
+      expect(await refused.json()).toEqual({
+        errors: [{ message: 'Batching is limited to 10 operations per request.', extensions: { code: 'BAD_REQUEST' } }],
+      });
+      expect(stack.simulator.stats.graphqlRequests).toBe(upstreamBefore);
     });
   });
 });

@@ -34,8 +34,10 @@ describe('secret leak scan', () => {
   const secret = 'leak-scan-secret-9f8e7d6c';
 
   it('never puts the secret or its Basic encoding in a response or a log line, on success or failure', async () => {
-    const good = await startStack({ simulator: { secret } });
-    const bad = await startStack({ simulator: { secret }, upstream: { secret: `${secret}-wrong` } });
+    // The archive on (startStack turns it off by default), so its upstream subscription, backfill and error paths log too.
+    const archiving = { ARCHIVE_ENABLED: 'true', ARCHIVE_FLUSH_INTERVAL: '50ms' };
+    const good = await startStack({ simulator: { secret }, env: archiving });
+    const bad = await startStack({ simulator: { secret }, upstream: { secret: `${secret}-wrong` }, env: archiving });
     const seen: string[] = [];
     try {
       for (const stack of [good, bad]) {
@@ -59,6 +61,7 @@ describe('secret leak scan', () => {
     const everything = [...seen, ...good.logs, ...bad.logs].join('\n');
     expect(seen.length).toBeGreaterThan(10);
     expect(good.logs.length + bad.logs.length).toBeGreaterThan(0);
+    for (const stack of [good, bad]) expect(stack.logs.some((line) => line.includes('"archive":true'))).toBe(true);
     for (const forbidden of [
       secret,
       Buffer.from(`${good.simulator.token}:${secret}`).toString('base64'),
