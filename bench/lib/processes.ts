@@ -13,9 +13,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// BENCH_CPU_PROFILE_DIR: every process a bench starts writes a V8 CPU profile there when it exits
+// (node --cpu-prof; summarize with cpuprofile-summary), so a figure can be explained from the same run.
+const profiling = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : [];
+
 /** Runs a TypeScript entry point of this repository in a Node process of its own, killed if the bench is interrupted. */
 export function spawnTypeScript(entry: string, options: SpawnOptions): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, ...options });
+  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', entry], { cwd: root, ...options });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
