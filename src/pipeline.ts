@@ -56,7 +56,11 @@ export function requestPipeline(parts: PipelineParts): Array<Plugin<any>> {
     // Scrapes too; and every operation is timed from its start.
     useMetrics({ metrics, serveEndpoint: config.metrics.port === undefined, token: config.metrics.token }),
     // Before anything can answer early, so the log line and request metrics count every request.
-    useRequestSummary({ graphqlPath: parts.graphqlPath, onSummary: [(summary) => logger.info(summary, 'request completed'), metrics.countRequest] }),
+    useRequestSummary({
+      graphqlPath: parts.graphqlPath,
+      trustedDocument: (hash) => parts.trustedDocuments?.get(hash) ?? null,
+      onSummary: [(summary) => logger.info(summary, 'request completed'), metrics.countRequest],
+    }),
     // Mesh's stitching and transforms, before the gateway's own rules see the unified schema.
     parts.mesh,
     // Before parsing: a rejected credential costs no GraphQL work; everything below reads the identity.

@@ -160,6 +160,13 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  if (!config.sandbox && !config.metrics.token && config.metrics.port === undefined) {
+    // The one policy for an unprotected /metrics outside sandbox mode: serve it, but say so loudly.
+    logger.warn(
+      { path: '/metrics', port },
+      '/metrics is open: anyone who reaches the gateway port can scrape it. Set METRICS_TOKEN (Bearer) or METRICS_PORT (a listener kept off the public network).',
+    );
+  }
   const metricsServer =
     config.metrics.port === undefined
       ? undefined

@@ -176,7 +176,9 @@ describe('/metrics on METRICS_PORT', () => {
     expect(response.status).toBe(200);
     const text = await response.text();
     expect(sample(text, 'iometer_gateway_rate_limited_total')).toBe(1);
-    expect(sample(text, 'iometer_gateway_http_requests_total', { operationName: 'ProviderName', status: '429' })).toBe(1);
+    // A refused operation never ran: its client-chosen name is no label (src/metrics/operationLabels.ts).
+    expect(sample(text, 'iometer_gateway_http_requests_total', { operationName: 'invalid', status: '429' })).toBe(1);
+    expect(sample(text, 'iometer_gateway_http_requests_total', { operationName: 'ProviderName', status: '200' })).toBe(2);
   });
 });
 

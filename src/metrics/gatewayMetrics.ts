@@ -3,6 +3,7 @@ import type { CacheStats } from '../cache/stats';
 import type { ReadingHubStats } from '../subscriptions/readingHub';
 import type { CircuitStateName } from '../upstream/circuitBreaker';
 import type { UpstreamExchange } from '../upstream/httpFetch';
+import { OperationNameLabels } from './operationLabels';
 
 /** What the gateway's own collectors read at scrape time; the modules keep these counts anyway. */
 export interface ObservedState {
@@ -28,6 +29,9 @@ const CIRCUIT_STATE_VALUES: Record<CircuitStateName, number> = { closed: 0, 'hal
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
+
+  /** Bounds the operationName label of every metric here and of the Prometheus plugin's. */
+  readonly operationLabels = new OperationNameLabels();
 
   private readonly upstreamRequests = new Counter({
     name: 'iometer_upstream_requests_total',
@@ -68,7 +72,7 @@ export class GatewayMetrics {
   readonly countRateLimited = (): void => this.rateLimited.inc();
 
   readonly countRequest = ({ operationName, status, cache }: CountedRequest): void =>
-    this.httpRequests.inc({ operationName: operationName ?? 'none', status: String(status), cache: cache ?? 'none' });
+    this.httpRequests.inc({ operationName: this.operationLabels.label(operationName), status: String(status), cache: cache ?? 'none' });
 
   /** Registers the collectors that read other modules' counts at scrape time. */
   observe(state: ObservedState): void {

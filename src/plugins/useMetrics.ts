@@ -1,8 +1,9 @@
-import { createCounter, usePrometheus } from '@graphql-yoga/plugin-prometheus';
-import { GraphQLError } from 'graphql';
+import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import { getOperationAST, GraphQLError, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { METRICS_PATH, metricsAccessAllowed } from '../metrics/access';
 import type { GatewayMetrics } from '../metrics/gatewayMetrics';
+import { INVALID_OPERATION, operationNameIn } from '../metrics/operationLabels';
 import { composePlugins } from './compose';
 import { publicCode } from './errorMasking';
 
@@ -27,7 +28,16 @@ function errorCode(error: unknown, phase: string | undefined): string {
  * Per-phase timings and resolver metrics stay off: they cost more than they tell here.
  */
 export function useMetrics({ metrics, serveEndpoint, token }: MetricsOptions): Plugin {
-  const { registry } = metrics;
+  const { registry, operationLabels } = metrics;
+  /**
+   * The plugin's own labels take the client's operationName text as it came; these name the operation
+   * the parsed document holds instead, bounded in length and number (src/metrics/operationLabels.ts).
+   */
+  const operation = (params: { document?: DocumentNode | null }, context: { params?: { operationName?: string | null } } | undefined) => {
+    const name = operationNameIn(params.document, context?.params?.operationName);
+    const ast = name === INVALID_OPERATION ? undefined : getOperationAST(params.document!, context?.params?.operationName ?? undefined);
+    return { operationName: operationLabels.label(name), operationType: ast?.operation ?? 'unknown' };
+  };
   const guard: Plugin = {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname === METRICS_PATH && !metricsAccessAllowed(request.headers.get('authorization'), token)) {
@@ -41,9 +51,38 @@ export function useMetrics({ metrics, serveEndpoint, token }: MetricsOptions): P
     // The URL label would make one series per distinct query string.
     labels: { url: false },
     metrics: {
-      graphql_envelop_request: true,
-      graphql_envelop_request_duration: true,
-      graphql_yoga_http_duration: true,
+      graphql_envelop_request: createCounter({
+        registry,
+        counter: { name: 'graphql_envelop_request', help: 'GraphQL operations executed.', labelNames: ['operationName', 'operationType'] },
+        fillLabelsFn: operation,
+        phases: ['execute', 'subscribe'],
+      }),
+      graphql_envelop_request_duration: createHistogram({
+        registry,
+        histogram: {
+          name: 'graphql_envelop_request_duration',
+          help: 'Time spent on running the GraphQL operation from parse to execute.',
+          labelNames: ['operationName', 'operationType'],
+        },
+        fillLabelsFn: operation,
+        phases: ['execute', 'subscribe'],
+      }),
+      graphql_yoga_http_duration: createHistogram({
+        registry,
+        histogram: {
+          name: 'graphql_yoga_http_duration',
+          help: 'Time spent on HTTP connection.',
+          labelNames: ['operationName', 'operationType', 'method', 'statusCode'],
+        },
+        // Here the plugin found the operation in the parsed document itself (or none: unknown type).
+        fillLabelsFn: (params, context) => ({
+          operationName: operationLabels.label(params.operationType ? (params.operationName ?? 'Anonymous') : INVALID_OPERATION),
+          operationType: params.operationType ?? 'unknown',
+          method: context.request.method,
+          statusCode: context.response.status,
+        }),
+        phases: ['request'],
+      }),
       graphql_envelop_error_result: createCounter({
         registry,
         counter: {
@@ -51,9 +90,11 @@ export function useMetrics({ metrics, serveEndpoint, token }: MetricsOptions): P
           help: 'Errors in GraphQL results, by operation, phase and the extensions.code clients see.',
           labelNames: ['operationName', 'operationType', 'phase', 'code'],
         },
-        fillLabelsFn: (params) => ({
-          operationName: params.operationName ?? 'Anonymous',
-          operationType: params.operationType ?? 'unknown',
+        fillLabelsFn: (params, context) => ({
+          // Parse and validation errors are of operations that never ran.
+          ...(params.errorPhase === 'parse' || params.errorPhase === 'validate'
+            ? { operationName: INVALID_OPERATION, operationType: 'unknown' }
+            : operation(params, context)),
           phase: params.errorPhase ?? 'unknown',
           code: errorCode(params.error, params.errorPhase),
         }),

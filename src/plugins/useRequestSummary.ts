@@ -1,7 +1,8 @@
-import { getOperationAST, parse } from 'graphql';
+import { parse, type DocumentNode } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { identityHash } from '../identity/identityHash';
+import { boundedOperationName, INVALID_OPERATION, operationNameIn } from '../metrics/operationLabels';
 import { identityOf } from './useAuthentication';
 import { cacheVerdictOf } from './useGatewayResponseCache';
 
@@ -9,7 +10,11 @@ import { cacheVerdictOf } from './useGatewayResponseCache';
 export interface RequestSummary {
   method: string;
   status: number;
-  /** Names of the operations in it, comma-separated for a batch; 'Anonymous' for unnamed ones. */
+  /**
+   * Names of the operations in it, comma-separated for a batch, as their documents name them (never the
+   * client's operationName text), each cut to MAX_OPERATION_NAME_LENGTH: 'Anonymous' for unnamed ones,
+   * 'invalid' for operations that neither executed nor came from the response cache.
+   */
   operationName?: string;
   /** The caller's pseudonym (identityHash), never the subject; 'anonymous' without credentials. */
   identity: string;
@@ -19,30 +24,44 @@ export interface RequestSummary {
 }
 
 /** Names found by parsing, per query text: clients send the same few documents again and again. */
-const namesByQuery = new LRUCache<string, { name?: string }>({ max: 1_000 });
+const namesByQuery = new LRUCache<string, { name: string }>({ max: 1_000 });
 
-/** The operation's name when the client did not send operationName; parsing only happens then. */
-function operationNameIn(query: string | undefined): string | undefined {
-  if (!query) return undefined;
-  let found = namesByQuery.get(query);
+/**
+ * The operation a cache hit answered: the entry was stored for this very document and operation name
+ * after they executed, so the name is one the document holds. Parsed only then (cached per text).
+ */
+function cachedOperationName(params: GraphQLParams, trustedDocument: TrustedDocumentLookup): string {
+  const hash = (params.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined)?.sha256Hash;
+  const query = params.query || (typeof hash === 'string' ? trustedDocument(hash) : null) || '';
+  const key = `${params.operationName ?? ''}\n${query}`;
+  let found = namesByQuery.get(key);
   if (!found) {
+    let document: DocumentNode | undefined;
     try {
-      found = { name: getOperationAST(parse(query))?.name?.value };
+      document = parse(query);
     } catch {
-      found = {}; // yoga reports the syntax error to the client
+      document = undefined;
     }
-    namesByQuery.set(query, found);
+    found = { name: operationNameIn(document, params.operationName) };
+    namesByQuery.set(key, found);
   }
   return found.name;
 }
 
 interface RequestRecord {
   startedAt: number;
-  operations: string[];
+  /** Operations as the client sent them, in order. */
+  params: GraphQLParams[];
+  /** Names of the operations that executed, from their parsed documents. */
+  executed: string[];
 }
+
+/** The trusted document of a hash (PERSISTED_OPERATIONS_FILE), for cache hits sent by hash only. */
+type TrustedDocumentLookup = (hash: string) => string | null;
 
 export interface RequestSummaryOptions {
   graphqlPath: string;
+  trustedDocument?: TrustedDocumentLookup;
   /** Each summary goes to every sink: the request log line, the request metrics. */
   onSummary: ReadonlyArray<(summary: RequestSummary) => void>;
 }
@@ -56,28 +75,47 @@ export interface RequestSummaryOptions {
  * answers (from their params: a cache hit is never parsed or executed). The cache's verdict comes from
  * the cache itself (cacheVerdictOf), whose onResponse runs after this one.
  */
-export function useRequestSummary({ graphqlPath, onSummary }: RequestSummaryOptions): Plugin {
+export function useRequestSummary({ graphqlPath, trustedDocument = () => null, onSummary }: RequestSummaryOptions): Plugin {
   const records = new WeakMap<Request, RequestRecord>();
   return {
     onRequest({ request, url }) {
-      if (url.pathname === graphqlPath) records.set(request, { startedAt: performance.now(), operations: [] });
+      if (url.pathname === graphqlPath) records.set(request, { startedAt: performance.now(), params: [], executed: [] });
     },
     onParams({ request, params }: { request: Request; params: GraphQLParams }) {
-      records.get(request)?.operations.push(params.operationName ?? operationNameIn(params.query) ?? 'Anonymous');
+      records.get(request)?.params.push(params);
+    },
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      if (request) records.get(request)?.executed.push(operationNameIn(args.document, args.operationName));
+    },
+    onSubscribe({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      if (request) records.get(request)?.executed.push(operationNameIn(args.document, args.operationName));
     },
     onResponse({ request, response }) {
       const record = records.get(request);
       if (!record) return;
       const identity = identityOf({ request });
+      const cache = cacheVerdictOf(request, response);
       const summary: RequestSummary = {
         method: request.method,
         status: response.status,
-        operationName: record.operations.join(',') || undefined,
+        operationName: operationNames(record, cache === 'HIT' && response.ok, trustedDocument),
         identity: identity ? identityHash(identity) : 'anonymous',
         durationMs: Math.round(performance.now() - record.startedAt),
-        cache: cacheVerdictOf(request, response),
+        cache,
       };
       for (const sink of onSummary) sink(summary);
     },
   };
+}
+
+/** The summary's operationName: executed operations by their documents' names, the rest `invalid`. */
+function operationNames(record: RequestRecord, allFromCache: boolean, trustedDocument: TrustedDocumentLookup): string | undefined {
+  if (record.params.length === 0) return undefined;
+  // Every operation the cache answered was stored after it executed; then none executed now.
+  const names = allFromCache
+    ? record.params.map((params) => cachedOperationName(params, trustedDocument))
+    : record.params.map((_params, index) => record.executed[index] ?? INVALID_OPERATION);
+  return names.map(boundedOperationName).join(',');
 }
