@@ -1,10 +1,15 @@
 import { buildHTTPExecutor } from '@graphql-tools/executor-http';
-import { getOperationASTFromRequest, type ExecutionRequest, type Executor } from '@graphql-tools/utils';
+import { getOperationASTFromRequest, mapMaybePromise, type ExecutionRequest, type ExecutionResult, type Executor } from '@graphql-tools/utils';
 import { GraphQLError } from 'graphql';
 import type { Logger } from '../logging/logger';
 import { createUpstreamCircuit, type UpstreamCircuit } from './circuitBreaker';
 import { ConcurrencyGate } from './concurrencyGate';
+import { credentialRedactor } from './credentials';
+import { rebuiltUpstreamError } from './errors';
 import { createUpstreamFetch, type UpstreamExchange } from './httpFetch';
+
+/** Characters of one IOmeter error message the log keeps. */
+const MAX_LOGGED_MESSAGE = 500;
 
 /** How the gateway spares IOmeter: concurrency cap, queueing and retries of idempotent requests (IOMETER_*). */
 export interface UpstreamProtection {
@@ -78,8 +83,21 @@ export function createIometerExecutor({
         }),
       ),
     });
-  const queries = http('query', protection.retries);
-  const mutations = http('mutation', 0);
+  const redact = credentialRedactor(authorization);
+  /** IOmeter's errors become the gateway's own; their text goes to the log only, credentials redacted. */
+  const rebuildErrors = (result: ExecutionResult): ExecutionResult => {
+    if (!result.errors?.length) return result;
+    const upstream = result.errors.map((error) => ({ code: error.extensions?.code, message: redact(error.message).slice(0, MAX_LOGGED_MESSAGE) }));
+    logger.info({ upstream: 'iometer', errors: upstream }, 'IOmeter answered with errors');
+    return { ...result, errors: result.errors.map(rebuiltUpstreamError) };
+  };
+  const withRebuiltErrors =
+    (execute: Executor): Executor =>
+    (request) =>
+      // Queries and mutations only: their result is one ExecutionResult, never a stream.
+      mapMaybePromise(execute(request), (result) => rebuildErrors(result as ExecutionResult));
+  const queries = withRebuiltErrors(http('query', protection.retries));
+  const mutations = withRebuiltErrors(http('mutation', 0));
 
   const executor: Executor = (request: ExecutionRequest) => {
     const { operation } = getOperationASTFromRequest(request);
