@@ -19,7 +19,7 @@ import { GatewayMetrics } from './metrics/gatewayMetrics';
 import { serveMetrics } from './metrics/metricsServer';
 import { requestPipeline } from './pipeline';
 import { createErrorMasker } from './plugins/errorMasking';
-import { databaseCheck, redisCheck, upstreamCheck } from './plugins/useReadiness';
+import { checkDependencies, databaseCheck, redisCheck, upstreamCheck } from './plugins/useReadiness';
 import { TrustedDocuments } from './plugins/useTrustedDocuments';
 import { openRedis } from './redis/connection';
 import { createClusterFeed, createLocalFeed, ReadingHub } from './subscriptions';
@@ -88,13 +88,18 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
 
   const customerStore = new CustomerStore(database);
   const cacheStats = new CacheStats();
-  metrics.observe({ cache: cacheStats, readings: () => readingHub.stats, circuit: () => iometer.circuit.state });
   const inFlight = new InFlightRequests();
   const readinessChecks = {
     upstream: upstreamCheck(iometer.executor, iometer.circuit),
     database: databaseCheck(database),
     ...(redis ? { redis: redisCheck(redis) } : {}),
   };
+  metrics.observe({
+    cache: cacheStats,
+    readings: () => readingHub.stats,
+    circuit: () => iometer.circuit.state,
+    dependencies: async () => (await checkDependencies(readinessChecks)).checks,
+  });
 
   const yoga = createYoga({
     schema: mesh.schema,

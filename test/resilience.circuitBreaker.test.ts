@@ -44,8 +44,9 @@ describe('circuit breaker on the IOmeter source', () => {
     expect(logged(stack, 'IOmeter circuit opened: failing fast')).toBe(true);
 
     const readiness = await fetch(stack.gateway.url.replace('/graphql', '/readyz'));
-    expect(readiness.status).toBe(503);
-    expect((await readiness.json()).checks.upstream).toBe('down: circuit open');
+    // Still ready: every replica shares IOmeter, and this one keeps answering with masked errors.
+    expect(readiness.status).toBe(200);
+    expect(await readiness.json()).toMatchObject({ status: 'degraded', checks: { upstream: 'down: circuit open' } });
     expect(upstreamRequests(stack)).toBe(FAILURES);
   });
 

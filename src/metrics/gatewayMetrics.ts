@@ -10,6 +10,8 @@ export interface ObservedState {
   cache: CacheStats;
   readings: () => ReadingHubStats;
   circuit: () => CircuitStateName;
+  /** 'ok' or 'down: <reason>' per shared dependency, asked at scrape time (the /readyz checks). */
+  dependencies: () => Promise<Record<string, string>>;
 }
 
 /** What the request counter labels by, of a request's summary (src/plugins/useRequestSummary.ts). */
@@ -102,6 +104,15 @@ export class GatewayMetrics {
     sampledGauge('iometer_gateway_client_subscriptions', 'Live-readings subscriptions of clients open on this process.', () => state.readings().clients);
     sampledGauge('iometer_gateway_upstream_subscriptions', 'Readings subscriptions this process holds open to IOmeter.', () => state.readings().upstreamSubscriptions);
     sampledCounter('iometer_gateway_readings_fanned_out_total', 'Readings delivered to client subscriptions.', () => state.readings().delivered);
+    new Gauge({
+      name: 'iometer_gateway_dependency_up',
+      help: 'Shared dependencies (upstream, database, redis) as the readiness checks see them: 1 up, 0 down (the gateway then serves degraded).',
+      labelNames: ['dependency'] as const,
+      registers,
+      async collect() {
+        for (const [dependency, health] of Object.entries(await state.dependencies())) this.set({ dependency }, health === 'ok' ? 1 : 0);
+      },
+    });
     sampledGauge(
       'iometer_upstream_circuit_state',
       'State of the IOmeter circuit breaker: 0 closed, 1 half-open (probing), 2 open (failing fast).',

@@ -9,26 +9,28 @@ import type { UpstreamCircuit } from '../upstream/circuitBreaker';
 /** Resolves when the dependency is usable; rejects with a short reason a client may read. */
 export type ReadinessCheck = () => Promise<void>;
 
-export interface ReadinessReport {
-  status: 'ready' | 'unavailable';
-  /** 'ok' or 'down: <reason>' per dependency. */
+export interface DependencyReport {
+  /** 'ok' or 'down: <reason>' per shared dependency. */
   checks: Record<string, string>;
+  /** Whether every dependency answered. */
+  allOk: boolean;
 }
 
 /** A check that has not answered by then counts as down: readiness must answer promptly. */
 const CHECK_TIMEOUT_MS = 2_000;
 
-export async function checkReadiness(checks: Record<string, ReadinessCheck>): Promise<ReadinessReport> {
+/** Asks every shared dependency at once; for /readyz's body and the dependency gauge. */
+export async function checkDependencies(checks: Record<string, ReadinessCheck>): Promise<DependencyReport> {
   const names = Object.keys(checks);
   const outcomes = await Promise.allSettled(
     names.map((name) => withTimeout(checks[name]!(), CHECK_TIMEOUT_MS, `no answer within ${CHECK_TIMEOUT_MS} ms`)),
   );
-  const report: ReadinessReport = { status: 'ready', checks: {} };
+  const report: DependencyReport = { checks: {}, allOk: true };
   outcomes.forEach((outcome, index) => {
     if (outcome.status === 'fulfilled') {
       report.checks[names[index]!] = 'ok';
     } else {
-      report.status = 'unavailable';
+      report.allOk = false;
       report.checks[names[index]!] = `down: ${(outcome.reason as Error)?.message ?? String(outcome.reason)}`;
     }
   });
@@ -67,9 +69,12 @@ export const databaseCheck = (database: Database): ReadinessCheck => async () =>
 export const READINESS_PATH = '/readyz';
 
 /**
- * GET /readyz: 200 when every dependency answers, else 503; the JSON body names each dependency's
- * state either way. While the gateway drains for shutdown it is never ready, so load balancers stop
- * sending it traffic. (/healthz, liveness, is yoga's own health check and checks nothing external.)
+ * GET /readyz reports whether this process can serve: it answers only once started (the database
+ * migrated, the listener open), and while it drains for shutdown it answers 503 so load balancers
+ * stop sending it traffic. IOmeter, the database and Redis are shared by every replica: when one is
+ * down, taking replicas out would only take them all out, and with them the fail-open cache, the
+ * breaker's masked errors and the archive fallback. So a dependency that is down turns the status to
+ * `degraded`, named in the body, with 200. (/healthz, liveness, is yoga's own and checks nothing.)
  */
 export interface ReadinessOptions {
   checks: Record<string, ReadinessCheck>;
@@ -80,15 +85,13 @@ export function useReadiness({ checks, isDraining }: ReadinessOptions): Plugin {
   return {
     async onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname !== READINESS_PATH) return;
-      const report = isDraining()
-        ? { status: 'unavailable', checks: { gateway: 'down: shutting down' } }
-        : await checkReadiness(checks);
-      endResponse(
-        fetchAPI.Response.json(report, {
-          status: report.status === 'ready' ? 200 : 503,
-          headers: { 'cache-control': 'no-store' },
-        }),
-      );
+      const headers = { 'cache-control': 'no-store' };
+      if (isDraining()) {
+        endResponse(fetchAPI.Response.json({ status: 'unavailable', checks: { gateway: 'down: shutting down' } }, { status: 503, headers }));
+        return;
+      }
+      const { checks: states, allOk } = await checkDependencies(checks);
+      endResponse(fetchAPI.Response.json({ status: allOk ? 'ready' : 'degraded', checks: states }, { status: 200, headers }));
     },
   };
 }
