@@ -1,4 +1,5 @@
 import { GraphQLError, GraphQLScalarType, Kind, print, type ValueNode } from 'graphql';
+import { quotedPrefix, shortened } from '../shared/quote';
 import { OBIS_CODE_EXPECTATION, parseObisCode } from './obis';
 
 /**
@@ -18,14 +19,6 @@ interface StringScalarSpec {
   isValid(value: string): boolean;
 }
 
-function describeValue(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
 // Input errors keep this code and status when graphql-js wraps them for a variable or literal.
 const BAD_INPUT = { code: 'BAD_USER_INPUT', http: { status: 400 } };
 
@@ -37,7 +30,7 @@ function stringScalar(spec: StringScalarSpec): GraphQLScalarType<string, string>
     });
   const check = (value: unknown, input: boolean): string => {
     if (typeof value === 'string' && spec.isValid(value)) return value;
-    throw invalid(describeValue(value), { input });
+    throw invalid(quotedPrefix(value), { input });
   };
   return new GraphQLScalarType<string, string>({
     name: spec.name,
@@ -46,8 +39,8 @@ function stringScalar(spec: StringScalarSpec): GraphQLScalarType<string, string>
     serialize: (value) => check(value, false),
     parseValue: (value) => check(value, true),
     parseLiteral(node) {
-      if (node.kind !== Kind.STRING) throw invalid(print(node), { input: true, node });
-      if (!spec.isValid(node.value)) throw invalid(describeValue(node.value), { input: true, node });
+      if (node.kind !== Kind.STRING) throw invalid(shortened(print(node)), { input: true, node });
+      if (!spec.isValid(node.value)) throw invalid(quotedPrefix(node.value), { input: true, node });
       return node.value;
     },
     extensions: { codegenScalarType: 'string' },

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Logger } from '../logging/logger';
+import { boundedMessage } from '../shared/quote';
 import { isUpstreamErrorCode } from '../upstream/errors';
 
 /** Codes a client may see and branch on. Anything else is an internal detail and gets masked. */
@@ -49,7 +50,7 @@ export function createErrorMasker(logger: Logger) {
         if (isUpstreamErrorCode(code) && error.originalError) {
           logger.warn({ err: error.originalError, code, path: error.path }, 'upstream failure');
         }
-        return new GraphQLError(source.message, {
+        return new GraphQLError(boundedMessage(source.message), {
           nodes: error.nodes,
           source: error.source,
           positions: error.positions,
@@ -58,8 +59,9 @@ export function createErrorMasker(logger: Logger) {
         });
       }
       // Variable coercion failures describe the client's own input: safe to show, and a 400.
+      // graphql-js quotes the whole value, however large: the message is cut.
       if (!error.path && error.message.startsWith('Variable "$')) {
-        return new GraphQLError(error.message, {
+        return new GraphQLError(boundedMessage(error.message), {
           nodes: error.nodes,
           source: error.source,
           positions: error.positions,
@@ -67,7 +69,15 @@ export function createErrorMasker(logger: Logger) {
         });
       }
       // Parse and validation errors: yoga adds their codes after masking.
-      if (!error.path && !error.originalError) return error;
+      if (!error.path && !error.originalError) {
+        if (boundedMessage(error.message) === error.message) return error;
+        return new GraphQLError(boundedMessage(error.message), {
+          nodes: error.nodes,
+          source: error.source,
+          positions: error.positions,
+          extensions: error.extensions,
+        });
+      }
     }
     logger.error({ err: error }, 'unexpected error');
     return new GraphQLError(message, {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
-import { getOperationAST, type ExecutionResult } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { mutationEffects, queryLookupTags, type MutationEffects } from '../cache/lookups';
@@ -38,14 +38,27 @@ export function cacheSession(identity: Identity): string {
   return identity.role === 'staff' ? STAFF_SESSION : identityHash(identity);
 }
 
+/**
+ * Deepest nesting of variables a cache key is built from. The key walks them recursively, and a
+ * client's variables (even ones the operation never declares) could otherwise nest deep enough to
+ * overflow the stack; real input objects nest a few levels.
+ */
+export const MAX_VARIABLE_DEPTH = 64;
+
+const tooDeep = () =>
+  new GraphQLError(`Variables may nest at most ${MAX_VARIABLE_DEPTH} levels deep.`, {
+    extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+  });
+
 /** JSON with object keys sorted, so `{a, b}` and `{b, a}` variables share an entry. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+function stableJson(value: unknown, depth = 0): string {
+  if (depth > MAX_VARIABLE_DEPTH) throw tooDeep();
+  if (Array.isArray(value)) return `[${value.map((item) => stableJson(item, depth + 1)).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, item]) => item !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableJson(item)}`).join(',')}}`;
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableJson(item, depth + 1)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }

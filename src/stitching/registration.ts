@@ -7,6 +7,7 @@ import {
   type SigningKeySummary,
 } from '../customers/onboarding';
 import type { Customer } from '../customers/types';
+import { shortened } from '../shared/quote';
 import { delegateToGateway, selectionOf } from './gatewayDelegation';
 
 export interface RegistrationRequest {
@@ -37,7 +38,7 @@ export async function createRegistrationFor(
 ): Promise<unknown> {
   const customer = await customers.load(request.externalId);
   if (!customer) {
-    throw new GraphQLError(`No customer has externalId ${request.externalId}.`, {
+    throw new GraphQLError(`No customer has externalId ${shortened(request.externalId)}.`, {
       extensions: { code: 'NOT_FOUND', field: 'externalId' },
     });
   }
