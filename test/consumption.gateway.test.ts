@@ -356,6 +356,29 @@ describe.each(backends)('consumption and reading history through the gateway (%s
       );
     });
 
+    it('a bad cursor under me nulls only readingHistory, with the client\'s own path in the error', async () => {
+      const { body } = await query(
+        `query ($from: DateTime!, $to: DateTime!) { me { installation { id
+           readingHistory(from: $from, to: $to, after: "bm90LWEtY3Vyc29y") { edges { node { meterNumber } } } } } }`,
+        { from: JAN_15_HOURS.from, to: JAN_15_HOURS.to },
+        CUSTOMER_A,
+      );
+      expect(body.data.me.installation).toEqual({ id: expect.any(String), readingHistory: null });
+      expect(body.errors).toEqual([
+        expect.objectContaining({ path: ['me', 'installation', 'readingHistory'], extensions: { code: 'BAD_USER_INPUT', field: 'after' } }),
+      ]);
+    });
+
+    it('an error that nulls the installation under me names the client\'s path, not the gateway\'s batching alias', async () => {
+      const { body } = await query(
+        `{ me { installation { id consumption(from: "2026-01-01T00:00:00Z", to: "2026-03-01T00:00:00Z", resolution: HOUR) { importedWh } } } }`,
+        {},
+        CUSTOMER_A,
+      );
+      expect(body.data.me.installation).toBeNull();
+      expect(body.errors).toEqual([expect.objectContaining({ path: ['me', 'installation', 'consumption'], extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+    });
+
     it('another customer sees only their own installation\'s energy, and no cost without a contract', async () => {
       const { body } = await query(gql.myConsumption, JAN_15_16_DAYS, CUSTOMER_B);
       expect(body.errors).toBeUndefined();

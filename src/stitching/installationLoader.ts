@@ -1,6 +1,6 @@
 import { getSubschema, getUnpathedErrors, resolveExternalValue } from '@graphql-tools/delegate';
 import DataLoader from 'dataloader';
-import { OperationTypeNode, type GraphQLResolveInfo } from 'graphql';
+import { GraphQLError, OperationTypeNode, responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { ExpiringCache } from '../customers/loaders';
 import { delegateToGateway, delegationKey, selectionOf } from './gatewayDelegation';
@@ -87,6 +87,23 @@ export function createInstallationLoader(expiring?: ExpiringCache): LoadInstalla
       loaders.set(loaderKey, loader);
     }
     const found = await loader.load({ key, context, info });
-    return found && asExternal(found.provider, found.alias, found.provider[found.alias], context, info);
+    if (!found) return null;
+    const value = found.provider[found.alias];
+    if (value instanceof GraphQLError) throw underClientPath(value, found.alias, info);
+    return asExternal(found.provider, found.alias, value, context, info);
   };
+}
+
+/**
+ * An error that nulled an installation inside the batch document, at the client's field: its path
+ * continues below the gateway's alias (`i0`), which is the batch's business, not the client's.
+ */
+function underClientPath(error: GraphQLError, alias: string, info: GraphQLResolveInfo): GraphQLError {
+  const below = error.path ? error.path.slice(error.path.indexOf(alias) + 1) : [];
+  return new GraphQLError(error.message, {
+    nodes: info.fieldNodes,
+    path: [...responsePathAsArray(info.path), ...below],
+    originalError: error.originalError ?? undefined,
+    extensions: error.extensions,
+  });
 }
