@@ -239,13 +239,24 @@ const gatewaySchema = z
       'HTTP_KEEPALIVE_TIMEOUT',
       durationMs.default('65s').refine((ms) => ms >= 1_000, 'must be at least 1s'),
     ),
+    /**
+     * Slow clients: how long the request's headers, and the whole request (headers and body), may take
+     * to arrive. Node's defaults (about a minute, 5 minutes) let a client hold a connection that long
+     * with a trickle of bytes. Neither applies to an idle keep-alive connection or to a response
+     * stream (SSE), only to receiving a request.
+     */
+    headersTimeoutMs: fromEnv('HTTP_HEADERS_TIMEOUT', durationMs.default('10s').refine((ms) => ms >= 1_000, 'must be at least 1s')),
+    requestTimeoutMs: fromEnv('HTTP_REQUEST_TIMEOUT', durationMs.default('30s').refine((ms) => ms >= 1_000, 'must be at least 1s')),
     /** OpenTelemetry traces go to this OTLP/HTTP collector; without an endpoint, no tracing. */
     tracing: z.object({
       endpoint: fromEnv('OTEL_EXPORTER_OTLP_ENDPOINT', optionalString.pipe(httpUrl.optional())),
       serviceName: fromEnv('OTEL_SERVICE_NAME', z.string().min(1).default('iometer-gateway')),
     }),
   })
-  .superRefine(({ upstream, auth }, ctx) => {
+  .superRefine(({ upstream, auth, headersTimeoutMs, requestTimeoutMs }, ctx) => {
+    if (headersTimeoutMs > requestTimeoutMs) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['headersTimeoutMs'], message: 'must not be longer than HTTP_REQUEST_TIMEOUT' });
+    }
     if (!upstream.endpoint) return;
     if (!auth.jwtSecret && !auth.jwksUrl && auth.apiKeys.length === 0) {
       ctx.addIssue({

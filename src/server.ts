@@ -30,6 +30,9 @@ import { createIometerUpstream } from './upstream';
 
 export const GRAPHQL_PATH = '/graphql';
 
+/** How often Node looks for requests past HTTP_HEADERS_TIMEOUT / HTTP_REQUEST_TIMEOUT. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
 /** On shutdown, how long WebSocket clients get to answer the 1001 close. */
 const WS_CLOSE_WAIT_MS = 1_000;
 
@@ -143,15 +146,21 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
     renderGraphiQL,
   });
 
-  const server = createServer((request, response) => {
-    inFlight.track(response);
-    const requestId = requestIdFrom(request.headers['x-request-id']);
-    response.setHeader('x-request-id', requestId);
-    runWithRequestId(requestId, () => yoga(request, response));
-  });
+  const server = createServer(
+    {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      // Node checks both timeouts this often (30 s by default, which would stretch them by that much).
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    (request, response) => {
+      inFlight.track(response);
+      const requestId = requestIdFrom(request.headers['x-request-id']);
+      response.setHeader('x-request-id', requestId);
+      runWithRequestId(requestId, () => yoga(request, response));
+    },
+  );
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
-  // Below keepAliveTimeout, the headers timeout could cut off a reused connection before its next request arrives.
-  server.headersTimeout = config.keepAliveTimeoutMs + 1_000;
   const wsHandle = serveWebSockets(yoga, server, {
     path: GRAPHQL_PATH,
     authenticate,

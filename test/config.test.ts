@@ -63,6 +63,9 @@ describe('gateway configuration', () => {
     [{ ARCHIVE_FLUSH_INTERVAL: '1ms' }, 'ARCHIVE_FLUSH_INTERVAL'],
     [{ HTTP_KEEPALIVE_TIMEOUT: '500ms' }, 'HTTP_KEEPALIVE_TIMEOUT'],
     [{ HTTP_KEEPALIVE_TIMEOUT: 'never' }, 'HTTP_KEEPALIVE_TIMEOUT'],
+    [{ HTTP_HEADERS_TIMEOUT: '100ms' }, 'HTTP_HEADERS_TIMEOUT'],
+    [{ HTTP_HEADERS_TIMEOUT: '40s' }, 'HTTP_HEADERS_TIMEOUT'],
+    [{ HTTP_REQUEST_TIMEOUT: 'slow' }, 'HTTP_REQUEST_TIMEOUT'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(configError(() => loadGatewayConfig(env))).toContain(variable);
   });
