@@ -28,7 +28,11 @@ export const resolvers = {
   Subscription: {
     myReadings: {
       subscribe: (_root: unknown, _args: unknown, context: GatewayContext) =>
-        context.readingHub.subscribe({ externalId: customerIdentity(context).externalId, resumeAfter: context.lastEventId }),
+        context.readingHub.subscribe({
+          externalId: customerIdentity(context).externalId,
+          resumeAfter: context.lastEventId,
+          spendReplayPage: context.spendReplayPage,
+        }),
       resolve: liveReading,
     },
   },

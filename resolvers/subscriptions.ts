@@ -9,12 +9,12 @@ export const resolvers = {
   Subscription: {
     readings: {
       subscribe: (_root: unknown, args: { startTime?: string | null }, context: GatewayContext) =>
-        context.readingHub.subscribe({ startTime: args.startTime, resumeAfter: context.lastEventId }),
+        context.readingHub.subscribe({ startTime: args.startTime, resumeAfter: context.lastEventId, spendReplayPage: context.spendReplayPage }),
       resolve: liveReading,
     },
     scheduledReadings: {
       subscribe: (_root: unknown, args: { obisCodes?: string[] | null }, context: GatewayContext) =>
-        context.readingHub.scheduled({ obisCodes: args.obisCodes, resumeAfter: context.lastEventId }),
+        context.readingHub.scheduled({ obisCodes: args.obisCodes, resumeAfter: context.lastEventId, spendReplayPage: context.spendReplayPage }),
       resolve: liveReading,
     },
   },

@@ -28,9 +28,11 @@ export interface GatewayContext {
   identity: Identity;
   /** Set by useSseResume when an SSE client reconnects: live-readings fields resume after it. */
   lastEventId?: string;
+  /** Set by the rate limits (useGatewayRateLimits): spends the client's budget for one replay page, rejecting when spent. */
+  spendReplayPage?: () => Promise<void>;
 }
 
-export type GatewayContextExtension = Omit<GatewayContext, 'identity' | 'lastEventId'>;
+export type GatewayContextExtension = Omit<GatewayContext, 'identity' | 'lastEventId' | 'spendReplayPage'>;
 
 export interface ContextParts {
   customerStore: CustomerStore;

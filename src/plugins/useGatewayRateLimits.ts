@@ -61,7 +61,7 @@ export interface RateLimitOptions {
  * (check before execution, stop the whole execution on any refusal, budgets by type and field) is
  * kept; the counting is rate-limiter-flexible's.
  */
-export function useGatewayRateLimits({ config, redis, logger, onRefused }: RateLimitOptions): Plugin {
+export function useGatewayRateLimits({ config, redis, logger, onRefused }: RateLimitOptions): Plugin<{ spendReplayPage?: () => Promise<void> }> {
   if (!config.enabled) return {};
   const counterOptions = { redis, onRedisError: config.onRedisError };
   const operations = createCounter('ops', { max: config.max, windowMs: config.windowMs }, counterOptions);
@@ -126,7 +126,21 @@ export function useGatewayRateLimits({ config, redis, logger, onRefused }: RateL
   const clientOf = (context: unknown) =>
     clientKey(identityOf(context as { identity?: Identity; request?: Request }), context);
 
+  /** What a page of stored readings a replay fetches costs: one of the readings page budget, else one operation. */
+  const replayPageCost = (client: string) =>
+    fields.has(REPLAY_PAGE_COORDINATE) ? spend(client, false, new Map([[REPLAY_PAGE_COORDINATE, 1]])) : spend(client, true, new Map());
+
   return {
+    onContextBuilding({ context, extendContext }) {
+      // Read when a replay pages, by then the context carries the identity.
+      extendContext({
+        spendReplayPage: async () => {
+          const refusal = await replayPageCost(clientOf(context));
+          if (refusal) throw refusal;
+        },
+      });
+    },
+
     onSchemaChange({ schema }) {
       const unknown = [...fields.keys()].filter((coordinate) => coordinateProblem(schema, coordinate) !== undefined);
       if (unknown.length) logger.warn({ rateLimit: 'config', unknown }, 'RATE_LIMIT_FIELDS names fields the schema does not have');
@@ -190,6 +204,12 @@ export function useGatewayRateLimits({ config, redis, logger, onRefused }: RateL
     },
   };
 }
+
+/**
+ * A live-readings replay (startTime, or an SSE resume IOmeter's store serves) pages through
+ * `provider.readings` for the client: each page spends this field's budget, as the query would.
+ */
+const REPLAY_PAGE_COORDINATE = 'IometerProvider.readings';
 
 /** Backstop for the first connection; ioredis's own connect timeout normally ends the wait sooner. */
 const FIRST_CONNECTION_WAIT_MS = 10_000;

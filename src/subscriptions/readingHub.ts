@@ -62,11 +62,17 @@ export interface ReadingFilter {
    * position's receive time (see resumeRounds). Wins over startTime.
    */
   resumeAfter?: string | null;
+  /**
+   * Spends one of the client's budget for every page of stored readings its replay asks IOmeter for
+   * (startTime or a resume by receive time); rejects with RATE_LIMITED when the budget is spent.
+   */
+  spendReplayPage?: () => Promise<void>;
 }
 
 export interface ScheduledFilter {
   externalId?: string;
   resumeAfter?: string | null;
+  spendReplayPage?: () => Promise<void>;
   /** Decimal or hex; null or empty means every code. */
   obisCodes?: readonly string[] | null;
 }
@@ -148,7 +154,7 @@ export class ReadingHub {
   /** The deprecated `scheduledReadings(obisCodes)`: one Reading per value, filtered by OBIS code. */
   scheduled(filter: ScheduledFilter = {}): AsyncIterableIterator<ReadingPayload> {
     const wanted = obisCodeSet(filter.obisCodes);
-    return this.open({ externalId: filter.externalId, resumeAfter: filter.resumeAfter }, (reading) =>
+    return this.open({ externalId: filter.externalId, resumeAfter: filter.resumeAfter, spendReplayPage: filter.spendReplayPage }, (reading) =>
       toReadingPayloads(reading, wanted),
     );
   }
@@ -171,7 +177,7 @@ export class ReadingHub {
       // Live readings up to the position reached the client before it reconnected: a replica whose
       // feed just opened routes some again (its look-back).
       const client = this.register<T>(filter.externalId, position?.receiveMs ?? 0, select, position);
-      this.resumeRounds(filter.resumeAfter)
+      this.resumeRounds(filter.resumeAfter, this.pagesFor(filter))
         .then((rounds) => catchUpThenGoLive(client, rounds))
         .catch((error) => client.fail(this.replayError(error)));
       return client.queue;
@@ -185,27 +191,40 @@ export class ReadingHub {
     }
     const client = this.register<T>(filter.externalId, sinceMs, select);
     if (startTime !== undefined) {
-      catchUpThenGoLive(client, storedReadingRounds(this.options.fetchPage, startTime)).catch((error) =>
+      catchUpThenGoLive(client, storedReadingRounds(this.pagesFor(filter), startTime)).catch((error) =>
         client.fail(this.replayError(error)),
       );
     }
     return client.queue;
   }
 
+  /** IOmeter's stored readings as this client may page them: each page spends its budget first. */
+  private pagesFor(filter: ReadingFilter): PageFetcher {
+    const { spendReplayPage } = filter;
+    if (!spendReplayPage) return this.options.fetchPage;
+    return async (startTime, cursor) => {
+      await spendReplayPage();
+      return this.options.fetchPage(startTime, cursor);
+    };
+  }
+
   /**
    * Where a client resuming after `position` catches up from: this hub's recent readings, the
    * source's shared stream (a cluster's, on any replica), or else IOmeter's store from the
-   * position's receive time, which may repeat readings received in that same millisecond.
+   * position's receive time, which may repeat readings received in that same millisecond. A
+   * position older than the resume window (SUBSCRIPTION_RESUME_WINDOW) resumes from the window's start: IOmeter's store holds every installation's readings, so an ancient
+   * position (`1.x.1`) would page through all of them.
    */
-  private async resumeRounds(position: string): Promise<CatchUpRounds> {
+  private async resumeRounds(position: string, fetchPage: PageFetcher): Promise<CatchUpRounds> {
     const seq = this.recent.retainedSeq(position);
     if (seq !== undefined) {
       return this.recent.rounds(seq, () => slowConsumerError(this.settings.bufferSize, this.settings.slowConsumerMs));
     }
     const fromSource = await this.feed.catchUpAfter?.(position);
     if (fromSource) return fromSource;
-    const receiveMs = parsePosition(position)?.receiveMs ?? Date.now();
-    return storedReadingRounds(this.options.fetchPage, new Date(receiveMs).toISOString());
+    const windowStartMs = Date.now() - this.settings.resumeWindowMs;
+    const receiveMs = Math.max(parsePosition(position)?.receiveMs ?? Date.now(), windowStartMs);
+    return storedReadingRounds(fetchPage, new Date(receiveMs).toISOString());
   }
 
   get stats(): ReadingHubStats {
