@@ -167,6 +167,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
     trustedDocuments,
     logger,
     keepAliveMs: config.subscriptions.clientKeepAliveMs,
+    maxDocumentBytes: config.limits.maxDocumentBytes,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

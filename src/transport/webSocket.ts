@@ -1,11 +1,12 @@
 import type { Server } from 'node:http';
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
-import { headersFromConnectionParams, type Authenticator, type Identity } from '../identity';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { bearerTokenExpiresAtMs, headersFromConnectionParams, type Authenticator, type Identity } from '../identity';
 import type { Logger } from '../logging/logger';
 import { requestIdFrom, runWithRequestId } from '../logging/requestContext';
+import { boundedMessage } from '../shared/quote';
 import type { TrustedDocuments } from '../plugins/useTrustedDocuments';
 import { WebSocketOperationLog } from './webSocketOperationLog';
 
@@ -17,6 +18,54 @@ export interface WebSocketOptions {
   logger: Logger;
   /** graphql-ws pings every client this often and drops one whose pong does not come back in time. */
   keepAliveMs: number;
+  /** LIMIT_MAX_DOCUMENT_BYTES, as over HTTP. */
+  maxDocumentBytes: number;
+}
+
+/**
+ * Largest WebSocket message accepted (ws closes the socket with 1009 beyond it): a document within
+ * LIMIT_MAX_DOCUMENT_BYTES and its variables fit many times over; ws's own default is 100 MiB.
+ */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/** graphql-ws close code and reason for a socket whose JWT expired (as for a refused connection_init). */
+const TOKEN_EXPIRED = { code: 4403, reason: 'token expired' } as const;
+
+/** setTimeout's longest delay; a token valid for longer is re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * graphql-ws requires a subscribe payload's `query` to be a string and closes the socket (4400)
+ * otherwise, but the standard persisted-operation subscribe sends only the hash in `extensions`: such
+ * a message gets an empty query, which the trusted documents replace by the hash's document.
+ */
+function reviveHashOnlySubscribe(key: string, value: any): any {
+  if (key !== '' || value?.type !== 'subscribe' || typeof value.payload !== 'object' || value.payload === null) return value;
+  if (value.payload.query !== undefined || value.payload.extensions?.persistedQuery === undefined) return value;
+  return { ...value, payload: { ...value.payload, query: '' } };
+}
+
+/** Closes `socket` when the token it authenticated with expires, so a revoked session ends. */
+function closeAtExpiry(socket: WebSocket, expiresAtMs: number): void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const left = expiresAtMs - Date.now();
+    if (left <= 0) socket.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason);
+    else timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+  };
+  arm();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/** An error for the operation alone (graphql-ws sends it as that operation's `error` message). */
+function operationError(message: string, code: string): GraphQLError {
+  return new GraphQLError(boundedMessage(message), { extensions: { code } });
+}
+
+/** A validation error as sent: its message may quote a literal of the client's, cut like HTTP's. */
+function boundedValidationError(error: GraphQLError): GraphQLError {
+  const message = boundedMessage(error.message);
+  return message === error.message ? error : new GraphQLError(message, { nodes: error.nodes, extensions: error.extensions });
 }
 
 /**
@@ -27,7 +76,7 @@ export interface WebSocketOptions {
  * connection (connection_init payload or the upgrade request's headers), and the trusted documents.
  */
 export function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, options: WebSocketOptions) {
-  const wsServer = new WebSocketServer({ server, path: options.path });
+  const wsServer = new WebSocketServer({ server, path: options.path, maxPayload: MAX_MESSAGE_BYTES });
   const identities = new WeakMap<object, Identity>();
   const operationLog = new WebSocketOperationLog(options.logger);
   type OperationArgs = { rootValue: { execute: any; subscribe: any }; contextValue: { requestId: string } };
@@ -38,10 +87,13 @@ export function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Serv
     {
       execute: inRequest('execute') as any,
       subscribe: inRequest('subscribe') as any,
+      jsonMessageReviver: reviveHashOnlySubscribe,
       onConnect: async (ctx) => {
         try {
           const headers = headersFromConnectionParams(ctx.connectionParams, ctx.extra.request.headers);
           identities.set(ctx.extra, await options.authenticate(headers));
+          const expiresAtMs = bearerTokenExpiresAtMs(headers);
+          if (expiresAtMs !== undefined) closeAtExpiry(ctx.extra.socket, expiresAtMs);
           return true;
         } catch (error) {
           // graphql-ws closes the socket with 4403 Forbidden.
@@ -58,6 +110,9 @@ export function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Serv
         } catch (error) {
           return [error as GraphQLError];
         }
+        if (Buffer.byteLength(query, 'utf8') > options.maxDocumentBytes) {
+          return [operationError(`The document exceeds ${options.maxDocumentBytes} bytes.`, 'BAD_REQUEST')];
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -66,9 +121,16 @@ export function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Serv
           identity,
           requestId,
         });
-        const document = parse(query);
+        let document;
+        try {
+          document = parse(query);
+        } catch (error) {
+          // A syntax error (or too many tokens) ends this operation, not the socket and its other operations.
+          if (!(error instanceof GraphQLError)) throw error;
+          return [operationError(error.message, 'GRAPHQL_PARSE_FAILED')];
+        }
         const errors = validate(schema, document);
-        if (errors.length) return errors;
+        if (errors.length) return errors.map(boundedValidationError);
         operationLog.begin(ctx.extra, id, { requestId, identity, document, operationName: payload.operationName });
         return {
           schema,

@@ -2,6 +2,7 @@ import { getOperationAST, type DocumentNode, type GraphQLError } from 'graphql';
 import { identityHash } from '../identity/identityHash';
 import type { Identity } from '../identity';
 import type { Logger } from '../logging/logger';
+import { boundedOperationName } from '../metrics/operationLabels';
 
 interface Operation {
   requestId: string;
@@ -26,7 +27,7 @@ export class WebSocketOperationLog {
     if (!bySocket) this.operations.set(socket, (bySocket = new Map()));
     bySocket.set(id, {
       requestId: start.requestId,
-      operationName: getOperationAST(start.document, start.operationName)?.name?.value ?? 'Anonymous',
+      operationName: boundedOperationName(getOperationAST(start.document, start.operationName)?.name?.value ?? 'Anonymous'),
       identity: identityHash(start.identity),
       startedAt: performance.now(),
       results: 0,
