@@ -15,14 +15,17 @@ export const OTHER_OPERATIONS = 'other';
 const FIXED_LABELS = new Set(['Anonymous', INVALID_OPERATION, OTHER_OPERATIONS, 'none']);
 
 /**
- * The name of the operation `operationName` selects in `document`: the document's own name for it,
- * never the client's text; `Anonymous` for an unnamed one, `invalid` when the document holds no such
- * operation (or holds several and the client named none).
+ * The operation `operationName` selects in `document`, by the document's own name for it (never the
+ * client's text): `Anonymous` for an unnamed one, `invalid` (type `unknown`) when the document holds
+ * no such operation (or holds several and the client named none).
  */
-export function operationNameIn(document: DocumentNode | null | undefined, operationName: string | null | undefined): string {
+export function operationIn(
+  document: DocumentNode | null | undefined,
+  operationName: string | null | undefined,
+): { name: string; type: string } {
   const operation = document ? getOperationAST(document, operationName ?? undefined) : null;
-  if (!operation) return INVALID_OPERATION;
-  return operation.name?.value ?? 'Anonymous';
+  if (!operation) return { name: INVALID_OPERATION, type: 'unknown' };
+  return { name: operation.name?.value ?? 'Anonymous', type: operation.operation };
 }
 
 /** A name as a log line carries it: at most MAX_OPERATION_NAME_LENGTH characters. */

@@ -1,9 +1,9 @@
 import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
-import { getOperationAST, GraphQLError, type DocumentNode } from 'graphql';
+import { GraphQLError, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { METRICS_PATH, metricsAccessAllowed } from '../metrics/access';
 import type { GatewayMetrics } from '../metrics/gatewayMetrics';
-import { INVALID_OPERATION, operationNameIn } from '../metrics/operationLabels';
+import { INVALID_OPERATION, operationIn } from '../metrics/operationLabels';
 import { composePlugins } from './compose';
 import { publicCode } from './errorMasking';
 
@@ -34,9 +34,8 @@ export function useMetrics({ metrics, serveEndpoint, token }: MetricsOptions): P
    * the parsed document holds instead, bounded in length and number (src/metrics/operationLabels.ts).
    */
   const operation = (params: { document?: DocumentNode | null }, context: { params?: { operationName?: string | null } } | undefined) => {
-    const name = operationNameIn(params.document, context?.params?.operationName);
-    const ast = name === INVALID_OPERATION ? undefined : getOperationAST(params.document!, context?.params?.operationName ?? undefined);
-    return { operationName: operationLabels.label(name), operationType: ast?.operation ?? 'unknown' };
+    const { name, type } = operationIn(params.document, context?.params?.operationName);
+    return { operationName: operationLabels.label(name), operationType: type };
   };
   const guard: Plugin = {
     onRequest({ request, url, endResponse, fetchAPI }) {

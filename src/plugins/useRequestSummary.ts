@@ -2,7 +2,7 @@ import { parse, type DocumentNode } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { identityHash } from '../identity/identityHash';
-import { boundedOperationName, INVALID_OPERATION, operationNameIn } from '../metrics/operationLabels';
+import { boundedOperationName, INVALID_OPERATION, operationIn } from '../metrics/operationLabels';
 import { identityOf } from './useAuthentication';
 import { cacheVerdictOf } from './useGatewayResponseCache';
 
@@ -42,7 +42,7 @@ function cachedOperationName(params: GraphQLParams, trustedDocument: TrustedDocu
     } catch {
       document = undefined;
     }
-    found = { name: operationNameIn(document, params.operationName) };
+    found = { name: operationIn(document, params.operationName).name };
     namesByQuery.set(key, found);
   }
   return found.name;
@@ -77,6 +77,11 @@ export interface RequestSummaryOptions {
  */
 export function useRequestSummary({ graphqlPath, trustedDocument = () => null, onSummary }: RequestSummaryOptions): Plugin {
   const records = new WeakMap<Request, RequestRecord>();
+  /** An operation about to execute or subscribe, under its document's name. */
+  const noteExecuted = ({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null } }) => {
+    const request = (args.contextValue as { request?: Request }).request;
+    if (request) records.get(request)?.executed.push(operationIn(args.document, args.operationName).name);
+  };
   return {
     onRequest({ request, url }) {
       if (url.pathname === graphqlPath) records.set(request, { startedAt: performance.now(), params: [], executed: [] });
@@ -84,14 +89,8 @@ export function useRequestSummary({ graphqlPath, trustedDocument = () => null, o
     onParams({ request, params }: { request: Request; params: GraphQLParams }) {
       records.get(request)?.params.push(params);
     },
-    onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      if (request) records.get(request)?.executed.push(operationNameIn(args.document, args.operationName));
-    },
-    onSubscribe({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      if (request) records.get(request)?.executed.push(operationNameIn(args.document, args.operationName));
-    },
+    onExecute: noteExecuted,
+    onSubscribe: noteExecuted,
     onResponse({ request, response }) {
       const record = records.get(request);
       if (!record) return;
