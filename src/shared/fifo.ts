@@ -15,6 +15,11 @@ export class Fifo<T> {
     this.items.push(item);
   }
 
+  /** The oldest item, left in place; only call it while size > 0. */
+  peek(): T {
+    return this.items[this.head] as T;
+  }
+
   /** The oldest item; only call it while size > 0. */
   take(): T {
     const item = this.items[this.head++] as T;

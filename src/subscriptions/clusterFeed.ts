@@ -4,8 +4,9 @@ import type { GraphQLError } from 'graphql';
 import type { RedisConnection } from '../redis/connection';
 import { upstreamError, type UpstreamErrorCode } from '../upstream/errors';
 import { LeaderLock } from './leaderLock';
-import type { MeterReading } from './payload';
+import { toHubReading, type MeterReading } from './payload';
 import { Presence } from './presence';
+import { PublishBacklog } from './publishBacklog';
 import { ReadingStream, streamHubReading, type StreamEntry, type StreamReader } from './readingStream';
 import type { CatchUpRounds } from './replay';
 import type { ReadingSource, ReadingSourceFactory, UpstreamConsumer } from './source';
@@ -39,6 +40,15 @@ export const CLUSTER_FEED_DEFAULTS = {
 const STREAM_RETENTION_MS = 5 * 60_000;
 /** After the upstream failed for good, how long the leader waits before opening it again. */
 const FAILURE_HOLD_MS = 5_000;
+/**
+ * Readings the leader holds for the stream while Redis is away: at a few hundred bytes each, tens of
+ * MB at most; 8 s of 25,000 installations, minutes of a smaller fleet.
+ */
+const MAX_BACKLOG = 100_000;
+/** Readings the leader remembers having published: the ones in flight when Redis went away. */
+const RECENTLY_PUBLISHED = 1_000;
+/** How often the leader tries to publish its backlog while Redis is away. */
+const BACKLOG_RETRY_MS = 500;
 
 /**
  * The hub's source when several gateway replicas share a Redis: the whole cluster holds ONE
@@ -57,6 +67,10 @@ export function createClusterFeed(options: ClusterFeedOptions): ReadingSourceFac
  *   presence, and publishes what it receives, failures included, to the stream.
  * - A new leader resumes from the last reading in the stream minus the overlap, so a failover
  *   leaves no gap; the repeats land in every hub's dedup window.
+ * - While Redis is away the leader keeps its upstream subscription (nobody can take the lock from
+ *   it meanwhile), hands what it receives to its own hub directly and holds it (bounded) for the
+ *   stream; once Redis is back it publishes what it held, in order, and the other replicas catch up.
+ *   A replica cut off from Redis alone may meet a second leader; the hubs' dedup absorbs the repeats.
  */
 export class ClusterReadingFeed implements ReadingSource {
   private readonly settings: Required<Omit<ClusterFeedOptions, 'redis' | 'consumer'>>;
@@ -76,6 +90,12 @@ export class ClusterReadingFeed implements ReadingSource {
   private failedAtMs?: number;
   /** Between winning the lead and opening the upstream subscription (the consumer's beforeOpen, the resume point). */
   private opening?: Promise<void>;
+  /** Set while publishing fails: readings go to this hub directly and wait in the backlog. */
+  private streamDown = false;
+  private readonly backlog = new PublishBacklog(MAX_BACKLOG);
+  private recentlyPublished: MeterReading[] = [];
+  private backlogTimer?: NodeJS.Timeout;
+  private flushing = false;
 
   constructor(
     options: ClusterFeedOptions,
@@ -122,7 +142,12 @@ export class ClusterReadingFeed implements ReadingSource {
     this.reader = this.stream.read({
       sinceMs: this.startedAtMs - this.feed.overlapMs,
       onEntry: (entry) => this.consume(entry),
-      onOutage: () => this.fail(upstreamError('UPSTREAM_UNAVAILABLE')),
+      // The leader's clients are served directly meanwhile; a follower's have nothing to wait for.
+      onOutage: () => {
+        if (this.leader && this.upstream.isRunning) return true;
+        this.fail(upstreamError('UPSTREAM_UNAVAILABLE'));
+        return false;
+      },
       outageBudgetMs: this.feed.retryBudgetMs,
     });
     this.wake(0);
@@ -142,6 +167,7 @@ export class ClusterReadingFeed implements ReadingSource {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    clearInterval(this.backlogTimer);
     await this.stop();
     await this.ticking;
     if (this.leader) await this.resign();
@@ -166,7 +192,8 @@ export class ClusterReadingFeed implements ReadingSource {
     try {
       if (this.started) await this.presence.refresh();
       if (this.leader) {
-        if (!(await this.lock.renew())) return this.depose('another replica holds the lock');
+        // A lapsed lock (Redis restarted empty) is taken straight back; one another replica holds is not.
+        if (!(await this.lock.renew()) && !(await this.lock.acquire())) return this.depose('another replica holds the lock');
       } else {
         // Only replicas with clients (or a consumer) contend: others have no reason to hold the upstream.
         if (!(this.started || this.consumer) || !(await this.lock.acquire())) return;
@@ -176,9 +203,9 @@ export class ClusterReadingFeed implements ReadingSource {
       }
       if (!this.closed) await this.lead();
     } catch (error) {
-      // A leader that cannot confirm its lease must assume it lost it, or two could subscribe.
-      if (this.leader) this.depose((error as Error).message);
-      else logger.debug({ upstream: 'iometer', replica, err: error }, 'cluster feed tick failed');
+      // Redis unreachable: no other replica can take the lock either, so the leader keeps leading and
+      // serves its own clients directly (see publish); the next tick that reaches Redis renews or retakes it.
+      logger.debug({ upstream: 'iometer', replica, leader: this.leader, err: error }, 'cluster feed tick failed');
     }
   }
 
@@ -247,11 +274,63 @@ export class ClusterReadingFeed implements ReadingSource {
   }
 
   private publish(reading: MeterReading): void {
-    // Lost only while Redis is down, when no replica can read the stream either; the next
-    // leader resumes from the last reading that made it.
-    this.stream.publishReading(reading).catch((error) =>
-      this.feed.logger.debug({ upstream: 'iometer', err: error }, 'could not publish a reading'),
+    if (this.streamDown) return this.holdBack(reading);
+    this.stream.publishReading(reading).then(
+      () => {
+        this.recentlyPublished.push(reading);
+        if (this.recentlyPublished.length > 2 * RECENTLY_PUBLISHED) this.recentlyPublished = this.recentlyPublished.slice(-RECENTLY_PUBLISHED);
+      },
+      (error) => {
+        this.streamUnavailable(error);
+        this.holdBack(reading);
+      },
     );
+  }
+
+  /** The first failed publish: from now on this hub is fed directly, until the backlog is in the stream. */
+  private streamUnavailable(error: unknown): void {
+    if (this.streamDown) return;
+    this.streamDown = true;
+    this.feed.logger.warn({ upstream: 'iometer', err: error }, 'cannot publish readings to Redis: serving this replica directly and holding them for the stream');
+    // Published just before, maybe not read back yet: the hub's dedup drops what it already has.
+    const inFlight = this.recentlyPublished.slice(-RECENTLY_PUBLISHED);
+    this.recentlyPublished = [];
+    for (const reading of inFlight) this.deliverDirectly(reading);
+    clearInterval(this.backlogTimer);
+    this.backlogTimer = setInterval(() => void this.publishBacklog(), BACKLOG_RETRY_MS);
+  }
+
+  private holdBack(reading: MeterReading): void {
+    this.deliverDirectly(reading);
+    this.backlog.hold(reading);
+  }
+
+  private deliverDirectly(reading: MeterReading): void {
+    const hubReading = toHubReading(reading);
+    if (!hubReading || !this.started) return;
+    this.backlog.noteDeliveredDirectly(hubReading.key);
+    this.feed.onReading(hubReading, reading);
+  }
+
+  /** Adds the held readings to the stream, oldest first; stops at the first failure and tries again later. */
+  private async publishBacklog(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.backlog.size > 0) {
+        await this.stream.publishReading(this.backlog.oldest());
+        this.backlog.published();
+      }
+      this.streamDown = false;
+      clearInterval(this.backlogTimer);
+      const { dropped } = this.backlog;
+      this.feed.logger.info({ upstream: 'iometer', dropped }, 'Redis is back: held readings published, serving through the stream again');
+      this.backlog.dropped = 0;
+    } catch {
+      // Still away; the timer tries again.
+    } finally {
+      this.flushing = false;
+    }
   }
 
   private upstreamFailed(error: GraphQLError): void {
@@ -264,6 +343,7 @@ export class ClusterReadingFeed implements ReadingSource {
   private consume(entry: StreamEntry): void {
     if (entry.kind === 'reading') {
       const reading = streamHubReading(entry.id, entry.reading);
+      if (reading && this.backlog.takeDeliveredDirectly(reading.key)) return;
       if (reading) this.feed.onReading(reading, entry.reading);
       else this.feed.logger.warn({ upstream: 'iometer' }, 'stream reading lacks meter, installation or valid times; skipped');
     } else if (entry.kind === 'failure' && entry.atMs >= this.startedAtMs) {

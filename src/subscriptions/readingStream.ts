@@ -116,8 +116,11 @@ export class ReadingStream {
 export interface StreamReaderOptions {
   sinceMs: number;
   onEntry: (entry: StreamEntry) => void;
-  /** Redis has been unreachable for `outageBudgetMs`; the reader has stopped. */
-  onOutage: () => void;
+  /**
+   * Redis has been unreachable for `outageBudgetMs`: true to keep trying (the budget starts over),
+   * false to stop the reader.
+   */
+  onOutage: () => boolean;
   outageBudgetMs: number;
 }
 
@@ -156,9 +159,12 @@ export class StreamReader {
       } catch {
         if (this.stopped) return;
         if (Date.now() - lastOkMs > this.options.outageBudgetMs) {
-          this.stop();
-          this.options.onOutage();
-          return;
+          if (this.options.onOutage()) {
+            lastOkMs = Date.now();
+          } else {
+            this.stop();
+            return;
+          }
         }
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
