@@ -10,6 +10,7 @@ import { IOMETER_SOURCE } from './mesh';
 import type { GatewayMetrics } from './metrics/gatewayMetrics';
 import { useAuthentication } from './plugins/useAuthentication';
 import { useAuthorization } from './plugins/useAuthorization';
+import { useBatchRefusals } from './plugins/useBatchRefusals';
 import { useGatewayRateLimits } from './plugins/useGatewayRateLimits';
 import { useGatewayResponseCache } from './plugins/useGatewayResponseCache';
 import { useLiveLookups } from './plugins/useLiveLookups';
@@ -55,6 +56,8 @@ export function requestPipeline(parts: PipelineParts): Array<Plugin<any>> {
     useReadiness({ checks: parts.readinessChecks, isDraining: parts.isDraining }),
     // Scrapes too; and every operation is timed from its start.
     useMetrics({ metrics, serveEndpoint: config.metrics.port === undefined, token: config.metrics.token }),
+    // A batch with an operation refused by a rate limit becomes a 429; before the summary reads the status.
+    useBatchRefusals(),
     // Before anything can answer early, so the log line and request metrics count every request.
     useRequestSummary({
       graphqlPath: parts.graphqlPath,

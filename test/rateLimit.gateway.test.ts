@@ -39,8 +39,11 @@ describe('rate limits with Redis, on two gateways sharing it', () => {
     CACHE_TTL: '0',
     RATE_LIMIT_MAX: String(MAX),
     RATE_LIMIT_WINDOW: '1m',
-    RATE_LIMIT_FIELDS: 'IometerProvider.readings=2/1m,Mutation.upsertCustomer=1/1m',
+    RATE_LIMIT_FIELDS: 'IometerProvider.readings=2/1m',
     RATE_LIMIT_MAX_SUBSCRIPTIONS: '2',
+    // Room for one operation that spends a whole directive budget (upsertCustomer: 30 a minute).
+    LIMIT_MAX_ALIASES: '40',
+    LIMIT_MAX_COST: '100000',
   };
   let first: Stack;
   let second: Stack;
@@ -111,13 +114,25 @@ describe('rate limits with Redis, on two gateways sharing it', () => {
     expect((await postGraphQL(url, READINGS_PAGE, undefined, dave)).status).toBe(429);
   });
 
-  it('does not run a refused mutation', async () => {
+  it('admits exactly a field budget of a concurrent burst from one identity, whichever gateway it hits', async () => {
+    const kim = await bearer('kim');
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, (_, index) => postGraphQL((index % 2 ? first : second).gateway.url, READINGS_PAGE, undefined, kim)),
+    );
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(2);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(6);
+  });
+
+  it('enforces a @rateLimit directive of the schema and does not run a refused mutation', async () => {
     const erin = await bearer('erin');
-    const upsert = (name: string) =>
-      postGraphQL(url, 'mutation ($name: String!) { upsertCustomer(input: { externalId: "RL-1", name: $name }) { name } }', { name }, erin);
-    expect((await upsert('First')).body.data).toEqual({ upsertCustomer: { name: 'First' } });
-    const refused = await upsert('Second');
+    // upsertCustomer carries @rateLimit(max: 30, window: "1m"): one operation with 30 selections spends it.
+    const thirty = Array.from({ length: 30 }, (_, index) => `u${index}: upsertCustomer(input: { externalId: "RL-1", name: "First" }) { name }`);
+    const spent = await postGraphQL(url, `mutation { ${thirty.join(' ')} }`, undefined, erin);
+    expect(spent.body.errors).toBeUndefined();
+    const refused = await postGraphQL(url, 'mutation { upsertCustomer(input: { externalId: "RL-1", name: "Second" }) { name } }', undefined, erin);
     expect(refused.status).toBe(429);
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
     const { body } = await postGraphQL(url, '{ customer(externalId: "RL-1") { name } }', undefined, erin);
     expect(body.data).toEqual({ customer: { name: 'First' } });
   });

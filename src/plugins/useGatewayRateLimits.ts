@@ -1,15 +1,14 @@
-import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
+import type { ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Identity } from '../identity';
 import type { Logger } from '../logging/logger';
 import type { FieldBudgets } from '../rateLimit/budgets';
 import { clientKey } from '../rateLimit/clientKey';
-import { CounterUnavailableError, createCounter, type Counter, type Verdict } from '../rateLimit/counters';
+import { CounterUnavailableError, createCounter, type Verdict } from '../rateLimit/counters';
 import { rateLimitedError, rateLimitUnavailableError, tooManySubscriptionsError } from '../rateLimit/errors';
-import { countSelections } from '../rateLimit/selections';
+import { createFieldLimiter, type FieldLimiter } from '../rateLimit/fieldLimiter';
 import { createSubscriptionSlots, type SubscriptionSlot } from '../rateLimit/subscriptionSlots';
 import type { RedisConnection } from '../redis/connection';
-import { coordinateProblem } from '../shared/schemaCoordinates';
 import { identityOf } from './useAuthentication';
 
 /** RATE_LIMIT_* (src/config.ts). */
@@ -19,7 +18,7 @@ export interface RateLimitConfig {
   /** Operations per client and window (RATE_LIMIT_MAX / RATE_LIMIT_WINDOW). */
   max: number;
   windowMs: number;
-  /** Per-field budgets: the defaults merged with RATE_LIMIT_FIELDS. */
+  /** RATE_LIMIT_FIELDS over the defaults for IOmeter-owned fields (gateway-owned ones use @rateLimit). */
   fields: FieldBudgets;
   onRedisError: 'open' | 'closed';
   /** Concurrent subscriptions per client. */
@@ -39,8 +38,9 @@ export interface RateLimitOptions {
  * resolver nor an IOmeter call and never returns partial data:
  * - every operation (query, mutation, subscription; each operation of a batch) spends one of
  *   RATE_LIMIT_MAX per RATE_LIMIT_WINDOW, response-cache hits included;
- * - each selection of a budgeted field (DEFAULT_FIELD_BUDGETS, RATE_LIMIT_FIELDS) spends one of that
- *   field's budget when the operation executes (a cache hit costs IOmeter nothing, so it is free);
+ * - each selection of a budgeted field spends one of that field's budget when the operation executes
+ *   or subscribes (a cache hit costs IOmeter nothing, so it is free): @envelop/rate-limiter's
+ *   useRateLimiter with the `@rateLimit` directives and RATE_LIMIT_FIELDS (src/rateLimit/fieldLimiter.ts);
  * - a client holds at most RATE_LIMIT_MAX_SUBSCRIPTIONS open subscriptions.
  * A refusal is a 429 with Retry-After and `extensions.code: RATE_LIMITED`. The client is the JWT
  * subject or API key name, or the IP address of an anonymous sandbox caller, hashed in every key.
@@ -49,25 +49,18 @@ export interface RateLimitOptions {
  * - onParams (HTTP): the operation budget, before the response cache can answer. Every onParams hook
  *   runs even after one has set a result, so a refusal is re-applied in onExecutionResult, where it
  *   replaces a cache hit that a later hook (the response cache) may have set.
- * - onExecute / onSubscribe (HTTP and WebSocket): field budgets, found by walking the operation
- *   about to run, the operation budget for WebSocket operations (which have no onParams), and the
- *   subscription cap. A refusal replaces the whole execution (setResultAndStopExecution).
+ * - onExecute / onSubscribe (HTTP and WebSocket): the operation budget for WebSocket operations
+ *   (which have no onParams), then the field budgets, then the subscription cap. A refusal replaces
+ *   the whole execution (setResultAndStopExecution).
  *
- * Why not @envelop/rate-limiter's useRateLimiter: its Store contract is read-all-timestamps then
- * write-all-timestamps, which cannot be made atomic, so the limit leaks under concurrency and across
- * replicas; it keys counters by field name without the type, walks every operation of a document
- * rather than the one being executed, answers with `http.statusCode` (yoga reads `http.status`) and a
- * window string as Retry-After, and sees neither subscriptions nor response-cache hits. Its approach
- * (check before execution, stop the whole execution on any refusal, budgets by type and field) is
- * kept; the counting is rate-limiter-flexible's.
+ * The operation budget, subscription starts and the subscription cap stay outside the package,
+ * which sees neither subscriptions nor anything answered before execution.
  */
 export function useGatewayRateLimits({ config, redis, logger, onRefused }: RateLimitOptions): Plugin<{ spendReplayPage?: () => Promise<void> }> {
   if (!config.enabled) return {};
   const counterOptions = { redis, onRedisError: config.onRedisError };
   const operations = createCounter('ops', { max: config.max, windowMs: config.windowMs }, counterOptions);
-  const fields = new Map<string, Counter>(
-    [...config.fields].map(([coordinate, budget]) => [coordinate, createCounter(coordinate, budget, counterOptions)]),
-  );
+  let fields: FieldLimiter | undefined;
   const slots = createSubscriptionSlots({ max: config.maxSubscriptions, ...counterOptions });
   const connected = redis ? firstConnection(redis, FIRST_CONNECTION_WAIT_MS) : undefined;
   /** Operation contexts whose operation budget onParams has already spent. */
@@ -76,38 +69,45 @@ export function useGatewayRateLimits({ config, redis, logger, onRefused }: RateL
   const refusedAtParams = new WeakMap<object, GraphQLError>();
   let storeDown = false;
 
-  /** Spends budgets; the error to answer with instead of executing, if any. */
-  async function spend(client: string, operation: boolean, selections: ReadonlyMap<string, number>): Promise<GraphQLError | undefined> {
-    if (!operation && selections.size === 0) return undefined;
+  /** Spends one of the client's operation budget; the error to answer with instead of executing, if any. */
+  async function spendOperation(client: string): Promise<GraphQLError | undefined> {
     await connected;
-    let verdicts: Verdict[];
     try {
-      verdicts = await Promise.all([
-        ...(operation ? [operations.consume(client, 1)] : []),
-        ...[...selections].map(([coordinate, count]) => fields.get(coordinate)!.consume(client, count)),
-      ]);
+      const verdict = await operations.consume(client, 1);
+      countedAgain();
+      return verdict.admitted ? undefined : refused(client, verdict.retryAfterSeconds);
     } catch (error) {
       return unavailable(error);
     }
-    if (storeDown) {
-      storeDown = false;
-      logger.info({ rateLimit: 'redis' }, 'rate limits are counted in Redis again');
-    }
-    const refused = verdicts.filter((verdict) => !verdict.admitted);
-    if (refused.length === 0) return undefined;
-    const retryAfterSeconds = Math.max(...refused.map((verdict) => verdict.retryAfterSeconds));
-    logger.debug({ rateLimit: 'refused', client, retryAfterSeconds }, 'rate limit exceeded');
-    onRefused?.();
-    return rateLimitedError(retryAfterSeconds);
   }
 
   /** The budgets of an operation about to execute or subscribe. */
-  function admit(args: ExecutionArgs, client: string): Promise<GraphQLError | undefined> {
-    const operation = getOperationAST(args.document, args.operationName);
-    const selections = operation
-      ? countSelections(args.schema, args.document, operation, (coordinate) => fields.has(coordinate))
-      : new Map<string, number>();
-    return spend(client, !countedAtParams.has(args.contextValue as object), selections);
+  async function admit(args: ExecutionArgs, client: string): Promise<GraphQLError | undefined> {
+    if (!countedAtParams.has(args.contextValue as object)) {
+      const refusal = await spendOperation(client);
+      if (refusal) return refusal;
+    }
+    if (!fields) return undefined;
+    await connected;
+    try {
+      const refusal = await fields.check(args);
+      countedAgain();
+      return refusal && refused(client, refusal.retryAfterSeconds, refusal.message);
+    } catch (error) {
+      return unavailable(error);
+    }
+  }
+
+  function refused(client: string, retryAfterSeconds: number, message?: string): GraphQLError {
+    logger.debug({ rateLimit: 'refused', client, retryAfterSeconds }, 'rate limit exceeded');
+    onRefused?.();
+    return rateLimitedError(retryAfterSeconds, message);
+  }
+
+  function countedAgain(): void {
+    if (!storeDown) return;
+    storeDown = false;
+    logger.info({ rateLimit: 'redis' }, 'rate limits are counted in Redis again');
   }
 
   /** Only reachable with RATE_LIMIT_ON_REDIS_ERROR=closed; logged once per outage, not per request. */
@@ -127,8 +127,18 @@ export function useGatewayRateLimits({ config, redis, logger, onRefused }: RateL
     clientKey(identityOf(context as { identity?: Identity; request?: Request }), context);
 
   /** What a page of stored readings a replay fetches costs: one of the readings page budget, else one operation. */
-  const replayPageCost = (client: string) =>
-    fields.has(REPLAY_PAGE_COORDINATE) ? spend(client, false, new Map([[REPLAY_PAGE_COORDINATE, 1]])) : spend(client, true, new Map());
+  async function replayPageCost(client: string): Promise<GraphQLError | undefined> {
+    await connected;
+    let verdict: Verdict | undefined;
+    try {
+      verdict = await fields?.spend(client, REPLAY_PAGE_COORDINATE);
+    } catch (error) {
+      return unavailable(error);
+    }
+    if (verdict === undefined) return spendOperation(client);
+    countedAgain();
+    return verdict.admitted ? undefined : refused(client, verdict.retryAfterSeconds);
+  }
 
   return {
     onContextBuilding({ context, extendContext }) {
@@ -141,14 +151,14 @@ export function useGatewayRateLimits({ config, redis, logger, onRefused }: RateL
       });
     },
 
+    // At start-up: a bad directive or RATE_LIMIT_FIELDS entry stops it, naming the coordinate.
     onSchemaChange({ schema }) {
-      const unknown = [...fields.keys()].filter((coordinate) => coordinateProblem(schema, coordinate) !== undefined);
-      if (unknown.length) logger.warn({ rateLimit: 'config', unknown }, 'RATE_LIMIT_FIELDS names fields the schema does not have');
+      fields = createFieldLimiter(schema, config.fields, clientOf, counterOptions);
     },
 
     async onParams({ request, context, setResult }) {
       countedAtParams.add(context);
-      const refusal = await spend(clientKey(identityOf({ request }), context), true, new Map());
+      const refusal = await spendOperation(clientKey(identityOf({ request }), context));
       if (!refusal) return;
       refusedAtParams.set(context, refusal);
       setResult({ errors: [refusal] });

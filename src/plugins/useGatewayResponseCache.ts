@@ -82,9 +82,11 @@ const outcomesByRequest = new WeakMap<Request, boolean[]>();
 /**
  * The cache's verdict on an HTTP response (x-cache): HIT when every query of the request was a hit or
  * yoga answered If-None-Match with 304 from the cache, MISS when any was not; undefined when the cache
- * saw no query (mutations, subscriptions, refusals).
+ * saw no query (mutations, subscriptions, refusals) or a rate limit refused the request (a batch whose
+ * other operations were hits is still no cached answer).
  */
 export function cacheVerdictOf(request: Request, response: Response): 'HIT' | 'MISS' | undefined {
+  if (response.status === 429) return undefined;
   if (response.status === 304 && request.headers.has('if-none-match')) return 'HIT';
   const outcomes = outcomesByRequest.get(request);
   return outcomes && (outcomes.every(Boolean) ? 'HIT' : 'MISS');

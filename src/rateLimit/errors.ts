@@ -1,8 +1,11 @@
 import { GraphQLError } from 'graphql';
 
-/** 429 with Retry-After in whole seconds; never names the client or its key. */
-export function rateLimitedError(retryAfterSeconds: number): GraphQLError {
-  return new GraphQLError(`Rate limit exceeded. Retry in ${retryAfterSeconds} s.`, {
+/**
+ * 429 with Retry-After in whole seconds; never names the client or its key. `message` is a
+ * `@rateLimit` directive's own, set by whoever wrote the schema.
+ */
+export function rateLimitedError(retryAfterSeconds: number, message?: string): GraphQLError {
+  return new GraphQLError(message ?? `Rate limit exceeded. Retry in ${retryAfterSeconds} s.`, {
     extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: { 'Retry-After': String(retryAfterSeconds) } } },
   });
 }
