@@ -76,7 +76,7 @@ export function requestPipeline(parts: PipelineParts): Array<Plugin<any>> {
     useSchemaVisibility({ customerIntrospection: config.auth.customerIntrospection }),
     // Validation: a forbidden field refuses the whole operation before it executes.
     useAuthorization(),
-    // Before the cache: a cache hit still spends the operation budget.
+    // Before the cache: a cache hit or a 304 revalidation still spends the operation budget.
     useGatewayRateLimits({ config: config.rateLimit, redis: parts.redis, logger, onRefused: metrics.countRateLimited }),
     // IOmeter-only queries go straight to IOmeter by a cached plan. Before the cache, which wraps the execute function this sets.
     useQueryPlans({ mesh: parts.meshInstance, sourceName: IOMETER_SOURCE, upstream: parts.iometer, maxPlans: config.queryPlans.maxPlans }),

@@ -208,6 +208,25 @@ describe('rate limits without Redis (in-memory, per process), with the response 
     expect(stack.simulator.stats.graphqlRequests).toBeLessThanOrEqual(1); // the rest were cache hits
   });
 
+  it('counts 304 revalidations (If-None-Match answered by the response cache) against the operation budget', async () => {
+    const kate = await bearer('kate');
+    const revalidate = (etag: string) =>
+      fetch(stack.gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'if-none-match': etag, ...kate },
+        body: JSON.stringify({ query: '{ provider { id } }' }),
+      });
+    const first = await postGraphQL(stack.gateway.url, '{ provider { id } }', undefined, kate);
+    const etag = first.headers.get('etag')!;
+    expect(etag).toBeTruthy();
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i += 1) statuses.push((await revalidate(etag)).status);
+    expect(statuses).toEqual([304, 304, 304, 304, 429]);
+    const refused = await revalidate(etag);
+    expect(refused.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+    expect(((await refused.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('RATE_LIMITED');
+  });
+
   it('caps concurrent subscriptions and frees the slot when the subscription ends', async () => {
     const ida = await bearer('ida');
     const held = subscribeWs(stack.gateway.wsUrl, READINGS_SUBSCRIPTION, 1_000, { connectionParams: ida });

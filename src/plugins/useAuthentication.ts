@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Authenticator, Identity } from '../identity';
 import type { Logger } from '../logging/logger';
+import { errorResponse } from './errorResponse';
 
 /** Who sent each HTTP request, set once by useAuthentication; read through identityOf. */
 const identities = new WeakMap<Request, Identity>();
@@ -16,16 +17,8 @@ export function identityOf(context: { identity?: Identity; request?: Request }):
 }
 
 /** yoga renders GraphiQL for a browser's GET: a static page whose own requests authenticate like any other. */
-function isGraphiQLPage(request: Request): boolean {
+export function isGraphiQLPage(request: Request): boolean {
   return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
-}
-
-function errorResponse(error: GraphQLError, fetchAPI: { Response: typeof Response }): Response {
-  const http = (error.extensions.http ?? {}) as { status?: number; headers?: Record<string, string> };
-  return new fetchAPI.Response(JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.extensions.code } }] }), {
-    status: http.status ?? 401,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...http.headers },
-  });
 }
 
 export interface AuthenticationOptions {
@@ -46,7 +39,7 @@ export function useAuthentication({ authenticate, logger }: AuthenticationOption
       } catch (error) {
         if (!(error instanceof GraphQLError)) throw error;
         logger.info({ code: error.extensions.code, reason: error.originalError?.message }, 'request not authenticated');
-        endResponse(errorResponse(error, fetchAPI));
+        endResponse(errorResponse(error, fetchAPI, 401));
       }
     },
     onContextBuilding({ context, extendContext }) {

@@ -9,7 +9,8 @@ import { rateLimitedError, rateLimitUnavailableError, tooManySubscriptionsError 
 import { createFieldLimiter, type FieldLimiter } from '../rateLimit/fieldLimiter';
 import { createSubscriptionSlots, type SubscriptionSlot } from '../rateLimit/subscriptionSlots';
 import type { RedisConnection } from '../redis/connection';
-import { identityOf } from './useAuthentication';
+import { errorResponse } from './errorResponse';
+import { identityOf, isGraphiQLPage } from './useAuthentication';
 
 /** RATE_LIMIT_* (src/config.ts). */
 export interface RateLimitConfig {
@@ -37,7 +38,7 @@ export interface RateLimitOptions {
  * Per-client budgets, enforced before anything executes, so a refused operation costs neither a
  * resolver nor an IOmeter call and never returns partial data:
  * - every operation (query, mutation, subscription; each operation of a batch) spends one of
- *   RATE_LIMIT_MAX per RATE_LIMIT_WINDOW, response-cache hits included;
+ *   RATE_LIMIT_MAX per RATE_LIMIT_WINDOW, response-cache hits and 304 revalidations included;
  * - each selection of a budgeted field spends one of that field's budget when the operation executes
  *   or subscribes (a cache hit costs IOmeter nothing, so it is free): @envelop/rate-limiter's
  *   useRateLimiter with the `@rateLimit` directives and RATE_LIMIT_FIELDS (src/rateLimit/fieldLimiter.ts);
@@ -65,6 +66,8 @@ export function useGatewayRateLimits({ config, redis, logger, onRefused }: RateL
   const connected = redis ? firstConnection(redis, FIRST_CONNECTION_WAIT_MS) : undefined;
   /** Operation contexts whose operation budget onParams has already spent. */
   const countedAtParams = new WeakSet<object>();
+  /** HTTP requests with If-None-Match whose first operation onRequest has paid for. */
+  const prepaid = new WeakSet<Request>();
   /** Operation contexts onParams refused; their result must stay the refusal. */
   const refusedAtParams = new WeakMap<object, GraphQLError>();
   let storeDown = false;
@@ -156,8 +159,19 @@ export function useGatewayRateLimits({ config, redis, logger, onRefused }: RateL
       fields = createFieldLimiter(schema, config.fields, clientOf, counterOptions);
     },
 
+    // yoga's response cache answers If-None-Match with 304 in its own onRequest, which runs after this
+    // one and before any operation is seen: a revalidation spends an operation like a cache hit does.
+    async onRequest({ request, serverContext, endResponse, fetchAPI }) {
+      if (!request.headers.has('if-none-match') || isGraphiQLPage(request)) return;
+      const refusal = await spendOperation(clientKey(identityOf({ request }), serverContext));
+      if (refusal) endResponse(errorResponse(refusal, fetchAPI, 429));
+      else prepaid.add(request);
+    },
+
     async onParams({ request, context, setResult }) {
       countedAtParams.add(context);
+      // Paid in onRequest: the cache had no entry for the tag (or dropped it), so the operation runs.
+      if (prepaid.delete(request)) return;
       const refusal = await spendOperation(clientKey(identityOf({ request }), context));
       if (!refusal) return;
       refusedAtParams.set(context, refusal);
