@@ -39,7 +39,11 @@ const WS_CLOSE_WAIT_MS = 1_000;
 const graphiqlOptions = {
   title: 'IOmeter Gateway',
   defaultQuery: readFileSync(join(__dirname, 'graphiql', 'examples.graphql'), 'utf8'),
-  subscriptionsProtocol: 'WS' as const,
+  // Over SSE every operation, subscriptions included, is an HTTP request carrying the headers typed
+  // into GraphiQL's Headers tab. Over WebSocket GraphiQL would send them only inside each subscribe
+  // message, after a connection_init without credentials (which the gateway refuses outside sandbox
+  // mode, or takes for an anonymous sandbox staff caller).
+  subscriptionsProtocol: 'SSE' as const,
 };
 
 export interface GatewayOptions {
