@@ -98,6 +98,8 @@ const gatewaySchema = z
   .object({
     port: fromEnv('PORT', port.default(4000)),
     host: fromEnv('HOST', z.string().default('0.0.0.0')),
+    /** GraphiQL on the GraphQL path: on in sandbox mode, off outside it unless `true` (see the transform below). */
+    graphiql: fromEnv('GRAPHIQL', z.enum(['true', 'false']).optional()),
     logLevel: fromEnv('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
     /** The IOmeter the gateway fronts; without an endpoint, sandbox mode (see the transform below). */
     upstream: z.object({
@@ -272,8 +274,10 @@ const gatewaySchema = z
       }
     }
   })
-  .transform(({ upstream: { endpoint, wsEndpoint, token, secret, timeoutMs }, tracing, ...config }) => ({
+  .transform(({ upstream: { endpoint, wsEndpoint, token, secret, timeoutMs }, tracing, graphiql, ...config }) => ({
     ...config,
+    /** GraphiQL's page is served in sandbox mode unless GRAPHIQL=false, and outside it only with GRAPHIQL=true. */
+    graphiql: graphiql === undefined ? !endpoint : graphiql === 'true',
     /** Undefined in sandbox mode: main then starts the simulator in-process and fronts that instead. */
     upstream: endpoint
       ? { endpoint, wsEndpoint: wsEndpoint ?? deriveWsEndpoint(endpoint), token: token as string, secret: secret as string, timeoutMs }

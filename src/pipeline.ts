@@ -1,6 +1,6 @@
 import type { MeshInstance } from '@graphql-mesh/runtime';
 import type { Executor } from '@graphql-tools/utils';
-import type { Plugin } from 'graphql-yoga';
+import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
 import type { CacheStats } from './cache/stats';
 import type { GatewayConfig } from './config';
 import type { CustomerStore } from './customers/store';
@@ -13,6 +13,7 @@ import { useAuthorization } from './plugins/useAuthorization';
 import { useBatchRefusals } from './plugins/useBatchRefusals';
 import { useGatewayRateLimits } from './plugins/useGatewayRateLimits';
 import { useGatewayResponseCache } from './plugins/useGatewayResponseCache';
+import { useGraphiQLPage } from './plugins/useGraphiQLPage';
 import { useLiveLookups } from './plugins/useLiveLookups';
 import { useMetrics } from './plugins/useMetrics';
 import { useOperationLimits } from './plugins/useOperationLimits';
@@ -43,6 +44,8 @@ export interface PipelineParts {
   trustedDocuments?: TrustedDocuments;
   redis?: RedisConnection;
   customerStore: CustomerStore;
+  /** GraphiQL's render options (title, example operations, subscription transport). */
+  graphiqlPage: GraphiQLOptions;
 }
 
 /**
@@ -63,6 +66,15 @@ export function requestPipeline(parts: PipelineParts): Array<Plugin<any>> {
       graphqlPath: parts.graphqlPath,
       trustedDocument: (hash) => parts.trustedDocuments?.get(hash) ?? null,
       onSummary: [(summary) => logger.info(summary, 'request completed'), metrics.countRequest],
+    }),
+    // A browser's page load: answered here, before any GraphQL work; logged and counted like any request.
+    useGraphiQLPage({
+      graphqlPath: parts.graphqlPath,
+      enabled: config.graphiql,
+      page: parts.graphiqlPage,
+      authenticate: parts.authenticate,
+      customerIntrospection: config.auth.customerIntrospection,
+      pageLoadCounter: config.rateLimit.enabled ? { redis: parts.redis, onRedisError: config.rateLimit.onRedisError } : undefined,
     }),
     // Mesh's stitching and transforms, before the gateway's own rules see the unified schema.
     parts.mesh,

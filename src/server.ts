@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
 import { ReadingArchive } from './archive';
 import { CacheStats } from './cache/stats';
@@ -38,6 +37,7 @@ const WS_CLOSE_WAIT_MS = 1_000;
 
 const graphiqlOptions = {
   title: 'IOmeter Gateway',
+  endpoint: GRAPHQL_PATH,
   defaultQuery: readFileSync(join(__dirname, 'graphiql', 'examples.graphql'), 'utf8'),
   // Over SSE every operation, subscriptions included, is an HTTP request carrying the headers typed
   // into GraphiQL's Headers tab. Over WebSocket GraphiQL would send them only inside each subscribe
@@ -125,6 +125,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
       trustedDocuments,
       redis,
       customerStore,
+      graphiqlPage: graphiqlOptions,
     }),
     context: createContextFactory({
       customerStore,
@@ -136,18 +137,11 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/healthz',
     landingPage: false,
+    // src/plugins/useGraphiQLPage.ts serves the page, built and compressed once.
+    graphiql: false,
     batching: { limit: config.limits.maxBatch },
     logging: logger,
     maskedErrors: { maskError: createErrorMasker(logger) },
-    // GraphiQL is for staff and explorers; a request that authenticates as a customer gets none.
-    graphiql: async (request) => {
-      if (!config.auth.customerIntrospection) {
-        const identity = await authenticate(request.headers).catch(() => undefined);
-        if (identity?.role === 'customer') return false;
-      }
-      return graphiqlOptions;
-    },
-    renderGraphiQL,
   });
 
   const server = createServer(

@@ -15,6 +15,7 @@ const AUDIENCE = 'iometer-gateway';
 
 const AUTH_ENV = {
   ...OUT_OF_SANDBOX_ENV,
+  GRAPHIQL: 'true',
   AUTH_JWT_SECRET: SECRET,
   AUTH_JWT_ISSUER: ISSUER,
   AUTH_JWT_AUDIENCE: AUDIENCE,

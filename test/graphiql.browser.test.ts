@@ -62,7 +62,7 @@ describe('GraphiQL in a real browser: subscriptions authenticate with the Header
   describe('outside sandbox mode', () => {
     let stack: Stack;
     beforeAll(async () => {
-      stack = await startStack({ env: { ...OUT_OF_SANDBOX_ENV, AUTH_JWT_SECRET: SECRET } });
+      stack = await startStack({ env: { ...OUT_OF_SANDBOX_ENV, AUTH_JWT_SECRET: SECRET, GRAPHIQL: 'true' } });
     });
     afterAll(() => stack.close());
 
