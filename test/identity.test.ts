@@ -101,7 +101,10 @@ describe('JWT (HS256 shared secret)', () => {
     const token = await sign({ 'https://iometer.example/role': 'customer', customer_no: 'C-1003' });
     await expect(custom(bearer(token))).resolves.toMatchObject({ role: 'customer', externalId: 'C-1003' });
     const defaultNames = await sign({ role: 'customer', externalId: 'C-1003' });
-    expect(await rejection(custom(bearer(defaultNames)), defaultNames)).toBe('Invalid or expired token.');
+    // The message names the configured claim, not the one the token used.
+    expect(await rejection(custom(bearer(defaultNames)), defaultNames)).toBe(
+      'The token has no "https://iometer.example/role" claim: it must be "staff" or "customer".',
+    );
   });
 
   describe('issuer and audience', () => {
@@ -126,12 +129,18 @@ describe('JWT (HS256 shared secret)', () => {
   });
 
   describe('rejects', () => {
-    const cases: Array<[string, string, () => Promise<string>]> = [
-      ['an expired token', 'ERR_JWT_EXPIRED', () => sign({ role: 'staff' }, { expiresAt: now() - 60 })],
+    const INVALID = 'Invalid or expired token.';
+    const NO_ROLE = 'The token has no "role" claim: it must be "staff" or "customer".';
+    const BAD_ROLE = 'The token\'s "role" claim must be "staff" or "customer".';
+    const NO_EXTERNAL_ID = 'A customer token needs the "externalId" claim with the customer\'s number (at most 128 characters).';
+    // Label, the log-only reason, the token, and the message when it is not INVALID: a well-signed token
+    // with a missing or wrong claim is told which claim.
+    const cases: Array<[string, string, () => Promise<string>, string?]> = [
+      ['an expired token', 'ERR_JWT_EXPIRED', () => sign({ role: 'staff' }, { expiresAt: now() - 60 }), 'The token has expired.'],
       ['a token that is not yet valid', 'ERR_JWT_CLAIM_VALIDATION_FAILED', () => sign({ role: 'staff' }, { notBefore: now() + 60 })],
       ['a token without exp', 'ERR_JWT_CLAIM_VALIDATION_FAILED', () => sign({ role: 'staff' }, { expiresAt: null })],
       ['a token without sub', 'ERR_JWT_CLAIM_VALIDATION_FAILED', () => sign({ role: 'staff' }, { subject: null })],
-      ['a token with an empty sub', 'ERR_SUB_CLAIM', () => sign({ role: 'staff' }, { subject: ' ' })],
+      ['a token with an empty sub', 'ERR_SUB_CLAIM', () => sign({ role: 'staff' }, { subject: ' ' }), 'The token has no subject: the "sub" claim is required.'],
       [
         'a token signed with another secret',
         'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
@@ -161,21 +170,21 @@ describe('JWT (HS256 shared secret)', () => {
             .setExpirationTime('10m')
             .sign(secretKey),
       ],
-      ['a token without a role', 'ERR_ROLE_CLAIM', () => sign({})],
-      ['a token with an unknown role', 'ERR_ROLE_CLAIM', () => sign({ role: 'admin' })],
-      ['a token whose role is not a string', 'ERR_ROLE_CLAIM', () => sign({ role: ['staff'] })],
-      ['a customer token without externalId', 'ERR_EXTERNAL_ID_CLAIM', () => sign({ role: 'customer' })],
-      ['a customer token with an empty externalId', 'ERR_EXTERNAL_ID_CLAIM', () => sign({ role: 'customer', externalId: '' })],
-      ['a customer token with a numeric externalId', 'ERR_EXTERNAL_ID_CLAIM', () => sign({ role: 'customer', externalId: 1001 })],
+      ['a token without a role', 'ERR_ROLE_CLAIM', () => sign({}), NO_ROLE],
+      ['a token with an unknown role', 'ERR_ROLE_CLAIM', () => sign({ role: 'admin' }), BAD_ROLE],
+      ['a token whose role is not a string', 'ERR_ROLE_CLAIM', () => sign({ role: ['staff'] }), BAD_ROLE],
+      ['a customer token without externalId', 'ERR_EXTERNAL_ID_CLAIM', () => sign({ role: 'customer' }), NO_EXTERNAL_ID],
+      ['a customer token with an empty externalId', 'ERR_EXTERNAL_ID_CLAIM', () => sign({ role: 'customer', externalId: '' }), NO_EXTERNAL_ID],
+      ['a customer token with a numeric externalId', 'ERR_EXTERNAL_ID_CLAIM', () => sign({ role: 'customer', externalId: 1001 }), NO_EXTERNAL_ID],
       ['a garbage token', 'ERR_JWS_INVALID', async () => 'not-a-jwt'],
       ['three garbage segments', 'ERR_JWS_INVALID', async () => 'abc.def.ghi'],
       ['an oversized token', 'ERR_BEARER_FORMAT', async () => 'a'.repeat(9000)],
     ];
 
-    it.each(cases)('%s (%s), without echoing it', async (_label, reason, makeToken) => {
+    it.each(cases)('%s (%s), without echoing it', async (_label, reason, makeToken, message = INVALID) => {
       const token = await makeToken();
       const attempt = authenticate(bearer(token));
-      expect(await rejection(attempt, token)).toBe('Invalid or expired token.');
+      expect(await rejection(attempt, token)).toBe(message);
       // The log-only detail says why, so each case is known to fail for its own reason.
       await attempt.catch((error: GraphQLError) => expect(error.originalError?.message).toBe(reason));
     });
@@ -221,7 +230,7 @@ describe('requests without credentials', () => {
   it('never fall back to anonymous when a credential is present but bad, in sandbox mode too', async () => {
     const authenticate = createAuthenticator(options({ sandbox: true }));
     const expired = await sign({ role: 'customer', externalId: 'C-1001' }, { expiresAt: now() - 60 });
-    expect(await rejection(authenticate(bearer(expired)), expired)).toBe('Invalid or expired token.');
+    expect(await rejection(authenticate(bearer(expired)), expired)).toBe('The token has expired.');
     expect(await rejection(authenticate(new Headers({ 'x-api-key': 'guess' })), 'guess')).toBe('Unknown API key.');
   });
 });
@@ -368,6 +377,6 @@ describe('verified tokens are remembered until they expire', () => {
     await expect(authenticate(bearer(token))).resolves.toMatchObject({ role: 'staff' });
     // The verifier allows 5 s of clock skew on `exp`; a second after that, the token is refused.
     await new Promise((resolve) => setTimeout(resolve, 7_100));
-    expect(await rejection(authenticate(bearer(token)))).toMatch(/invalid/i);
+    expect(await rejection(authenticate(bearer(token)))).toBe('The token has expired.');
   }, 15_000);
 });

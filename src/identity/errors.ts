@@ -2,14 +2,22 @@ import { GraphQLError } from 'graphql';
 
 /**
  * Every message a client can get for a failed authentication. Callers pick a reason, never a text,
- * so a message cannot echo the token, the API key or anything else the client sent.
+ * so a message cannot echo the token, the API key or anything else the client sent. The claim
+ * reasons name the claim (the gateway's configured claim name, AUTH_ROLE_CLAIM or
+ * AUTH_EXTERNAL_ID_CLAIM), never its value: a well-signed token with a wrong claim is a setup
+ * mistake its issuer can only fix when told which claim.
  */
 const messages = {
-  missing: 'Authentication required.',
-  invalidToken: 'Invalid or expired token.',
-  unknownApiKey: 'Unknown API key.',
-  unsupportedScheme: 'Unsupported authorization scheme; use "Authorization: Bearer <token>".',
-  ambiguous: 'Send either an Authorization Bearer token or an x-api-key header, not both.',
+  missing: () => 'Authentication required.',
+  invalidToken: () => 'Invalid or expired token.',
+  expiredToken: () => 'The token has expired.',
+  missingSubject: () => 'The token has no subject: the "sub" claim is required.',
+  missingRole: (claim: string) => `The token has no "${claim}" claim: it must be "staff" or "customer".`,
+  unknownRole: (claim: string) => `The token's "${claim}" claim must be "staff" or "customer".`,
+  missingExternalId: (claim: string) => `A customer token needs the "${claim}" claim with the customer's number (at most 128 characters).`,
+  unknownApiKey: () => 'Unknown API key.',
+  unsupportedScheme: () => 'Unsupported authorization scheme; use "Authorization: Bearer <token>".',
+  ambiguous: () => 'Send either an Authorization Bearer token or an x-api-key header, not both.',
 } as const;
 
 export type UnauthenticatedReason = keyof typeof messages;
@@ -17,10 +25,10 @@ export type UnauthenticatedReason = keyof typeof messages;
 /**
  * The 401 the gateway returns for missing or rejected credentials. `detail` is for the server log only
  * (it becomes `originalError`, which is never serialized to clients); pass a code such as
- * 'ERR_JWT_EXPIRED', never the credential.
+ * 'ERR_JWT_EXPIRED', never the credential. `claim` is the claim name the claim reasons mention.
  */
-export function unauthenticatedError(reason: UnauthenticatedReason, detail?: string): GraphQLError {
-  return new GraphQLError(messages[reason], {
+export function unauthenticatedError(reason: UnauthenticatedReason, detail?: string, claim = ''): GraphQLError {
+  return new GraphQLError(messages[reason](claim), {
     originalError: detail ? new Error(detail) : undefined,
     extensions: {
       code: 'UNAUTHENTICATED',

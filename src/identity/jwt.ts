@@ -87,7 +87,8 @@ export function createJwtVerifier(options: JwtOptions): ((token: string) => Prom
       payload = await verifyToken(token, getKey, verifyOptions);
     } catch (error) {
       if (error instanceof JwksUnavailable) throw authUnavailableError(error.cause);
-      throw unauthenticatedError('invalidToken', errorCode(error) ?? 'ERR_JWT_UNVERIFIABLE');
+      const code = errorCode(error) ?? 'ERR_JWT_UNVERIFIABLE';
+      throw unauthenticatedError(code === 'ERR_JWT_EXPIRED' ? 'expiredToken' : 'invalidToken', code);
     }
     // `exp` is a required claim: jose has checked it is a number in the future (within the clock tolerance).
     return { identity: identityFromClaims(payload, options), expiresAt: payload.exp! };
@@ -114,13 +115,14 @@ async function verifyToken(token: string, getKey: JWTVerifyGetKey, options: JWTV
 
 function identityFromClaims(payload: JWTPayload, options: JwtOptions): Identity {
   const subject = payload.sub;
-  if (typeof subject !== 'string' || subject.trim() === '') throw unauthenticatedError('invalidToken', 'ERR_SUB_CLAIM');
+  if (typeof subject !== 'string' || subject.trim() === '') throw unauthenticatedError('missingSubject', 'ERR_SUB_CLAIM');
   const role = payload[options.roleClaim];
-  if (!isRole(role)) throw unauthenticatedError('invalidToken', 'ERR_ROLE_CLAIM');
+  if (role === undefined) throw unauthenticatedError('missingRole', 'ERR_ROLE_CLAIM', options.roleClaim);
+  if (!isRole(role)) throw unauthenticatedError('unknownRole', 'ERR_ROLE_CLAIM', options.roleClaim);
   if (role === 'staff') return { role, subject, via: 'jwt' };
   const externalId = payload[options.externalIdClaim];
   if (typeof externalId !== 'string' || externalId.trim() === '' || externalId.length > MAX_EXTERNAL_ID_LENGTH) {
-    throw unauthenticatedError('invalidToken', 'ERR_EXTERNAL_ID_CLAIM');
+    throw unauthenticatedError('missingExternalId', 'ERR_EXTERNAL_ID_CLAIM', options.externalIdClaim);
   }
   return { role, subject, via: 'jwt', externalId };
 }
