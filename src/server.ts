@@ -17,6 +17,7 @@ import { createGatewayMesh } from './mesh';
 import { GatewayMetrics } from './metrics/gatewayMetrics';
 import { serveMetrics } from './metrics/metricsServer';
 import { requestPipeline } from './pipeline';
+import { createYogaLogger } from './plugins/errorLogging';
 import { createErrorMasker } from './plugins/errorMasking';
 import { checkDependencies, databaseCheck, redisCheck, upstreamCheck } from './plugins/useReadiness';
 import { TrustedDocuments } from './plugins/useTrustedDocuments';
@@ -140,7 +141,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
     // src/plugins/useGraphiQLPage.ts serves the page, built and compressed once.
     graphiql: false,
     batching: { limit: config.limits.maxBatch },
-    logging: logger,
+    logging: createYogaLogger(logger),
     maskedErrors: { maskError: createErrorMasker(logger) },
   });
 
