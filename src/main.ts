@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   });
   logger.info({ database: database.kind }, 'customer database ready');
   const sandbox = config.sandbox ? await startSandbox(config.sandbox, new CustomerStore(database), logger) : undefined;
-  const demo = sandbox ? await sandboxAuth(config.auth) : undefined;
+  const demo = sandbox ? await sandboxAuth(config.auth, config.database) : undefined;
   if (demo) config = { ...config, auth: demo.auth };
   const upstream = config.upstream ?? sandbox!.upstream;
   const gateway = await startGateway({ config: { ...config, upstream }, logger, database });

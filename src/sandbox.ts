@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { loadSimulatorConfig, type GatewayConfig, type UpstreamConfig } from './config';
 import { seedSandboxCustomers } from './customers/sandboxSeed';
 import type { CustomerStore } from './customers/store';
+import { IN_MEMORY } from './database';
 import { signDemoTokens, type DemoTokens } from './identity';
 import type { Logger } from './logging/logger';
 import { startSimulator, type RunningSimulator } from './simulator';
@@ -49,12 +52,38 @@ export async function startSandbox(
   };
 }
 
+/** Beside the embedded database's directory, so it lives and goes with the sandbox's data. */
+export const SANDBOX_SECRET_FILE = 'sandbox-jwt-secret';
+
+/**
+ * The sandbox's signing secret, kept in SANDBOX_SECRET_FILE beside EMBEDDED_DB_DIR (made on first
+ * start, readable by the owner only), so demo tokens pasted into GraphiQL outlive a restart. With an
+ * in-memory database nothing is kept, and neither is the secret.
+ */
+function sandboxSecret(embeddedDir: string): string {
+  if (embeddedDir === IN_MEMORY) return randomBytes(32).toString('base64url');
+  const file = join(dirname(embeddedDir), SANDBOX_SECRET_FILE);
+  try {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept.length >= 32) return kept;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const secret = randomBytes(32).toString('base64url');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
 /**
  * Sandbox mode lets anonymous requests act as staff. So that GraphiQL users can also try the
- * customer role, it signs demo JWTs, with AUTH_JWT_SECRET or, when unset, a secret made per start.
+ * customer role, it signs demo JWTs, with AUTH_JWT_SECRET or, when unset, the sandbox's own secret.
  */
-export async function sandboxAuth(auth: GatewayConfig['auth']): Promise<{ auth: GatewayConfig['auth']; demoTokens: DemoTokens }> {
-  const withSecret = { ...auth, jwtSecret: auth.jwtSecret ?? randomBytes(32).toString('base64url') };
+export async function sandboxAuth(
+  auth: GatewayConfig['auth'],
+  database: GatewayConfig['database'],
+): Promise<{ auth: GatewayConfig['auth']; demoTokens: DemoTokens }> {
+  const withSecret = { ...auth, jwtSecret: auth.jwtSecret ?? sandboxSecret(database.embeddedDir) };
   const demoTokens = await signDemoTokens({
     secret: withSecret.jwtSecret,
     issuer: withSecret.issuer,

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SHUTDOWN_GRACE_MS, terminate } from './helpers/childProcesses';
 import { startGatewayProcess as start } from './helpers/gatewayProcess';
 import { waitFor } from './helpers/simulator';
@@ -46,4 +49,43 @@ describe('npm start (src/main.ts)', () => {
     }
     expect(exitCode).toBe(0);
   });
+
+  it('keeps the sandbox signing secret beside the embedded database, so demo tokens outlive a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'iometer-sandbox-'));
+    const env = { PORT: '0', HOST: '127.0.0.1', EMBEDDED_DB_DIR: join(dataDir, 'pglite') };
+    const runOnce = async (check: (url: string, customerJwt: string) => Promise<void>) => {
+      const { child, output } = start(env);
+      let exitCode: number | null | undefined;
+      try {
+        await waitFor(() => /GraphiQL at (http:\/\/\S+)/.test(output()) && /customer: \S+/.test(output()), 60_000);
+        await check(/GraphiQL at (http:\/\/[^\s"]+)/.exec(output())![1]!, /customer: (\S+)/.exec(output())![1]!);
+      } finally {
+        exitCode = await terminate(child, SHUTDOWN_GRACE_MS);
+      }
+      expect(exitCode).toBe(0);
+    };
+    const me = (url: string, jwt: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` },
+        body: JSON.stringify({ query: '{ me { externalId } }' }),
+      });
+    try {
+      let firstJwt = '';
+      await runOnce(async (_url, customerJwt) => {
+        firstJwt = customerJwt;
+      });
+      expect(statSync(join(dataDir, 'sandbox-jwt-secret')).mode & 0o777).toBe(0o600);
+      await runOnce(async (url) => {
+        expect(await (await me(url, firstJwt)).json()).toEqual({ data: { me: { externalId: 'C-1001' } } });
+        // A token the sandbox never signed: the 401 says where demo tokens come from.
+        const forged = `${firstJwt.slice(0, firstJwt.lastIndexOf('.'))}.${'A'.repeat(43)}`;
+        const refused = await me(url, forged);
+        expect(refused.status).toBe(401);
+        expect(((await refused.json()) as { errors: Array<{ message: string }> }).errors[0]!.message).toMatch(/Sandbox mode: use a demo token printed at start-up/);
+      });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 150_000);
 });

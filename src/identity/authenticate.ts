@@ -1,5 +1,6 @@
 import { createApiKeyMatcher, type ApiKeyEntry } from './apiKeys';
-import { unauthenticatedError } from './errors';
+import { GraphQLError } from 'graphql';
+import { unauthenticatedError, withSandboxHint } from './errors';
 import { createJwtVerifier, type JwtOptions } from './jwt';
 import type { Identity, StaffIdentity } from './types';
 
@@ -77,7 +78,12 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     const authorization = present(headers.get('authorization'));
     const apiKey = present(headers.get('x-api-key'));
     if (authorization !== undefined && apiKey !== undefined) throw unauthenticatedError('ambiguous');
-    if (authorization !== undefined) return fromBearer(authorization);
+    if (authorization !== undefined) {
+      if (!options.sandbox) return fromBearer(authorization);
+      return fromBearer(authorization).catch((error: unknown) => {
+        throw error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED' ? withSandboxHint(error) : error;
+      });
+    }
     if (apiKey !== undefined) return fromApiKey(apiKey);
     if (options.sandbox) return ANONYMOUS_SANDBOX_IDENTITY;
     throw unauthenticatedError('missing');

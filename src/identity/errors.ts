@@ -22,6 +22,15 @@ const messages = {
 
 export type UnauthenticatedReason = keyof typeof messages;
 
+/** Added to a rejected token's 401 in sandbox mode, where the token is usually a demo token from an earlier start. */
+const SANDBOX_TOKEN_HINT =
+  'Sandbox mode: use a demo token printed at start-up; they stay valid across restarts while the sandbox-jwt-secret file beside EMBEDDED_DB_DIR is kept.';
+
+/** The same 401 with the sandbox's hint. */
+export function withSandboxHint(error: GraphQLError): GraphQLError {
+  return new GraphQLError(`${error.message} ${SANDBOX_TOKEN_HINT}`, { originalError: error.originalError, extensions: error.extensions });
+}
+
 /**
  * The 401 the gateway returns for missing or rejected credentials. `detail` is for the server log only
  * (it becomes `originalError`, which is never serialized to clients); pass a code such as
