@@ -55,6 +55,12 @@ describe('the GraphiQL page in sandbox mode', () => {
     expect(new Set([br.headers.etag, gzip.headers.etag, plain.headers.etag]).size).toBe(1);
   });
 
+  it('is where GET / leads', async () => {
+    const root = await fetch(url.replace('/graphql', '/'), { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/graphql');
+  });
+
   it('answers a revalidation with 304 and no body', async () => {
     const { headers } = await loadPage(url);
     const again = await loadPage(url, { 'if-none-match': headers.etag! });
@@ -89,6 +95,7 @@ describe('the GraphiQL page outside sandbox mode', () => {
     try {
       const page = await loadPage(off.gateway.url);
       expect(page.status).toBe(404);
+      expect((await fetch(off.gateway.url.replace('/graphql', '/'), { redirect: 'manual' })).status).not.toBe(302);
       expect(page.body.toString('utf8')).toContain('GRAPHIQL=true');
     } finally {
       await off.close();

@@ -31,11 +31,16 @@ export const PAGE_LOADS = { max: 30, windowMs: 60_000 };
  * once (src/graphiql/page.ts), sent as br or gzip with an ETag and Cache-Control, and page loads count
  * against a budget per source address (loads come without credentials), so anonymous loads cannot
  * pin the CPU or the network (PAGE_LOADS). Outside sandbox mode the page is off unless GRAPHIQL=true.
+ * `GET /` redirects to it.
  */
 export function useGraphiQLPage(options: GraphiQLPageOptions): Plugin {
   const pageLoads = options.enabled && options.pageLoadCounter ? createCounter('graphiql', PAGE_LOADS, options.pageLoadCounter) : undefined;
   return {
     async onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
+      // A person typing the gateway's address lands in GraphiQL rather than on a blank 404.
+      if (url.pathname === '/' && request.method === 'GET' && options.enabled) {
+        return endResponse(new fetchAPI.Response(null, { status: 302, headers: { location: options.graphqlPath } }));
+      }
       if (url.pathname !== options.graphqlPath || !isGraphiQLPage(request)) return;
       const notFound = () => endResponse(new fetchAPI.Response('GraphiQL is off on this gateway (GRAPHIQL=true turns it on).\n', {
         status: 404,
