@@ -29,9 +29,17 @@ async function main(): Promise<void> {
   const gateway = await startGateway({ config: { ...config, upstream }, logger, database });
   logger.info({ url: gateway.url, sandbox: sandboxMode }, `IOmeter Gateway ready: GraphiQL at ${gateway.url}`);
   if (demo) {
-    logger.info(
-      'Sandbox: anonymous requests act as staff. To try the roles in GraphiQL, add a header ' +
-        `{"Authorization": "Bearer <jwt>"} with\n  staff:    ${demo.demoTokens.staff}\n  customer: ${demo.demoTokens.customer}  (C-1001)`,
+    logger.info('Sandbox: anonymous requests act as staff; the demo tokens for GraphiQL follow on stderr');
+    // For a person to copy, so plain lines rather than escapes inside a JSON log line.
+    process.stderr.write(
+      [
+        '',
+        "Sandbox demo tokens: paste one into GraphiQL's Headers tab as",
+        '  {"Authorization": "Bearer <token>"}',
+        `  staff:    ${demo.demoTokens.staff}`,
+        `  customer: ${demo.demoTokens.customer}  (C-1001)`,
+        '',
+      ].join('\n') + '\n',
     );
   }
 

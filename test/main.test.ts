@@ -36,7 +36,10 @@ describe('npm start (src/main.ts)', () => {
       expect(await response.json()).toEqual({ data: { provider: { installation: { externalId: 'C-1001' } } } });
       expect((await fetch(url.replace('/graphql', '/healthz'))).status).toBe(200);
 
-      // Start-up prints demo JWTs so GraphiQL users can try the customer role.
+      // Start-up prints demo JWTs so GraphiQL users can try the customer role: plain lines, no colour codes.
+      await waitFor(() => /^ {2}customer: \S+ {2}\(C-1001\)$/m.test(output()), 5_000);
+      expect(output()).toMatch(/^ {2}staff: {4}[\w-]+\.[\w-]+\.[\w-]+$/m);
+      expect(output()).not.toContain('\x1b[');
       const customerJwt = /customer: (\S+)/.exec(output())![1];
       const me = await fetch(url, {
         method: 'POST',
