@@ -294,6 +294,8 @@ describe.each(backends)('consumption and reading history through the gateway (%s
         ],
       });
       expect(Date.parse(nodes[0].receiveTime) - Date.parse(nodes[0].time)).toBe(1000);
+      // Milliseconds, like every other DateTime of the graph (cursors keep the archive's microseconds).
+      expect(nodes[0]).toMatchObject({ time: '2026-01-14T22:45:00.000Z', receiveTime: '2026-01-14T22:45:01.000Z' });
       expect(pages.at(-1).pageInfo).toEqual({ hasNextPage: false, endCursor: pages.at(-1).edges[0].cursor });
     });
   });

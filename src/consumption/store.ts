@@ -104,8 +104,9 @@ function toArchivedReading(row: ReadingRow): ArchivedReading {
   return {
     meterId: row.meter_id,
     meterNumber: row.meter_number,
-    time: row.time_text,
-    receiveTime: row.receive_time_text,
+    // The archive's microseconds are for exact cursors; the graph's DateTimes have milliseconds.
+    time: new Date(row.time_text).toISOString(),
+    receiveTime: new Date(row.receive_time_text).toISOString(),
     importedWh: row.imported_wh,
     exportedWh: row.exported_wh,
     powerW: row.power_w,
