@@ -4,6 +4,9 @@ import type { Contract, Customer, CustomerConnection } from '../src/customers/ty
 import { createRegistrationFor } from '../src/stitching/registration';
 import { withInputErrors } from './inputErrors';
 
+/** How long a response showing a customer without an installation may be served from the cache. */
+const PENDING_INSTALLATION_TTL_MS = 5_000;
+
 function exactlyOne(args: Record<string, unknown>, names: string[]): void {
   if (names.filter((name) => args[name] != null).length !== 1) {
     throw new GraphQLError(`Provide exactly one of ${names.join(' or ')}.`, {
@@ -47,8 +50,14 @@ export const resolvers = {
   },
   Customer: {
     contract: (customer: Customer, _args: unknown, context: GatewayContext) => context.customerLoaders.contractByCustomerId.load(customer.id),
-    installation: (customer: Customer, _args: unknown, context: GatewayContext, info: GraphQLResolveInfo) =>
-      context.loadInstallation(context, info, { externalId: customer.externalId }),
+    installation: async (customer: Customer, _args: unknown, context: GatewayContext, info: GraphQLResolveInfo) => {
+      const installation = await context.loadInstallation(context, info, { externalId: customer.externalId });
+      // Onboarding completes when the app redeems its token at IOmeter, which tells the gateway
+      // nothing: a customer still without an installation is cached only briefly, so the installation
+      // shows up within seconds of the redeem (onboardCustomer itself invalidates at once).
+      if (installation == null) context.responseTtl.lower(PENDING_INSTALLATION_TTL_MS);
+      return installation;
+    },
     createdAt: (customer: Customer) => customer.createdAt.toISOString(),
     updatedAt: (customer: Customer) => customer.updatedAt.toISOString(),
   },

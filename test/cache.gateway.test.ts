@@ -280,6 +280,27 @@ describe.each([
     }
   });
 
+  it('walks onboarding end to end: staff onboards, staff look, the app redeems, the installation appears well before CACHE_TTL', async () => {
+    const view = 'query Pending { customer(externalId: "C-2003") { installation { id } } }';
+    const onboarded = await query('mutation { onboardCustomer(externalId: "C-2003") { token installationId } }', headers.staff);
+    expect(onboarded.errors).toBeUndefined();
+    // Before the app has redeemed the token there is no installation, and that answer is cached briefly.
+    expect((await query(view, headers.staff)).data.customer.installation).toBeNull();
+    expect(await query(view, headers.staff)).toMatchObject({ cache: 'HIT', data: { customer: { installation: null } } });
+
+    await stack.simulator.redeem(onboarded.data.onboardCustomer.token);
+    // The redeem happens at IOmeter, unseen by the gateway: the cached "no installation" expires within
+    // seconds rather than CACHE_TTL (30 s here).
+    const deadline = Date.now() + 15_000;
+    let installation: unknown = null;
+    while (installation === null) {
+      if (Date.now() > deadline) throw new Error('the redeemed installation did not appear within 15 s');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      installation = (await query(view, headers.staff)).data.customer.installation;
+    }
+    expect(installation).toEqual({ id: onboarded.data.onboardCustomer.installationId });
+  });
+
   it("registerMyMeter invalidates the customer's own view of their installation", async () => {
     const own = 'query MyInstallation { me { installation { id } } }';
     expect((await query(own, headers.c2002)).cache).toBe('MISS');
