@@ -22,7 +22,9 @@ async function main(): Promise<void> {
     onError: (error) => logger.error({ err: error }, 'database connection error'),
   });
   logger.info({ database: database.kind }, 'customer database ready');
-  const sandbox = config.sandbox ? await startSandbox(config.sandbox, new CustomerStore(database), logger) : undefined;
+  const sandbox = config.sandbox
+    ? await startSandbox(config.sandbox, new CustomerStore(database), logger, config.archive.enabled ? { db: database, ...config.archive } : undefined)
+    : undefined;
   const demo = sandbox ? await sandboxAuth(config.auth, config.database) : undefined;
   if (demo) config = { ...config, auth: demo.auth };
   const upstream = config.upstream ?? sandbox!.upstream;

@@ -47,6 +47,28 @@ describe('npm start (src/main.ts)', () => {
         body: JSON.stringify({ query: '{ me { externalId installation { externalId } } }' }),
       });
       expect(await me.json()).toEqual({ data: { me: { externalId: 'C-1001', installation: { externalId: 'C-1001' } } } });
+
+      // The sandbox archive is seeded with the simulated history: last week's days and yesterday's hours have readings.
+      const day = 86_400_000;
+      const today = Math.floor(Date.now() / day) * day;
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const history = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${customerJwt}` },
+        body: JSON.stringify({
+          query: `{ me {
+            consumption(from: "${iso(today - 7 * day)}", to: "${iso(today - day)}", resolution: DAY) { importedWh readings }
+            installation { readingHistory(from: "${iso(today - day)}", to: "${iso(today)}", first: 100) { edges { node { time } } } } } }`,
+        }),
+      });
+      const { data } = (await history.json()) as { data: { me: { consumption: Array<{ importedWh: number; readings: number }>; installation: { readingHistory: { edges: unknown[] } } } } };
+      // Days of CONSUMPTION_TIME_ZONE (Europe/Berlin): a UTC range cuts one at each end.
+      expect(data.me.consumption.length).toBeGreaterThanOrEqual(6);
+      for (const bucket of data.me.consumption) {
+        expect(bucket.readings).toBeGreaterThan(0);
+        expect(bucket.importedWh).toBeGreaterThan(0);
+      }
+      expect(data.me.installation.readingHistory.edges.length).toBeGreaterThanOrEqual(24);
     } finally {
       exitCode = await terminate(child, SHUTDOWN_GRACE_MS);
     }

@@ -5,6 +5,7 @@ import { RETENTION_MS } from './readingStore';
 import { GRAPHQL_PATH, serveSimulation } from './server';
 import { createSimulation } from './simulation';
 import type { SimulatorFaults } from './faults';
+import { historicReadings, type HistoricReading } from './history';
 import { createStats, resetStats, type SimulatorStats } from './stats';
 
 /**
@@ -35,6 +36,8 @@ export interface RunningSimulator {
   dropConnections(): void;
   /** Same as POST /sandbox/redeem; rejects with a RedeemError (status 404, 409 or 410). */
   redeem(token: string): Promise<{ installationId: string }>;
+  /** The readings the provider's installations would have reported at these times (src/simulator/history.ts). */
+  historicReadings(times: Iterable<number>): Iterable<HistoricReading>;
   /** Stands in for the Admin Backend, so tests can void tokens signed with a key. */
   setSigningKeyEnabled(id: string, enabled: boolean): void;
   close(): Promise<void>;
@@ -98,6 +101,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     resetStats: () => resetStats(stats),
     dropConnections: server.dropConnections,
     redeem: async (token) => sim.registrations.redeem(token),
+    historicReadings: (times) => historicReadings(sim.world, times),
     setSigningKeyEnabled(id, enabled) {
       const key = sim.world.signingKey(id);
       if (!key) throw new Error(`Signing key ${id} does not exist`);
