@@ -17,7 +17,8 @@ describe('npm start (src/main.ts)', () => {
     const { child, output } = start({ PORT: '0', HOST: '127.0.0.1' });
     let exitCode: number | null | undefined;
     try {
-      await waitFor(() => /GraphiQL at (http:\/\/\S+)/.test(output()), 20_000);
+      // A first sandbox start also seeds the reading archive: on a loaded machine that takes a while.
+      await waitFor(() => /GraphiQL at (http:\/\/\S+)/.test(output()), 60_000);
       expect(output()).toMatch(/SANDBOX MODE/);
       const url = /GraphiQL at (http:\/\/[^\s"]+)/.exec(output())![1];
 
@@ -73,7 +74,7 @@ describe('npm start (src/main.ts)', () => {
       exitCode = await terminate(child, SHUTDOWN_GRACE_MS);
     }
     expect(exitCode).toBe(0);
-  });
+  }, 120_000);
 
   it('keeps the sandbox signing secret beside the embedded database, so demo tokens outlive a restart', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'iometer-sandbox-'));
