@@ -3,7 +3,7 @@ import { basicAuthorization } from '../src/upstream/credentials';
 import { openDatabase } from '../src/database';
 import { postGraphQL, subscribeWs } from './helpers/clients';
 import { createScratchPostgres } from './helpers/database';
-import { SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
+import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { waitFor } from './helpers/simulator';
 import { OUT_OF_SANDBOX_ENV, startStack, type Stack } from './helpers/stack';
 import { staffAuthorization } from './helpers/tokens';
@@ -25,16 +25,18 @@ describe('/readyz', () => {
   it('answers 200 once IOmeter, Redis and PostgreSQL all answer', async () => {
     const scratch = await createScratchPostgres();
     const database = await openDatabase({ url: scratch.url, embeddedDir: 'memory://' });
-    const stack = await startStack({ database, env: { REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: uniqueKeyPrefix('obs') } });
+    const prefix = uniqueKeyPrefix('obs');
+    const stack = await startStack({ database, env: { REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix } });
     try {
-      // Redis connects in the background after start-up.
-      await waitFor(async () => (await readiness(stack)).status === 200, 10_000);
+      // Redis connects in the background after start-up; until then readiness is 200 but 'degraded'.
+      await waitFor(async () => (await readiness(stack)).body.status === 'ready', 20_000, "readiness 'ready' once Redis connects");
       expect((await readiness(stack)).body).toEqual({ status: 'ready', checks: { upstream: 'ok', database: 'ok', redis: 'ok' } });
       expect((await fetch(readyzUrl(stack).replace('/readyz', '/healthz'))).status).toBe(200);
     } finally {
       await stack.close();
       await database.close();
       await scratch.drop();
+      await deleteKeysWithPrefix(SHARED_REDIS_URL, prefix);
     }
   }, STACK_MS);
 
