@@ -197,6 +197,8 @@ const gatewaySchema = z
       fields: fromEnv('RATE_LIMIT_FIELDS', parsedBy(parseFieldBudgets)),
       onRedisError: fromEnv('RATE_LIMIT_ON_REDIS_ERROR', z.enum(['open', 'closed']).default('open')),
       maxSubscriptions: fromEnv('RATE_LIMIT_MAX_SUBSCRIPTIONS', z.coerce.number().int().min(1).default(20)),
+      /** How long a dead replica's subscription slots stay taken (renewed every third of it while alive). */
+      subscriptionLeaseMs: fromEnv('RATE_LIMIT_SUBSCRIPTION_LEASE', durationMs.default('30s').refine((ms) => ms >= 1_000, 'must be at least 1s')),
     }),
     /** How the gateway spares IOmeter (src/upstream/executor.ts). */
     upstreamProtection: z.object({

@@ -28,11 +28,11 @@ async function connectionRefused(url: string): Promise<boolean> {
 }
 
 /** A connection whose request has begun but not yet ended, as a request arriving at the moment shutdown starts. */
-async function requestBegun(url: string): Promise<{ socket: Socket; finish(): Promise<string> }> {
+async function requestBegun(url: string, path: string): Promise<{ socket: Socket; finish(): Promise<string> }> {
   const { hostname, port } = new URL(url);
   const socket = connect(Number(port), hostname);
   await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}\r\n`);
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\n`);
   let received = '';
   socket.on('data', (chunk) => (received += chunk));
   const ended = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
@@ -109,7 +109,8 @@ describe('graceful shutdown of npm start on SIGTERM', () => {
     // Handled here so that a test failing before the await below does not leave it to a later test.
     inFlight.catch(() => undefined);
     await waitFor(() => simulator.stats.httpRequests > arrived, 60_000);
-    const lateRequest = await requestBegun(url);
+    const lateRequest = await requestBegun(url, '/healthz');
+    const lateReadiness = await requestBegun(url, '/readyz');
 
     gateway.child.kill('SIGTERM');
     await waitFor(() => connectionRefused(url), 60_000);
@@ -122,6 +123,10 @@ describe('graceful shutdown of npm start on SIGTERM', () => {
     const lateResponse = await lateRequest.finish();
     expect(lateResponse).toMatch(/^HTTP\/1\.1 200 /);
     expect(lateResponse).toMatch(/\r\nconnection: close\r\n/i);
+    // Readiness while draining: 503, so that load balancers stop sending this replica traffic.
+    const readinessWhileDraining = await lateReadiness.finish();
+    expect(readinessWhileDraining).toMatch(/^HTTP\/1\.1 503 /);
+    expect(readinessWhileDraining).toContain('{"status":"unavailable","checks":{"gateway":"down: shutting down"}}');
 
     held.resolve();
     const response = await inFlight;

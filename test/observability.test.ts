@@ -40,6 +40,18 @@ describe('/readyz', () => {
     }
   }, STACK_MS);
 
+  it('asks IOmeter at most once for any number of probes within its 5 s cache window', async () => {
+    const stack = await startStack();
+    try {
+      const before = stack.simulator.stats.graphqlRequests;
+      const probes = await Promise.all(Array.from({ length: 20 }, () => readiness(stack)));
+      expect(probes.map((probe) => probe.body.checks.upstream)).toEqual(Array(20).fill('ok'));
+      expect(stack.simulator.stats.graphqlRequests - before).toBeLessThanOrEqual(1);
+    } finally {
+      await stack.close();
+    }
+  }, STACK_MS);
+
   it('stays ready (200, degraded) naming IOmeter when it is down, without its address or credentials', async () => {
     const stack = await startStack({ env: { METRICS_PORT: '0' } });
     try {

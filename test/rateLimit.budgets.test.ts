@@ -52,6 +52,7 @@ describe('RATE_LIMIT_FIELDS', () => {
       fields: parseFieldBudgets(undefined),
       onRedisError: 'open',
       maxSubscriptions: 20,
+      subscriptionLeaseMs: 30_000,
     });
     expect(config.upstreamProtection).toEqual({ maxConcurrency: 32, queueTimeoutMs: 5_000, retries: 2, retryMaxDelayMs: 5_000, breakerFailures: 5, breakerCooldownMs: 30_000 });
     expect(loadGatewayConfig({ RATE_LIMIT_ENABLED: 'false' }).rateLimit.enabled).toBe(false);

@@ -3,6 +3,7 @@ import { identityHash } from '../src/identity';
 import { jose } from '../src/identity/jose';
 import { postGraphQL, subscribeSse, subscribeWs, type Subscribed } from './helpers/clients';
 import { deleteKeysWithPrefix, keysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
+import { waitFor } from './helpers/simulator';
 import { startStack, type Stack } from './helpers/stack';
 
 const SECRET = 'rate-limit-test-secret-of-32-characters-at-least';
@@ -19,14 +20,6 @@ async function bearer(subject: string, role: 'staff' | 'customer' = 'staff'): Pr
 }
 
 const staffKey = (subject: string) => `id:${identityHash({ role: 'staff', subject, via: 'jwt' })}`;
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const MAX = 10;
 
@@ -161,7 +154,7 @@ describe('rate limits with Redis, on two gateways sharing it', () => {
       const onFirst = subscribeWs(first.gateway.wsUrl, READINGS_SUBSCRIPTION, 1_000, { connectionParams });
       const onSecond = subscribeWs(second.gateway.wsUrl, READINGS_SUBSCRIPTION, 1_000, { connectionParams });
       open.push(onFirst, onSecond);
-      await waitFor(() => onFirst.results.length > 0 && onSecond.results.length > 0);
+      await waitFor(() => onFirst.results.length > 0 && onSecond.results.length > 0, 15_000, 'a reading on both replicas');
       expect(await leases()).toBe(2);
 
       const [overWs] = await subscribeWs(first.gateway.wsUrl, READINGS_SUBSCRIPTION, 1, { connectionParams }).done;
@@ -172,7 +165,7 @@ describe('rate limits with Redis, on two gateways sharing it', () => {
       await expect(subscribeSse(second.gateway.url, READINGS_SUBSCRIPTION, 1, { headers: grace }).done).rejects.toThrow(/429/);
 
       onFirst.close();
-      await waitFor(async () => (await leases()) === 1);
+      await waitFor(async () => (await leases()) === 1, 15_000, 'one subscription lease left');
       const [result] = await subscribeWs(second.gateway.wsUrl, READINGS_SUBSCRIPTION, 1, { connectionParams }).done;
       expect(result.errors).toBeUndefined();
       expect(result.data.readings).toBeDefined();
@@ -230,12 +223,20 @@ describe('rate limits without Redis (in-memory, per process), with the response 
   it('caps concurrent subscriptions and frees the slot when the subscription ends', async () => {
     const ida = await bearer('ida');
     const held = subscribeWs(stack.gateway.wsUrl, READINGS_SUBSCRIPTION, 1_000, { connectionParams: ida });
-    await waitFor(() => held.results.length > 0);
+    await waitFor(() => held.results.length > 0, 15_000, 'a first reading for the held subscription');
     const [refused] = await subscribeWs(stack.gateway.wsUrl, READINGS_SUBSCRIPTION, 1, { connectionParams: ida }).done;
     expect(refused.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
     held.close();
-    await new Promise((resolve) => setTimeout(resolve, 250)); // the gateway hears "complete" and releases the slot
-    const [again] = await subscribeWs(stack.gateway.wsUrl, READINGS_SUBSCRIPTION, 1, { connectionParams: ida }).done;
-    expect(again.errors).toBeUndefined();
+    // The slot is free once the gateway has heard "complete": ask until it is, instead of guessing how long that takes.
+    let again: { errors?: Array<{ extensions?: { code?: string } }> } | undefined;
+    await waitFor(
+      async () => {
+        [again] = await subscribeWs(stack.gateway.wsUrl, READINGS_SUBSCRIPTION, 1, { connectionParams: ida }).done;
+        return again?.errors?.[0]?.extensions?.code !== 'RATE_LIMITED';
+      },
+      15_000,
+      'the subscription slot to be freed',
+    );
+    expect(again?.errors).toBeUndefined();
   });
 });

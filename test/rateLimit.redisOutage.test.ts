@@ -3,6 +3,7 @@ import { identityHash } from '../src/identity';
 import { jose } from '../src/identity/jose';
 import { postGraphQL, subscribeWs } from './helpers/clients';
 import { startPrivateRedis, uniqueKeyPrefix, type PrivateRedis } from './helpers/redis';
+import { waitFor } from './helpers/simulator';
 import { startStack, type Stack } from './helpers/stack';
 
 /**
@@ -19,14 +20,6 @@ async function bearer(subject: string): Promise<Record<string, string>> {
     .setExpirationTime('10m')
     .sign(new TextEncoder().encode(SECRET));
   return { authorization: `Bearer ${token}` };
-}
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const logged = (stack: Stack, message: RegExp) => stack.logs.filter((line) => message.test(JSON.parse(line).msg ?? '')).length;
@@ -76,7 +69,7 @@ describe('when Redis goes down and comes back', () => {
 
   it('fails open to a per-process limiter (default), or closed with 503 RATE_LIMIT_UNAVAILABLE, logging once', async () => {
     await redis.kill();
-    await waitFor(() => logged(failOpen, /Redis is unreachable/) > 0 && logged(failClosed, /Redis is unreachable/) > 0);
+    await waitFor(() => logged(failOpen, /Redis is unreachable/) > 0 && logged(failClosed, /Redis is unreachable/) > 0, 15_000, 'both gateways to log Redis unreachable');
 
     // Open: requests keep working, still limited, now per process.
     const paul = await bearer('paul');
@@ -104,7 +97,7 @@ describe('when Redis goes down and comes back', () => {
 
   it('counts in Redis again once it is back', async () => {
     await redis.restart();
-    await waitFor(() => logged(failOpen, /Redis is reachable again/) > 0 && logged(failClosed, /Redis is reachable again/) > 0);
+    await waitFor(() => logged(failOpen, /Redis is reachable again/) > 0 && logged(failClosed, /Redis is reachable again/) > 0, 15_000, 'both gateways to log Redis reachable again');
     const quinn = await bearer('quinn');
     const key = counter(openPrefix, 'quinn');
     expect((await postGraphQL(failOpen.gateway.url, '{ __typename }', undefined, quinn)).status).toBe(200);

@@ -2,6 +2,7 @@ import { CustomerStore } from '../src/customers/store';
 import { apiKeyEnv } from './helpers/apiKeys';
 import { postGraphQL, subscribeWs, type Subscribed } from './helpers/clients';
 import { postgresBackend, type TestDatabase } from './helpers/database';
+import { waitFor } from './helpers/simulator';
 import { startStack, type Stack } from './helpers/stack';
 
 /*
@@ -15,11 +16,8 @@ const STAFF = { 'x-api-key': 'staff-key' };
 const CUSTOMER_A = { 'x-api-key': 'c1001-key' };
 const CUSTOMER_B = { 'x-api-key': 'c1002-key' };
 
-/** Waits (up to 10 s) for a subscription to have received what the test waits for. */
-async function settled(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
-}
+/** Waits for the subscriptions to have received what the test waits for; fails naming it otherwise. */
+const settled = (condition: () => boolean, what: string) => waitFor(condition, 15_000, what);
 
 function live<T = any>(stack: Stack, query: string, connectionParams: Record<string, string>, variables?: Record<string, unknown>): Subscribed<T> {
   const subscription = subscribeWs<T>(stack.gateway.wsUrl, query, 1_000_000, { connectionParams, variables });
@@ -80,9 +78,9 @@ describe('installations on live readings', () => {
         .map((installation) => Date.parse(installation.license.endTime));
 
     await setLicenseEnd('C-1001', '2031-01-31T00:00:00Z');
-    await settled(() => endTimesOfC1001().includes(Date.parse('2031-01-31T00:00:00Z')));
+    await settled(() => endTimesOfC1001().includes(Date.parse('2031-01-31T00:00:00Z')), "C-1001's first new license end");
     await setLicenseEnd('C-1001', '2032-02-29T00:00:00Z');
-    await settled(() => endTimesOfC1001().includes(Date.parse('2032-02-29T00:00:00Z')));
+    await settled(() => endTimesOfC1001().includes(Date.parse('2032-02-29T00:00:00Z')), "C-1001's second new license end");
     expect(scheduled.results.every((result) => !result.errors)).toBe(true);
     expect(endTimesOfC1001().at(-1)).toBe(Date.parse('2032-02-29T00:00:00Z'));
   });
@@ -99,11 +97,11 @@ describe('installations on live readings', () => {
         return result.data[field].installation.customer.installation;
       });
 
-    await settled(() => a.results.length > 0);
+    await settled(() => a.results.length > 0, 'a first myReadings for C-1001');
     expect(Date.parse(stitched(a, 'myReadings')[0]!.license.endTime)).not.toBe(Date.parse('2033-03-31T00:00:00Z'));
     await setLicenseEnd('C-1001', '2033-03-31T00:00:00Z');
-    await settled(() => stitched(a, 'myReadings').some((installation) => Date.parse(installation.license.endTime) === Date.parse('2033-03-31T00:00:00Z')));
-    await settled(() => stitched(b, 'myReadings').length >= 3 && new Set(stitched(staff, 'readings').map((installation) => installation.externalId)).size === 3);
+    await settled(() => stitched(a, 'myReadings').some((installation) => Date.parse(installation.license.endTime) === Date.parse('2033-03-31T00:00:00Z')), "C-1001's new license end on myReadings");
+    await settled(() => stitched(b, 'myReadings').length >= 3 && new Set(stitched(staff, 'readings').map((installation) => installation.externalId)).size === 3, 'three readings for C-1002 and staff readings of all three installations');
 
     expect(new Set(stitched(a, 'myReadings').map((installation) => [installation.id, installation.externalId].join()))).toEqual(new Set([`${installationIds['C-1001']},C-1001`]));
     expect(new Set(stitched(b, 'myReadings').map((installation) => [installation.id, installation.externalId].join()))).toEqual(new Set([`${installationIds['C-1002']},C-1002`]));
@@ -123,7 +121,7 @@ describe('installations on live readings', () => {
       );
     const clients = [scheduled('id', true), scheduled('externalId', false), scheduled('id', false), scheduled('externalId', true)];
     subscriptions.push(...clients);
-    await settled(() => clients.every((client) => client.results.length >= 6));
+    await settled(() => clients.every((client) => client.results.length >= 6), 'six readings for every client');
 
     const shapes = clients.map((client) =>
       client.results.map((result) => {

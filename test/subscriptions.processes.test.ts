@@ -4,7 +4,7 @@ import { startSimulator, type RunningSimulator } from '../src/simulator';
 import { subscribeWs, type Subscribed } from './helpers/clients';
 import { frontingEnv, startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
-import { sleep, waitFor } from './helpers/simulator';
+import { waitFor } from './helpers/simulator';
 import { expectNoGapNoDuplicate } from './helpers/subscriptions';
 
 /**
@@ -68,7 +68,7 @@ describe('three gateway processes sharing one Redis', () => {
     let maxUpstream = 0;
     const sampler = setInterval(() => (maxUpstream = Math.max(maxUpstream, sim.stats.activeSubscriptions)), 20);
     try {
-      await waitFor(() => [...clients.values()].every((client) => client.results.length >= 30), 30_000);
+      await waitFor(() => [...clients.values()].every((client) => client.results.length >= 30), 60_000, '30 readings on every replica');
       expect(sim.stats.activeSubscriptions).toBe(1);
 
       const leaderId = await redis.get(`${prefix}readings:leader`);
@@ -81,8 +81,15 @@ describe('three gateway processes sharing one Redis', () => {
       const killedAt = Date.now();
       await leader!.process.exited;
       // A successor takes the lock once the lease lapses (3 s) and opens the upstream subscription.
-      await waitFor(() => sim.stats.connectionInitPayloads.length > connectionsBefore && sim.stats.activeSubscriptions === 1, 15_000);
-      await sleep(2_000);
+      await waitFor(
+        () => sim.stats.connectionInitPayloads.length > connectionsBefore && sim.stats.activeSubscriptions === 1,
+        30_000,
+        'a successor to open the upstream subscription',
+      );
+      // Readings well past the lease's lapse, so that the comparison below spans the whole failover.
+      const receivedAfterTakeover = (client: Subscribed<any>) =>
+        client.results.some((result) => Date.parse(result.data?.readings.receiveTime) > killedAt + 3_000);
+      await waitFor(() => survivors.every((gateway) => receivedAfterTakeover(clients.get(gateway)!)), 30_000, 'readings after the takeover on every survivor');
 
       expect(maxUpstream).toBe(1);
       for (const gateway of survivors) {

@@ -24,6 +24,8 @@ export interface RateLimitConfig {
   onRedisError: 'open' | 'closed';
   /** Concurrent subscriptions per client. */
   maxSubscriptions: number;
+  /** How long a crashed replica's subscription slots stay taken (RATE_LIMIT_SUBSCRIPTION_LEASE). */
+  subscriptionLeaseMs: number;
 }
 
 export interface RateLimitOptions {
@@ -62,7 +64,7 @@ export function useGatewayRateLimits({ config, redis, logger, onRefused }: RateL
   const counterOptions = { redis, onRedisError: config.onRedisError };
   const operations = createCounter('ops', { max: config.max, windowMs: config.windowMs }, counterOptions);
   let fields: FieldLimiter | undefined;
-  const slots = createSubscriptionSlots({ max: config.maxSubscriptions, ...counterOptions });
+  const slots = createSubscriptionSlots({ max: config.maxSubscriptions, leaseMs: config.subscriptionLeaseMs, ...counterOptions });
   const connected = redis ? firstConnection(redis, FIRST_CONNECTION_WAIT_MS) : undefined;
   /** Operation contexts whose operation budget onParams has already spent. */
   const countedAtParams = new WeakSet<object>();

@@ -20,7 +20,7 @@ export interface SubscriptionSlotOptions {
   redis?: RedisConnection;
   onRedisError: 'open' | 'closed';
   /** How long a slot outlives the last renewal of the replica holding it (a crashed replica's slots expire). */
-  leaseMs?: number;
+  leaseMs: number;
 }
 
 /** Redis server time in ms, so replicas with skewed clocks agree on which leases have expired. */
@@ -47,7 +47,7 @@ return 1`;
  * dies without releasing its leases loses them after `leaseMs`. Without Redis, or while Redis is down
  * with RATE_LIMIT_ON_REDIS_ERROR=open, the cap counts this process's subscriptions only.
  */
-export function createSubscriptionSlots({ max, redis, onRedisError, leaseMs = 30_000 }: SubscriptionSlotOptions): SubscriptionSlots {
+export function createSubscriptionSlots({ max, redis, onRedisError, leaseMs }: SubscriptionSlotOptions): SubscriptionSlots {
   /** This process's open subscriptions: client key → lease ids. */
   const open = new Map<string, Set<string>>();
   let renewal: NodeJS.Timeout | undefined;
