@@ -36,4 +36,32 @@ describe('WebSocket keepalive towards clients', () => {
       healthy.close();
     }
   });
+
+  it('keeps sending SSE streams comment lines, so proxies keep an idle stream open', async () => {
+    // yoga's SSE processor pings every 12 s, every 300 ms where NODE_ENV=test (as under jest).
+    const abort = new AbortController();
+    const response = await fetch(stack.gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: 'subscription { readings { time } }' }),
+      signal: abort.signal,
+    });
+    const decoder = new TextDecoder();
+    let received = '';
+    const pinged = (async () => {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        received += decoder.decode(chunk, { stream: true });
+        // One comment line opens the stream; the ones after it are the keep-alive.
+        if ((received.match(/^:$/gm) ?? []).length >= 3) return;
+      }
+      throw new Error('the stream ended before its keep-alive comment lines');
+    })();
+    try {
+      await within(pinged, 60_000, 'two keep-alive comment lines after the opening one');
+      expect(received).toContain('event: next');
+    } finally {
+      abort.abort();
+      await pinged.catch(() => undefined);
+    }
+  });
 });
