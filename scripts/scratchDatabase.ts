@@ -11,15 +11,21 @@ export interface ScratchPostgres {
  * cannot create or drop itself, so both statements run from `adminDatabase`, which must exist.
  */
 export async function createScratchDatabase(server: string, name: string, adminDatabase: string): Promise<ScratchPostgres> {
-  const administer = async (sql: string) => {
-    const client = new Client({ connectionString: `${server}/${adminDatabase}` });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await administer(`CREATE DATABASE ${name}`);
-  return { url: `${server}/${name}`, drop: () => administer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  await administer(server, adminDatabase, `CREATE DATABASE ${name}`);
+  return { url: `${server}/${name}`, drop: () => dropScratchDatabase(server, name, adminDatabase) };
+}
+
+/** Drops database `name` (if it is there) with whatever is still connected to it. */
+export function dropScratchDatabase(server: string, name: string, adminDatabase: string): Promise<void> {
+  return administer(server, adminDatabase, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
+
+async function administer(server: string, adminDatabase: string, sql: string): Promise<void> {
+  const client = new Client({ connectionString: `${server}/${adminDatabase}` });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }

@@ -4,7 +4,7 @@ import { CustomerStore } from '../src/customers/store';
 import { hashApiKey } from '../src/identity';
 import { jose } from '../src/identity/jose';
 import { postGraphQL, subscribeSse, subscribeWs } from './helpers/clients';
-import { flushResponseCache, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
+import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { waitFor } from './helpers/simulator';
 import { OUT_OF_SANDBOX_ENV, startStack, type Stack } from './helpers/stack';
 
@@ -65,7 +65,8 @@ describe.each([
 
   afterAll(async () => {
     await stack.close();
-    if (useRedis) await flushResponseCache(SHARED_REDIS_URL, prefix);
+    // Every key of the prefix, the live-readings stream included, not only the response cache's.
+    if (useRedis) await deleteKeysWithPrefix(SHARED_REDIS_URL, prefix);
   });
 
   it('answers a repeated query from the cache without asking IOmeter, and staff share entries', async () => {

@@ -1,8 +1,14 @@
 import { killLeftovers } from './helpers/childProcesses';
+import { dropScratchDatabases } from './helpers/database';
+import { takeLeftovers } from './helpers/runLeftovers';
 
-export default function globalTeardown(): void {
-  const dir = process.env.TEST_CHILD_DIR;
+/** Removes what a timed-out test or a crashed worker left: its child processes, then its scratch databases. */
+export default async function globalTeardown(): Promise<void> {
+  const dir = process.env.TEST_RUN_DIR;
   if (!dir) return;
-  const killed = killLeftovers(dir);
+  const leftovers = takeLeftovers(dir);
+  const killed = killLeftovers(leftovers.process);
   if (killed.length > 0) console.warn(`globalTeardown killed processes tests left running: ${killed.join(', ')}`);
+  await dropScratchDatabases(leftovers.database);
+  if (leftovers.database.length > 0) console.warn(`globalTeardown dropped databases tests left: ${leftovers.database.join(', ')}`);
 }

@@ -1,23 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { listLeftover } from './runLeftovers';
 
-/*
- * Every process a test spawns is listed as a file named by its pid in TEST_CHILD_DIR (set by
- * test/globalSetup.ts) until it exits, so test/globalTeardown.ts can kill what a timed-out test or
- * a crashed worker left running.
- */
+/* Every process a test spawns is listed (runLeftovers) until it exits. */
 
 /** SHUTDOWN_TIMEOUT's default (10 s) plus room: a gateway still running after this never shuts down by itself. */
 export const SHUTDOWN_GRACE_MS = 15_000;
 
 /** Lists the child until it exits; returns it. */
 export function tracked<T extends ChildProcess>(child: T): T {
-  const dir = process.env.TEST_CHILD_DIR;
-  if (!dir || child.pid === undefined) return child;
-  const file = join(dir, String(child.pid));
-  writeFileSync(file, '');
-  child.once('exit', () => rmSync(file, { force: true }));
+  if (child.pid === undefined) return child;
+  child.once('exit', listLeftover('process', String(child.pid)));
   return child;
 }
 
@@ -47,21 +39,16 @@ export async function kill(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export function createChildDirectory(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-}
-
-/** Kills every child still listed in the directory, then removes it. */
-export function killLeftovers(dir: string): number[] {
+/** SIGKILLs each listed pid still running; returns those it killed. */
+export function killLeftovers(pids: string[]): number[] {
   const killed: number[] = [];
-  for (const name of readdirSync(dir)) {
+  for (const pid of pids) {
     try {
-      process.kill(Number(name), 'SIGKILL');
-      killed.push(Number(name));
+      process.kill(Number(pid), 'SIGKILL');
+      killed.push(Number(pid));
     } catch {
       // already gone
     }
   }
-  rmSync(dir, { recursive: true, force: true });
   return killed;
 }

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createScratchDatabase, type ScratchPostgres } from '../../scripts/scratchDatabase';
+import { createScratchDatabase, dropScratchDatabase, type ScratchPostgres } from '../../scripts/scratchDatabase';
 import { CustomerStore } from '../../src/customers';
 import { IN_MEMORY, openDatabase, type Database, type OpenDatabaseOptions } from '../../src/database';
+import { listLeftover } from './runLeftovers';
 
 /** Local PostgreSQL with trust auth; `test` is only used to create and drop per-run databases. */
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
@@ -12,9 +13,23 @@ let databases = 0;
 export type { ScratchPostgres };
 
 /** A fresh, uniquely named database on the local server. */
-export function createScratchPostgres(): Promise<ScratchPostgres> {
+export async function createScratchPostgres(): Promise<ScratchPostgres> {
   databases += 1;
-  return createScratchDatabase(SERVER, `iometer_test_${process.pid}_${Date.now()}_${databases}`, 'test');
+  const name = `iometer_test_${process.pid}_${Date.now()}_${databases}`;
+  const unlist = listLeftover('database', name);
+  const scratch = await createScratchDatabase(SERVER, name, 'test');
+  return {
+    url: scratch.url,
+    drop: async () => {
+      await scratch.drop();
+      unlist();
+    },
+  };
+}
+
+/** Drops databases a run left behind (test/globalTeardown.ts). */
+export async function dropScratchDatabases(names: string[]): Promise<void> {
+  for (const name of names) await dropScratchDatabase(SERVER, name, 'test');
 }
 
 export interface TestDatabase {

@@ -3,12 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import Redis from 'ioredis';
-import { createRedisResponseStore } from '../../src/cache/redisStore';
-import { CacheStats } from '../../src/cache/stats';
-import { createLogger } from '../../src/logging/logger';
-import { openRedis } from '../../src/redis/connection';
 import { kill as killChild, tracked } from './childProcesses';
 
 /** The shared Redis the tests may use concurrently; never stop it, never touch keys outside your prefix. */
@@ -50,22 +45,6 @@ export async function deleteKeysWithPrefix(url: string, prefix: string): Promise
     for (let index = 0; index < keys.length; index += 500) await redis.unlink(...keys.slice(index, index + 500));
   } finally {
     redis.disconnect();
-  }
-}
-
-/** Drops every response cache key under the prefix, through the store's own index (no KEYS, no SCAN). */
-export async function flushResponseCache(url: string, keyPrefix: string): Promise<void> {
-  const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_chunk, _encoding, callback) => callback() }) });
-  const redis = openRedis(url, keyPrefix, silent);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      if (redis.isReady()) return resolve();
-      redis.client.once('ready', resolve);
-      redis.client.once('error', reject);
-    });
-    await createRedisResponseStore({ redis, logger: silent, stats: new CacheStats() }).flush();
-  } finally {
-    await redis.close();
   }
 }
 
