@@ -32,6 +32,11 @@ export async function firstArchivedReceiveMs(db: Database): Promise<number> {
   return new Date(rows[0]!.first!).getTime();
 }
 
+export async function newestArchivedReceiveMs(db: Database): Promise<number> {
+  const { rows } = await db.query<{ newest: Date | null }>('SELECT max(receive_time) AS newest FROM reading_archive');
+  return rows[0]!.newest ? new Date(rows[0]!.newest).getTime() : 0;
+}
+
 export async function archivedCount(db: Database): Promise<number> {
   const { rows } = await db.query<{ count: number }>('SELECT count(*)::integer AS count FROM reading_archive');
   return rows[0]!.count;

@@ -135,7 +135,7 @@ export class Collector<T> {
   }
 
   /** Resolves once `condition` holds; rejects if the iterator ends first or time runs out. */
-  async until(condition: (items: T[]) => boolean, timeoutMs = 10_000): Promise<T[]> {
+  async until(condition: (items: T[]) => boolean, timeoutMs = 30_000): Promise<T[]> {
     const deadline = Date.now() + timeoutMs;
     while (!condition(this.items)) {
       if (this.done) throw new Error(`iterator ended after ${this.items.length} items: ${String(this.error ?? 'done')}`);
