@@ -52,8 +52,8 @@ async function fill(db: Database): Promise<number> {
 async function priceFirstInstallation(db: Database): Promise<void> {
   const store = new CustomerStore(db);
   const customer = await store.upsertCustomer({ externalId: 'BENCH-1', name: 'Bench Customer' });
-  const tariff = await store.upsertTariff({ name: 'Bench', energyPriceCtPerKwh: 31.57, basePriceEurPerMonth: 12, feedInCtPerKwh: 8.2 });
-  await store.setContract({ customerId: customer.id, tariffId: tariff.id, startDate: '2026-01-01' });
+  const { after: tariff } = await store.upsertTariff({ name: 'Bench', energyPriceCtPerKwh: 31.57, basePriceEurPerMonth: 12, feedInCtPerKwh: 8.2 });
+  await store.upsertContract({ customerExternalId: customer.externalId, tariffId: tariff.id, startDate: '2026-01-01' });
 }
 
 function percentile(sortedMs: number[], p: number): number {

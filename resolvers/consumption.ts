@@ -1,4 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
+import { consumptionTag } from '../src/cache/lookups';
 import { OPEN_RANGE_TTL_MS } from '../src/cache/ttl';
 import type { ConsumptionScope } from '../src/consumption/store';
 import { parseConsumptionArgs, type ConsumptionArgs, type ReadingHistoryArgs } from '../src/consumption/validation';
@@ -13,6 +14,7 @@ function capTtlWhileOpen(context: GatewayContext, to: string): void {
 
 function consumptionOf(scope: ConsumptionScope, args: ConsumptionArgs, context: GatewayContext) {
   capTtlWhileOpen(context, args.to);
+  if (scope.customerExternalId) context.responseTags.push(consumptionTag(scope.customerExternalId));
   return context.consumptionStore.consumption(scope, args);
 }
 

@@ -1,8 +1,10 @@
+import type { CacheEntity } from './cache/store';
 import { ResponseTtlCap } from './cache/ttl';
 import { createCustomerInstallationId, type CustomerInstallationId } from './consumption/customerInstallation';
 import type { ConsumptionStore } from './consumption/store';
 import { createCustomerLoaders, type CustomerLoaders } from './customers/loaders';
 import type { RegistrationDefaults } from './customers/onboarding';
+import { createAuditLog, type AuditLog } from './customers/audit';
 import type { CustomerStore } from './customers/store';
 import type { Identity } from './identity';
 import type { Logger } from './logging/logger';
@@ -19,6 +21,12 @@ export interface GatewayContext {
   customerInstallationId: CustomerInstallationId;
   /** Resolvers lower this response's cache TTL through it. */
   responseTtl: ResponseTtlCap;
+  /** Cache tags of this response beyond its entities; resolvers add e.g. the consumption tag of the customer whose contracts price it. */
+  responseTags: CacheEntity[];
+  /** Customers (externalIds) whose contracts this request changed; the response cache invalidates what shows them. */
+  changedCustomers: Set<string>;
+  /** Staff changes of tariffs and contracts are recorded here. */
+  audit: AuditLog;
   /** Per request, like customerLoaders. */
   loadInstallation: LoadInstallation;
   registrationDefaults: RegistrationDefaults;
@@ -51,12 +59,16 @@ export function createContextFactory({
   logger,
 }: ContextParts): () => GatewayContextExtension {
   const customerInstallationId = createCustomerInstallationId(consumptionStore, logger);
+  const audit = createAuditLog(logger);
   return () => ({
     customerStore,
     customerLoaders: createCustomerLoaders(customerStore),
     consumptionStore,
     customerInstallationId,
     responseTtl: new ResponseTtlCap(),
+    responseTags: [],
+    changedCustomers: new Set(),
+    audit,
     loadInstallation: createInstallationLoader(),
     registrationDefaults,
     readingHub,

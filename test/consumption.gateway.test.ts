@@ -9,8 +9,9 @@ import { startStack, type Stack } from './helpers/stack';
 
 /*
  * Every expected number below is computed by hand from the fixtures, in the comments next to it.
- * Tariff A: 35 ct/kWh, feed-in 8.25 ct/kWh, for C-1001 from 2026-01-01 to 2026-01-15 (ended when
- * tariff B started). Tariff B: 40 ct/kWh, feed-in 7 ct/kWh, from 2026-01-16. C-1002 has no contract.
+ * Tariff A: 35 ct/kWh, feed-in 8.25 ct/kWh, for C-1001 from 2026-01-01 to 2026-01-15. Tariff B:
+ * 40 ct/kWh, feed-in 7 ct/kWh, from 2026-01-16. C-1002 has no contract. Tariffs and contracts are put
+ * in through the graph (upsertTariff, upsertContract), as a provider does.
  */
 
 const AUTH_ENV = apiKeyEnv({ staff: 'staff-key', customers: { 'C-1001': 'c1001-key', 'C-1002': 'c1002-key' } });
@@ -126,12 +127,21 @@ describe.each(backends)('consumption and reading history through the gateway (%s
     url = stack.gateway.url;
 
     const store = new CustomerStore(testDb.db);
-    const a = await store.upsertCustomer({ externalId: 'C-1001', name: 'Ada Consumer' });
+    await store.upsertCustomer({ externalId: 'C-1001', name: 'Ada Consumer' });
     await store.upsertCustomer({ externalId: 'C-1002', name: 'Bo Noncontract' });
-    const tariffA = await store.upsertTariff({ name: 'Fixture A', energyPriceCtPerKwh: 35, basePriceEurPerMonth: 10, feedInCtPerKwh: 8.25 });
-    const tariffB = await store.upsertTariff({ name: 'Fixture B', energyPriceCtPerKwh: 40, basePriceEurPerMonth: 12, feedInCtPerKwh: 7 });
-    await store.setContract({ customerId: a.id, tariffId: tariffA.id, startDate: '2026-01-01' });
-    await store.setContract({ customerId: a.id, tariffId: tariffB.id, startDate: '2026-01-16' });
+    const tariff = async (input: Record<string, unknown>): Promise<string> => {
+      const { body } = await query('mutation ($input: UpsertTariffInput!) { upsertTariff(input: $input) { id } }', { input });
+      expect(body.errors).toBeUndefined();
+      return body.data.upsertTariff.id;
+    };
+    const contract = async (input: Record<string, unknown>) => {
+      const { body } = await query('mutation ($input: UpsertContractInput!) { upsertContract(input: $input) { id } }', { input });
+      expect(body.errors).toBeUndefined();
+    };
+    const tariffA = await tariff({ name: 'Fixture A', energyPriceCtPerKwh: 35, basePriceEurPerMonth: 10, feedInCtPerKwh: 8.25 });
+    const tariffB = await tariff({ name: 'Fixture B', energyPriceCtPerKwh: 40, basePriceEurPerMonth: 12, feedInCtPerKwh: 7 });
+    await contract({ customerExternalId: 'C-1001', tariffId: tariffA, startDate: '2026-01-01', endDate: '2026-01-15' });
+    await contract({ customerExternalId: 'C-1001', tariffId: tariffB, startDate: '2026-01-16' });
 
     const { body } = await query('{ provider { a: installation(externalId: "C-1001") { id } b: installation(externalId: "C-1002") { id } } }', {});
     fixtures = [...customerAReadings(body.data.provider.a.id), ...customerBReadings(body.data.provider.b.id)];

@@ -9,13 +9,13 @@ describe.each(backends)('customer loaders on %s', (_name, backend) => {
     for (let n = 0; n < 50; n += 1) {
       customers.push(await store().upsertCustomer({ externalId: `L-${n}`, name: `Loader ${n}` }));
     }
-    const tariff = await store().upsertTariff({
+    const { after: tariff } = await store().upsertTariff({
       name: 'Loader Tarif',
       energyPriceCtPerKwh: 30,
       basePriceEurPerMonth: 10,
     });
     for (const customer of customers.slice(0, 10)) {
-      await store().setContract({ customerId: customer.id, tariffId: tariff.id, startDate: '2024-01-01' });
+      await store().upsertContract({ customerExternalId: customer.externalId, tariffId: tariff.id, startDate: '2024-01-01' });
     }
   });
 

@@ -28,8 +28,14 @@ import type { CacheEntity } from './store';
 
 export const EXTERNAL_ID_TAG = '@externalId';
 export const LIST_TAG = '@list';
+export const CONSUMPTION_TAG = '@consumption';
 
 const externalIdTag = (externalId: string): CacheEntity => ({ typename: EXTERNAL_ID_TAG, id: externalId.trim() });
+/**
+ * On every response showing consumption priced by a customer's contracts, wherever it was reached
+ * from (Customer.consumption, IometerInstallation.consumption): a contract change invalidates it.
+ */
+export const consumptionTag = (externalId: string): CacheEntity => ({ typename: CONSUMPTION_TAG, id: externalId.trim() });
 /** IOmeter returns ids in lower case; a client may send a Uuid in either. */
 const installation = (id: string): CacheEntity => ({ typename: 'IometerInstallation', id: id.toLowerCase() });
 const CUSTOMER_LIST: CacheEntity = { typename: LIST_TAG, id: 'Query.customers' };
@@ -122,6 +128,19 @@ export interface MutationEffects {
   entities: CacheEntity[];
   /** Customers (by externalId) whose `Customer:<id>` must be invalidated; the id is looked up. */
   customerExternalIds: string[];
+}
+
+/**
+ * What changing customers' contracts invalidates: every response holding the customer (its contract,
+ * contracts) and every response showing their priced consumption.
+ */
+export function contractChangeEffects(externalIds: Iterable<string>): MutationEffects {
+  const effects: MutationEffects = { entities: [], customerExternalIds: [] };
+  for (const externalId of externalIds) {
+    effects.entities.push(externalIdTag(externalId), consumptionTag(externalId));
+    effects.customerExternalIds.push(externalId.trim());
+  }
+  return effects;
 }
 
 export function mutationEffects(document: DocumentNode, operation: OperationDefinitionNode, variables: Variables, identity: Identity | undefined): MutationEffects {

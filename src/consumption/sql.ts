@@ -24,7 +24,7 @@ const WHOLE_SLOTS_END = `date_bin('15 minutes', $3::timestamptz, ${SLOT_ORIGIN})
  * - Empty slots are generated too, so buckets without readings appear with zero energy; only the
  *   slots are converted to local time.
  * - A slot is priced by the tariff of the customer's contract in force on the slot's local date
- *   (status active or ended, start_date <= date <= end_date). Energy is rounded to mWh per slot and
+ *   (not cancelled, start_date <= date <= end_date). Energy is rounded to mWh per slot and
  *   priced in numeric: cost in EUR = Wh × ct/kWh / 100000, rounded half up to cents once per bucket.
  */
 export const CONSUMPTION_SQL = `
@@ -80,7 +80,7 @@ tariff_periods AS (
   FROM customers customer
   JOIN contracts contract ON contract.customer_id = customer.id
   JOIN tariffs tariff ON tariff.id = contract.tariff_id
-  WHERE customer.external_id = $6 AND contract.status IN ('active', 'ended')
+  WHERE customer.external_id = $6 AND contract.status <> 'cancelled'
 ),
 priced AS (
   SELECT slots.bucket,

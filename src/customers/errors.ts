@@ -43,10 +43,9 @@ const constraintFields: Record<string, [field: string, reason: string]> = {
   customers_email_format: ['email', 'must be a valid email address'],
   customers_country_format: ['address.country', 'must be an ISO 3166-1 alpha-2 code'],
   customers_address_complete: ['address', 'needs street, postalCode, city and country'],
-  contracts_customer_id_fkey: ['customerId', 'does not refer to an existing customer'],
+  tariffs_name_key: ['name', 'is already the name of another tariff'],
   contracts_tariff_id_fkey: ['tariffId', 'does not refer to an existing tariff'],
   contracts_dates_check: ['endDate', 'must not be before startDate'],
-  contracts_one_active_per_customer: ['status', 'conflicts with the active contract of this customer'],
 };
 
 /**

@@ -7,8 +7,8 @@ export type {
   UpsertCustomerInput,
   PostalAddressInput,
   SearchCustomersArgs,
-  SetContractInput,
   TariffInput,
+  UpsertContractInput,
 } from './validation';
 export { CONTRACT_STATUSES } from './types';
 export type * from './types';

@@ -8,12 +8,14 @@ export interface CustomerLoaders {
   customerByExternalId: DataLoader<string, Customer | null>;
   /** The customer's current contract (see CustomerStore.contractsByCustomerIds). */
   contractByCustomerId: DataLoader<string, Contract | null>;
+  /** All of the customer's contracts, newest first (see CustomerStore.contractHistoriesByCustomerIds). */
+  contractsByCustomerId: DataLoader<string, Contract[]>;
   tariffById: DataLoader<string, Tariff | null>;
 }
 
 type LoaderStore = Pick<
   CustomerStore,
-  'customersByIds' | 'customersByExternalIds' | 'contractsByCustomerIds' | 'tariffsByIds'
+  'customersByIds' | 'customersByExternalIds' | 'contractsByCustomerIds' | 'contractHistoriesByCustomerIds' | 'tariffsByIds'
 >;
 
 /** Keys per query; a larger batch is split into several queries. */
@@ -53,6 +55,7 @@ export function createCustomerLoaders(store: LoaderStore, expiring?: ExpiringCac
     customerById,
     customerByExternalId,
     contractByCustomerId: new DataLoader((customerIds) => store.contractsByCustomerIds(customerIds), options()),
+    contractsByCustomerId: new DataLoader((customerIds) => store.contractHistoriesByCustomerIds(customerIds), options()),
     tariffById: new DataLoader((ids) => store.tariffsByIds(ids), options()),
   };
 }

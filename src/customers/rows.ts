@@ -1,3 +1,4 @@
+import { today } from './onboarding';
 import type { Contract, ContractStatus, Customer, Tariff } from './types';
 
 /*
@@ -72,7 +73,8 @@ export interface ContractRow {
   tariff_id: string;
   start_date: string;
   end_date: string | null;
-  status: ContractStatus;
+  /** Stored: 'cancelled' or not (migration 007); the other statuses follow from the dates. */
+  status: string;
   created_at: Date | string;
   updated_at: Date | string;
 }
@@ -84,10 +86,18 @@ export function toContract(row: ContractRow): Contract {
     tariffId: row.tariff_id,
     startDate: row.start_date,
     endDate: row.end_date,
-    status: row.status,
+    status: contractStatus(row, today()),
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
   };
+}
+
+/** Pending before its start date, ended after its end date, active on the days it covers (UTC dates, like onboarding's). */
+function contractStatus(row: ContractRow, day: string): ContractStatus {
+  if (row.status === 'cancelled') return 'cancelled';
+  if (row.start_date > day) return 'pending';
+  if (row.end_date !== null && row.end_date < day) return 'ended';
+  return 'active';
 }
 
 /** A Date of this realm (PGlite's may come from another one under jest). */

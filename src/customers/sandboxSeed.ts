@@ -91,7 +91,7 @@ export async function seedSandboxCustomers(
   const tariffs = await store.listTariffs();
   for (const tariff of SANDBOX_TARIFFS) {
     if (tariffs.some((existing) => existing.name === tariff.name)) continue;
-    tariffs.push(await store.upsertTariff(tariff));
+    tariffs.push((await store.upsertTariff(tariff)).after);
     created.tariffs += 1;
   }
   const tariffFor = (n: number): Tariff => {
@@ -119,14 +119,13 @@ export async function seedSandboxCustomers(
   for (const [n, customer] of customers.entries()) {
     if (contracts[n]) continue;
     const isOnboarded = onboarded.has(customer.externalId);
-    // Supply started in 2024 for onboarded customers; the others switch to us in 2027.
+    // Supply started in 2024 for onboarded customers; the others switch to us in 2027 (pending until then).
     const nth = isOnboarded ? n : n - options.onboardedExternalIds.length;
     const month = String(1 + (nth % 12)).padStart(2, '0');
-    await store.setContract({
-      customerId: customer.id,
+    await store.upsertContract({
+      customerExternalId: customer.externalId,
       tariffId: tariffFor(n).id,
       startDate: isOnboarded ? `2024-${month}-01` : `2027-${month}-01`,
-      status: isOnboarded ? 'active' : 'pending',
     });
     created.contracts += 1;
   }

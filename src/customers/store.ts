@@ -1,6 +1,6 @@
-import type { Database, Queryable } from '../database';
+import type { Database } from '../database';
 import { customerCursor } from './cursor';
-import { CustomerInputError, explainDatabaseError } from './errors';
+import { explainDatabaseError } from './errors';
 import {
   CONTRACT_COLUMNS,
   CUSTOMER_COLUMNS,
@@ -13,16 +13,20 @@ import {
   type CustomerRow,
   type TariffRow,
 } from './rows';
-import type { Contract, Customer, CustomerConnection, Tariff } from './types';
+import { endContract, writeContract } from './contractChanges';
+import { today } from './onboarding';
+import { writeTariff } from './tariffChanges';
+import type { Change, Contract, ContractChange, Customer, CustomerConnection, Tariff } from './types';
 import {
+  contractSchema,
+  endContractSchema,
   parseInput,
   searchCustomersSchema,
-  setContractSchema,
   tariffSchema,
   upsertCustomerSchema,
   type SearchCustomersArgs,
-  type SetContractInput,
   type TariffInput,
+  type UpsertContractInput,
   type UpsertCustomerInput,
 } from './validation';
 
@@ -136,98 +140,53 @@ export class CustomerStore {
     return rows.map(toTariff);
   }
 
-  /** Creates or updates the tariff with this name. */
-  async upsertTariff(input: TariffInput): Promise<Tariff> {
+  /** Creates or changes a tariff (see writeTariff): by id, else by name. */
+  async upsertTariff(input: TariffInput): Promise<Change<Tariff>> {
     const tariff = parseInput(tariffSchema, input);
-    const { rows } = await this.db.query<TariffRow>(
-      `INSERT INTO tariffs (name, energy_price_ct_per_kwh, base_price_eur_per_month, feed_in_ct_per_kwh)
-       VALUES ($1, $2, $3, $4)
-       ON CONFLICT (name) DO UPDATE SET
-         energy_price_ct_per_kwh = EXCLUDED.energy_price_ct_per_kwh,
-         base_price_eur_per_month = EXCLUDED.base_price_eur_per_month,
-         feed_in_ct_per_kwh = EXCLUDED.feed_in_ct_per_kwh, updated_at = now()
-       RETURNING ${TARIFF_COLUMNS}`,
-      [tariff.name, tariff.energyPriceCtPerKwh, tariff.basePriceEurPerMonth, tariff.feedInCtPerKwh],
-    );
-    return toTariff(single(rows));
+    return this.db.transaction((tx) => writeTariff(tx, tariff)).catch(rethrowExplained);
   }
 
   /**
-   * The current contract of each customer: the active one, else the latest pending one.
+   * The current contract of each customer: the one in force today, else the next one to start.
    * Ended and cancelled contracts are history and never current.
    */
   async contractsByCustomerIds(customerIds: readonly string[]): Promise<(Contract | null)[]> {
     const valid = unique(customerIds.filter((id) => UUID.test(id)));
     if (valid.length === 0) return customerIds.map(() => null);
+    // Contracts never overlap, so the earliest one not yet ended is in force today or the next one.
     const { rows } = await this.db.query<ContractRow>(
       `SELECT DISTINCT ON (customer_id) ${CONTRACT_COLUMNS} FROM contracts
-       WHERE customer_id = ANY($1::uuid[]) AND status IN ('active', 'pending')
-       ORDER BY customer_id, (status = 'active') DESC, start_date DESC, created_at DESC`,
-      [valid],
+       WHERE customer_id = ANY($1::uuid[]) AND status <> 'cancelled' AND (end_date IS NULL OR end_date >= $2::date)
+       ORDER BY customer_id, start_date`,
+      [valid, today()],
     );
     return inKeyOrder(customerIds.map(lowerCase), rows.map(toContract), (contract) => contract.customerId);
   }
 
-  /**
-   * Makes this the customer's current contract, in one transaction that holds the customer's row
-   * lock: a pending contract it replaces is cancelled; a new active contract ends the active one
-   * the day before it starts. Setting the current contract again is a no-op.
-   */
-  async setContract(input: SetContractInput): Promise<Contract> {
-    const contract = parseInput(setContractSchema, input);
-    const run = (tx: Queryable) => applyContract(tx, contract);
-    return this.db.transaction(run).catch(rethrowExplained);
-  }
-}
-
-type ValidContractInput = ReturnType<typeof setContractSchema.parse>;
-
-async function applyContract(tx: Queryable, next: ValidContractInput): Promise<Contract> {
-  const customer = await tx.query('SELECT id FROM customers WHERE id = $1 FOR UPDATE', [next.customerId]);
-  if (customer.rows.length === 0) {
-    throw new CustomerInputError('customerId', 'does not refer to an existing customer');
-  }
-  const current = (
-    await tx.query<ContractRow>(
-      `SELECT ${CONTRACT_COLUMNS} FROM contracts WHERE customer_id = $1 AND status IN ('active', 'pending')`,
-      [next.customerId],
-    )
-  ).rows.map(toContract);
-
-  const same = current.find(
-    (contract) =>
-      contract.tariffId === next.tariffId.toLowerCase() &&
-      contract.startDate === next.startDate &&
-      contract.endDate === next.endDate &&
-      contract.status === next.status,
-  );
-  if (same) return same;
-
-  await tx.query(
-    `UPDATE contracts SET status = 'cancelled', updated_at = now()
-     WHERE customer_id = $1 AND status = 'pending'`,
-    [next.customerId],
-  );
-  const active = current.find((contract) => contract.status === 'active');
-  if (next.status === 'active' && active) {
-    if (active.startDate >= next.startDate) {
-      throw new CustomerInputError(
-        'startDate',
-        `must be after ${active.startDate}, the start of the active contract`,
-      );
-    }
-    await tx.query(
-      `UPDATE contracts SET status = 'ended', end_date = $2::date - 1, updated_at = now() WHERE id = $1`,
-      [active.id, next.startDate],
+  /** Every contract of each customer, cancelled ones included, newest start first. */
+  async contractHistoriesByCustomerIds(customerIds: readonly string[]): Promise<Contract[][]> {
+    const valid = unique(customerIds.filter((id) => UUID.test(id)));
+    if (valid.length === 0) return customerIds.map(() => []);
+    const { rows } = await this.db.query<ContractRow>(
+      `SELECT ${CONTRACT_COLUMNS} FROM contracts WHERE customer_id = ANY($1::uuid[])
+       ORDER BY start_date DESC, created_at DESC`,
+      [valid],
     );
+    const contracts = rows.map(toContract);
+    return customerIds.map((id) => contracts.filter((contract) => contract.customerId === lowerCase(id)));
   }
-  const { rows } = await tx.query<ContractRow>(
-    `INSERT INTO contracts (customer_id, tariff_id, start_date, end_date, status)
-     VALUES ($1, $2, $3, $4, $5)
-     RETURNING ${CONTRACT_COLUMNS}`,
-    [next.customerId, next.tariffId, next.startDate, next.endDate, next.status],
-  );
-  return toContract(single(rows));
+
+  /** Creates or changes a contract (see writeContract). */
+  async upsertContract(input: UpsertContractInput): Promise<ContractChange> {
+    const contract = parseInput(contractSchema, input);
+    return this.db.transaction((tx) => writeContract(tx, contract)).catch(rethrowExplained);
+  }
+
+  /** Sets the last day a contract is in force. */
+  async endContract(input: { id: string; endDate: string }): Promise<ContractChange> {
+    const { id, endDate } = parseInput(endContractSchema, input);
+    return this.db.transaction((tx) => endContract(tx, id.toLowerCase(), endDate)).catch(rethrowExplained);
+  }
 }
 
 function rethrowExplained(error: unknown): never {

@@ -55,3 +55,14 @@ export interface CustomerConnection {
   hasNextPage: boolean;
   endCursor: string | null;
 }
+
+/** What a write did: `before` is null for a creation; `before` equal to `after` means nothing changed. */
+export interface Change<T> {
+  before: T | null;
+  after: T;
+}
+
+/** A contract write, with the customer number it belongs to (for cache invalidation and the audit log). */
+export interface ContractChange extends Change<Contract> {
+  customerExternalId: string;
+}

@@ -94,48 +94,69 @@ export interface UpsertCustomerInput {
 
 export type ValidCustomerInput = z.output<typeof upsertCustomerSchema>;
 
-const price = z
-  .number({ required_error: 'is required', invalid_type_error: 'must be a number' })
-  .finite('must be a finite number')
-  .nonnegative('must not be negative');
+/**
+ * A price as an exact decimal: at most `scale` decimal places and below 10^`integerDigits` (the
+ * column's numeric type), so what is stored is exactly what was given, never silently rounded.
+ */
+const price = (scale: number, integerDigits: number) =>
+  z
+    .number({ required_error: 'is required', invalid_type_error: 'must be a number' })
+    .finite('must be a finite number')
+    .nonnegative('must not be negative')
+    .lt(10 ** integerDigits, `must be less than ${10 ** integerDigits}`)
+    .refine((value) => Number(value.toFixed(scale)) === value, `must have at most ${scale} decimal places`);
+
+/** ct/kWh in numeric(10, 4), EUR/month in numeric(10, 2) (migration 001). */
+const ctPerKwh = price(4, 6);
+const eurPerMonth = price(2, 8);
 
 export const tariffSchema = z.object({
+  id: optional(uuid),
   name: text(100),
-  energyPriceCtPerKwh: price,
-  basePriceEurPerMonth: price,
-  feedInCtPerKwh: price.default(0),
+  energyPriceCtPerKwh: ctPerKwh,
+  basePriceEurPerMonth: eurPerMonth,
+  feedInCtPerKwh: ctPerKwh.default(0),
 });
 
 export interface TariffInput {
+  /** The tariff to change; without it, the tariff with this name (created if there is none). */
+  id?: string | null;
   name: string;
   energyPriceCtPerKwh: number;
   basePriceEurPerMonth: number;
+  /** Default 0. */
   feedInCtPerKwh?: number;
 }
 
-export const setContractSchema = z
+export type ValidTariffInput = z.output<typeof tariffSchema>;
+
+export const contractSchema = z
   .object({
-    customerId: uuid,
+    id: optional(uuid),
+    customerExternalId: externalId,
     tariffId: uuid,
     startDate: isoDate,
     endDate: optional(isoDate),
-    status: z.enum(['pending', 'active']).default('active'),
   })
   .refine((input) => !input.endDate || input.endDate >= input.startDate, {
     path: ['endDate'],
     message: 'must not be before startDate',
   });
 
-export interface SetContractInput {
-  customerId: string;
+export interface UpsertContractInput {
+  /** The contract to change; without it, a new contract (or the identical one that exists). */
+  id?: string | null;
+  customerExternalId: string;
   tariffId: string;
-  /** YYYY-MM-DD */
+  /** YYYY-MM-DD, first day in force. */
   startDate: string;
-  /** YYYY-MM-DD; null or absent for an open-ended contract. */
+  /** YYYY-MM-DD, last day in force; null or absent while open-ended. */
   endDate?: string | null;
-  /** Default `active`. */
-  status?: 'pending' | 'active';
 }
+
+export type ValidContractInput = z.output<typeof contractSchema>;
+
+export const endContractSchema = z.object({ id: uuid, endDate: isoDate });
 
 export const searchCustomersSchema = z.object({
   search: optional(

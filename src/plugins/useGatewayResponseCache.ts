@@ -3,7 +3,7 @@ import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cach
 import { getOperationAST, GraphQLError, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
-import { mutationEffects, queryLookupTags, type MutationEffects } from '../cache/lookups';
+import { contractChangeEffects, mutationEffects, queryLookupTags, type MutationEffects } from '../cache/lookups';
 import { createRedisResponseStore } from '../cache/redisStore';
 import type { CacheStats } from '../cache/stats';
 import { createMemoryResponseStore, type CacheEntity, type ResponseStore } from '../cache/store';
@@ -139,7 +139,13 @@ export function useGatewayResponseCache({ config, redis, logger, stats }: Respon
     invalidate: (entities) => store.invalidate(entities),
   };
 
-  async function invalidateEffects(effects: MutationEffects, context: OperationContext): Promise<void> {
+  async function invalidateEffects(documentEffects: MutationEffects, context: OperationContext): Promise<void> {
+    // What the document says, plus the contract changes the resolvers recorded (endContract names only a contract id).
+    const changed = contractChangeEffects(context.changedCustomers ?? []);
+    const effects = {
+      entities: [...documentEffects.entities, ...changed.entities],
+      customerExternalIds: [...documentEffects.customerExternalIds, ...changed.customerExternalIds],
+    };
     const entities = [...effects.entities];
     const loader = context.customerLoaders?.customerByExternalId;
     if (loader && effects.customerExternalIds.length > 0) {
@@ -169,7 +175,10 @@ export function useGatewayResponseCache({ config, redis, logger, stats }: Respon
       if (operation.operation === 'query') {
         const key = keyByContext.get(context);
         if (!key) return;
-        lookupTags.set(key, queryLookupTags(args.document, operation, args.variableValues, context.identity));
+        // The context's own list: resolvers add tags to it while executing (context.responseTags), before `set` reads it.
+        const tags = context.responseTags ?? [];
+        tags.push(...queryLookupTags(args.document, operation, args.variableValues, context.identity));
+        lookupTags.set(key, tags);
         return;
       }
       if (operation.operation !== 'mutation') return;
