@@ -143,6 +143,19 @@ export function contractChangeEffects(externalIds: Iterable<string>): MutationEf
   return effects;
 }
 
+/**
+ * What writes made outside the graph (the import command) invalidate: each changed record, and for
+ * each customer touched the responses holding it, its lookups, its priced consumption and the lists.
+ */
+export function changedRecordTags(records: ReadonlyArray<{ typename: string; id: string; customerExternalId?: string }>): CacheEntity[] {
+  const customers = new Set(records.flatMap((record) => (record.customerExternalId ? [record.customerExternalId] : [])));
+  return [
+    ...records.map(({ typename, id }) => ({ typename, id })),
+    ...contractChangeEffects(customers).entities,
+    ...(customers.size > 0 ? [CUSTOMER_LIST] : []),
+  ];
+}
+
 export function mutationEffects(document: DocumentNode, operation: OperationDefinitionNode, variables: Variables, identity: Identity | undefined): MutationEffects {
   const effects: MutationEffects = { entities: [], customerExternalIds: [] };
   const onboarded = (externalId: string | undefined) => {

@@ -17,10 +17,11 @@ const overlaps = (a: Pick<Contract, 'startDate' | 'endDate'>, b: Pick<Contract, 
   (a.endDate === null || a.endDate >= b.startDate) && (b.endDate === null || b.endDate >= a.startDate);
 
 /**
- * Creates or changes a contract. Without `id`, an identical contract (customer, tariff, dates) is
- * returned unchanged, which makes imports idempotent. A contract that has started keeps its tariff and
- * start date: changing them would reprice consumption already billed. None of the customer's contracts
- * other than cancelled ones may overlap it.
+ * Creates or changes a contract: the one with `id`, else the customer's contract with this tariff and
+ * start date (so importing a file again changes nothing, and a later export can set the end date),
+ * else a new one. A contract that has started keeps its tariff and start date: changing them would
+ * reprice consumption already billed. None of the customer's contracts other than cancelled ones may
+ * overlap it.
  */
 export async function writeContract(tx: Queryable, input: ValidContractInput): Promise<ContractChange> {
   const customer = await lockCustomer(tx, input.customerExternalId);
@@ -31,37 +32,36 @@ export async function writeContract(tx: Queryable, input: ValidContractInput): P
   const same = (contract: Contract) =>
     contract.tariffId === next.tariffId && contract.startDate === next.startDate && contract.endDate === next.endDate;
 
-  let before: Contract | null = null;
-  if (input.id) {
-    before = contracts.find((contract) => contract.id === input.id!.toLowerCase()) ?? null;
-    if (!before) throw new CustomerInputError('id', `does not refer to a contract of customer ${input.customerExternalId}`);
-    if (same(before)) return { customerExternalId: customer.externalId, before, after: before };
-    if (before.startDate <= today()) {
-      const field = before.tariffId !== next.tariffId ? 'tariffId' : before.startDate !== next.startDate ? 'startDate' : undefined;
-      if (field) {
-        throw new CustomerInputError(
-          field,
-          `cannot change: contract ${before.id} is in force since ${before.startDate}; end it and add a new contract from the day the change applies`,
-        );
-      }
+  // Without an id, a contract is known by its tariff and start date (what a CRM export identifies it by).
+  const before = input.id
+    ? contracts.find((contract) => contract.id === input.id!.toLowerCase())
+    : contracts.find((contract) => contract.tariffId === next.tariffId && contract.startDate === next.startDate);
+  if (input.id && !before) throw new CustomerInputError('id', `does not refer to a contract of customer ${input.customerExternalId}`);
+  if (!before) {
+    refuseOverlap(contracts, null, next, customer.externalId);
+    const { rows } = await tx.query<ContractRow>(
+      `INSERT INTO contracts (customer_id, tariff_id, start_date, end_date, status)
+       VALUES ($1, $2, $3, $4, 'active') RETURNING ${CONTRACT_COLUMNS}`,
+      [customer.id, next.tariffId, next.startDate, next.endDate],
+    );
+    return { customerExternalId: customer.externalId, before: null, after: toContract(rows[0]!) };
+  }
+  if (same(before)) return { customerExternalId: customer.externalId, before, after: before };
+  if (before.startDate <= today()) {
+    const field = before.tariffId !== next.tariffId ? 'tariffId' : before.startDate !== next.startDate ? 'startDate' : undefined;
+    if (field) {
+      throw new CustomerInputError(
+        field,
+        `cannot change: contract ${before.id} is in force since ${before.startDate}; end it and add a new contract from the day the change applies`,
+      );
     }
-  } else {
-    const identical = contracts.find(same);
-    if (identical) return { customerExternalId: customer.externalId, before: identical, after: identical };
   }
   refuseOverlap(contracts, before, next, customer.externalId);
-
-  const { rows } = before
-    ? await tx.query<ContractRow>(
-        `UPDATE contracts SET tariff_id = $2, start_date = $3, end_date = $4, updated_at = now()
-         WHERE id = $1 RETURNING ${CONTRACT_COLUMNS}`,
-        [before.id, next.tariffId, next.startDate, next.endDate],
-      )
-    : await tx.query<ContractRow>(
-        `INSERT INTO contracts (customer_id, tariff_id, start_date, end_date, status)
-         VALUES ($1, $2, $3, $4, 'active') RETURNING ${CONTRACT_COLUMNS}`,
-        [customer.id, next.tariffId, next.startDate, next.endDate],
-      );
+  const { rows } = await tx.query<ContractRow>(
+    `UPDATE contracts SET tariff_id = $2, start_date = $3, end_date = $4, updated_at = now()
+     WHERE id = $1 RETURNING ${CONTRACT_COLUMNS}`,
+    [before.id, next.tariffId, next.startDate, next.endDate],
+  );
   return { customerExternalId: customer.externalId, before, after: toContract(rows[0]!) };
 }
 

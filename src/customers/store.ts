@@ -14,6 +14,7 @@ import {
   type TariffRow,
 } from './rows';
 import { endContract, writeContract } from './contractChanges';
+import { upsertCustomerRow } from './customerChanges';
 import { today } from './onboarding';
 import { writeTariff } from './tariffChanges';
 import type { Change, Contract, ContractChange, Customer, CustomerConnection, Tariff } from './types';
@@ -93,34 +94,10 @@ export class CustomerStore {
     };
   }
 
-  /**
-   * Creates or replaces the customer with this externalId; optional fields left out become null.
-   * One atomic statement, so concurrent upserts of one externalId leave one row and all succeed.
-   */
+  /** Creates or replaces the customer with this externalId (see upsertCustomerRow). */
   async upsertCustomer(input: UpsertCustomerInput): Promise<Customer> {
     const customer = parseInput(upsertCustomerSchema, input);
-    const { rows } = await this.db
-      .query<CustomerRow>(
-        `INSERT INTO customers (external_id, name, email, phone, street, postal_code, city, country)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (external_id) DO UPDATE SET
-           name = EXCLUDED.name, email = EXCLUDED.email, phone = EXCLUDED.phone,
-           street = EXCLUDED.street, postal_code = EXCLUDED.postal_code,
-           city = EXCLUDED.city, country = EXCLUDED.country, updated_at = now()
-         RETURNING ${CUSTOMER_COLUMNS}`,
-        [
-          customer.externalId,
-          customer.name,
-          customer.email,
-          customer.phone,
-          customer.address?.street ?? null,
-          customer.address?.postalCode ?? null,
-          customer.address?.city ?? null,
-          customer.address?.country ?? null,
-        ],
-      )
-      .catch(rethrowExplained);
-    return toCustomer(single(rows));
+    return upsertCustomerRow(this.db, customer).catch(rethrowExplained);
   }
 
   async tariffsByIds(ids: readonly string[]): Promise<(Tariff | null)[]> {
@@ -191,12 +168,6 @@ export class CustomerStore {
 
 function rethrowExplained(error: unknown): never {
   throw explainDatabaseError(error);
-}
-
-function single<T>(rows: T[]): T {
-  const [row] = rows;
-  if (row === undefined) throw new Error('Expected the statement to return a row');
-  return row;
 }
 
 function unique(keys: readonly string[]): string[] {
