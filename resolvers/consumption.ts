@@ -5,6 +5,7 @@ import type { ConsumptionScope } from '../src/consumption/store';
 import { parseConsumptionArgs, type ConsumptionArgs, type ReadingHistoryArgs } from '../src/consumption/validation';
 import type { GatewayContext } from '../src/context';
 import type { Customer } from '../src/customers/types';
+import { parseMonthArgs } from '../src/consumption/forecast';
 import { withInputErrors } from './inputErrors';
 
 /** A range that is not over yet still changes: its response may only be cached briefly. */
@@ -45,6 +46,17 @@ export const resolvers = {
         const installationId = await context.customerInstallationId(context, info, customer.externalId);
         if (!installationId) return null;
         return consumptionOf({ installationId, customerExternalId: customer.externalId }, args, context);
+      }),
+    forecast: (customer: Customer, args: { month: string }, context: GatewayContext, info: GraphQLResolveInfo) =>
+      withInputErrors(async () => {
+        parseMonthArgs(args); // bad input should not cost an upstream request
+        const installationId = await context.customerInstallationId(context, info, customer.externalId);
+        if (!installationId) return null;
+        const forecast = await context.monthForecaster.forecast({ installationId, customerExternalId: customer.externalId }, args);
+        // Cached like consumption: the customer's contracts price it, and it changes until the month is over.
+        context.responseTags.push(consumptionTag(customer.externalId));
+        capTtlWhileOpen(context, forecast.end);
+        return forecast;
       }),
   },
   ArchivedReadingConnection: {

@@ -1,6 +1,7 @@
 import type { CacheEntity } from './cache/store';
 import { ResponseTtlCap } from './cache/ttl';
 import { createCustomerInstallationId, type CustomerInstallationId } from './consumption/customerInstallation';
+import type { MonthForecaster } from './consumption/forecast';
 import type { ConsumptionStore } from './consumption/store';
 import { createCustomerLoaders, type CustomerLoaders } from './customers/loaders';
 import type { RegistrationDefaults } from './customers/onboarding';
@@ -17,6 +18,7 @@ export interface GatewayContext {
   /** Per request; a subscription's are shared by the process, entries expiring (useLiveLookups). */
   customerLoaders: CustomerLoaders;
   consumptionStore: ConsumptionStore;
+  monthForecaster: MonthForecaster;
   /** A customer's installation for consumption: IOmeter's, or the archive's while IOmeter is down. */
   customerInstallationId: CustomerInstallationId;
   /** Resolvers lower this response's cache TTL through it. */
@@ -45,6 +47,7 @@ export type GatewayContextExtension = Omit<GatewayContext, 'identity' | 'lastEve
 export interface ContextParts {
   customerStore: CustomerStore;
   consumptionStore: ConsumptionStore;
+  monthForecaster: MonthForecaster;
   readingHub: ReadingHub;
   registrationDefaults: RegistrationDefaults;
   logger: Logger;
@@ -54,6 +57,7 @@ export interface ContextParts {
 export function createContextFactory({
   customerStore,
   consumptionStore,
+  monthForecaster,
   readingHub,
   registrationDefaults,
   logger,
@@ -64,6 +68,7 @@ export function createContextFactory({
     customerStore,
     customerLoaders: createCustomerLoaders(customerStore),
     consumptionStore,
+    monthForecaster,
     customerInstallationId,
     responseTtl: new ResponseTtlCap(),
     responseTags: [],

@@ -6,6 +6,7 @@ import { createYoga } from 'graphql-yoga';
 import { ReadingArchive } from './archive';
 import { CacheStats } from './cache/stats';
 import type { GatewayConfig, UpstreamConfig } from './config';
+import { MonthForecaster } from './consumption/forecast';
 import { ConsumptionStore } from './consumption/store';
 import { createContextFactory } from './context';
 import { CustomerStore } from './customers/store';
@@ -95,6 +96,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
     : undefined;
 
   const customerStore = new CustomerStore(database);
+  const consumptionStore = new ConsumptionStore(database, config.consumption.timeZone);
   const cacheStats = new CacheStats();
   const inFlight = new InFlightRequests();
   const readinessChecks = {
@@ -130,7 +132,8 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
     }),
     context: createContextFactory({
       customerStore,
-      consumptionStore: new ConsumptionStore(database, config.consumption.timeZone),
+      consumptionStore,
+      monthForecaster: new MonthForecaster(database, consumptionStore, config.consumption.timeZone),
       readingHub,
       registrationDefaults: config.registrationDefaults,
       logger,

@@ -37,6 +37,7 @@ export const DEFAULT_TTLS: TtlTable = {
   // Closed consumption buckets and archived readings only change when late readings arrive; a
   // response reaching into the current bucket is capped at OPEN_RANGE_TTL_MS instead.
   ConsumptionBucket: 1 * HOUR,
+  MonthForecast: 1 * HOUR,
   ArchivedReadingConnection: 1 * HOUR,
 };
 
