@@ -34,6 +34,7 @@ describe('response cache configuration', () => {
       Contract: 60_000,
       Tariff: 60_000,
       ConsumptionBucket: 3_600_000,
+      MonthForecast: 3_600_000,
       ArchivedReadingConnection: 3_600_000,
     });
   });
