@@ -226,6 +226,9 @@ const gatewaySchema = z
       batchSize: fromEnv('ARCHIVE_BATCH_SIZE', z.coerce.number().int().min(1).max(50_000).default(5_000)),
       flushIntervalMs: fromEnv('ARCHIVE_FLUSH_INTERVAL', durationMs.default('1s').refine((ms) => ms >= 10, 'must be at least 10ms')),
     }),
+    alerts: z.object({
+      enabled: fromEnv('USAGE_ALERTS_ENABLED', flag('true')),
+    }),
     metrics: z.object({
       /** If set, /metrics requires `Authorization: Bearer <token>`. */
       token: fromEnv('METRICS_TOKEN', optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional())),

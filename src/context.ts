@@ -1,4 +1,8 @@
 import type { CacheEntity } from './cache/store';
+import DataLoader from 'dataloader';
+import type { AlertBus } from './alerts/bus';
+import type { LiveAlerts } from './alerts/liveAlerts';
+import type { UsageAlertRules, UsageAlertRuleStore } from './alerts/rules';
 import { ResponseTtlCap } from './cache/ttl';
 import { createCustomerInstallationId, type CustomerInstallationId } from './consumption/customerInstallation';
 import type { MonthForecaster } from './consumption/forecast';
@@ -11,6 +15,12 @@ import type { Identity } from './identity';
 import type { Logger } from './logging/logger';
 import { createInstallationLoader, type LoadInstallation } from './stitching/installationLoader';
 import type { ReadingHub } from './subscriptions';
+
+export interface UsageAlertParts {
+  store: UsageAlertRuleStore;
+  bus: AlertBus;
+  live: LiveAlerts;
+}
 
 /** What the gateway adds to every request's context, next to Mesh's own. */
 export interface GatewayContext {
@@ -29,6 +39,8 @@ export interface GatewayContext {
   changedCustomers: Set<string>;
   /** Staff changes of tariffs and contracts are recorded here. */
   audit: AuditLog;
+  /** Usage alert rules (a loader per request), the bus rule changes go out on, and the alerts clients subscribe to. */
+  usageAlerts: UsageAlertParts & { rules: DataLoader<string, UsageAlertRules> };
   /** Per request, like customerLoaders. */
   loadInstallation: LoadInstallation;
   registrationDefaults: RegistrationDefaults;
@@ -46,6 +58,7 @@ export type GatewayContextExtension = Omit<GatewayContext, 'identity' | 'lastEve
 
 export interface ContextParts {
   customerStore: CustomerStore;
+  usageAlerts: UsageAlertParts;
   consumptionStore: ConsumptionStore;
   monthForecaster: MonthForecaster;
   readingHub: ReadingHub;
@@ -56,6 +69,7 @@ export interface ContextParts {
 /** Per-request state: loaders must not outlive a request, or their caches would serve one request's data to another. */
 export function createContextFactory({
   customerStore,
+  usageAlerts,
   consumptionStore,
   monthForecaster,
   readingHub,
@@ -74,6 +88,7 @@ export function createContextFactory({
     responseTags: [],
     changedCustomers: new Set(),
     audit,
+    usageAlerts: { ...usageAlerts, rules: new DataLoader((externalIds) => usageAlerts.store.rulesOfMany(externalIds)) },
     loadInstallation: createInstallationLoader(),
     registrationDefaults,
     readingHub,

@@ -3,6 +3,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createYoga } from 'graphql-yoga';
+import { createLocalAlertBus, createRedisAlertBus } from './alerts/bus';
+import { UsageAlertEvaluator } from './alerts/evaluator';
+import { allConsumers } from './alerts/feedConsumers';
+import { LiveAlerts } from './alerts/liveAlerts';
+import { UsageAlertRuleStore } from './alerts/rules';
 import { ReadingArchive } from './archive';
 import { CacheStats } from './cache/stats';
 import type { GatewayConfig, UpstreamConfig } from './config';
@@ -82,13 +87,21 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
   const fetchPage = createPageFetcher(iometer.executor);
   // Fed by whichever process holds the upstream subscription: this one, or the cluster's leader.
   const archive = config.archive.enabled ? new ReadingArchive({ db: database, logger, fetchPage, ...config.archive }) : undefined;
+  const alertBus = redis ? createRedisAlertBus(redis, logger) : createLocalAlertBus();
+  const alertRules = new UsageAlertRuleStore(database);
+  const liveAlerts = new LiveAlerts(alertBus);
+  const alertEvaluator = config.alerts.enabled
+    ? new UsageAlertEvaluator({ store: alertRules, bus: alertBus, timeZone: config.consumption.timeZone, logger })
+    : undefined;
+  await alertEvaluator?.start();
+  const consumer = allConsumers(archive, alertEvaluator);
   const readingHub = new ReadingHub({
     ...iometer.readingsSocket,
     fetchPage,
     logger,
     ...config.subscriptions,
     // With Redis, all replicas share one upstream readings subscription (a leader publishes it).
-    source: redis ? createClusterFeed({ redis, consumer: archive }) : createLocalFeed({ consumer: archive }),
+    source: redis ? createClusterFeed({ redis, consumer }) : createLocalFeed({ consumer }),
   });
   const authenticate = createAuthenticator({ ...config.auth, sandbox: config.sandbox !== undefined });
   const trustedDocuments = config.auth.persistedOperationsFile
@@ -132,6 +145,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
     }),
     context: createContextFactory({
       customerStore,
+      usageAlerts: { store: alertRules, bus: alertBus, live: liveAlerts },
       consumptionStore,
       monthForecaster: new MonthForecaster(database, consumptionStore, config.consumption.timeZone),
       readingHub,
@@ -200,6 +214,9 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
       server.closeIdleConnections();
       await readingHub.close();
       await archive?.close();
+      await alertEvaluator?.close();
+      liveAlerts.close();
+      await alertBus.close();
       if (!(await drained)) logger.warn({ inFlight: inFlight.size, shutdownTimeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline reached; cutting requests off');
       // Sockets whose close handshake does not finish in time are cut below with the rest.
       await Promise.race([wsHandle.dispose(), new Promise((resolve) => setTimeout(resolve, WS_CLOSE_WAIT_MS).unref())]);

@@ -67,8 +67,9 @@ describe('graceful shutdown of npm start on SIGTERM', () => {
       CACHE_TTL: '0',
       // The test holds IOmeter's answer for as long as it needs; the upstream timeout must not answer first.
       IOMETER_TIMEOUT: '300s',
-      // The archive's own upstream traffic would blur which requests the test sent.
+      // The archive's (and the usage alerts') own upstream traffic would blur which requests the test sent.
       ARCHIVE_ENABLED: 'false',
+      USAGE_ALERTS_ENABLED: 'false',
       ...env,
     });
     const url = await gateway.ready(STARTUP_MS);

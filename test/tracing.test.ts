@@ -79,8 +79,9 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
       AUTH_JWT_SECRET: JWT_SECRET,
       DATABASE_URL: postgres.url,
       CACHE_TTL: '0',
-      // The archive's own upstream traffic would blur which requests the test sent.
+      // The archive's (and the usage alerts') own upstream traffic would blur which requests the test sent.
       ARCHIVE_ENABLED: 'false',
+      USAGE_ALERTS_ENABLED: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     });
     const url = await gateway.ready(STARTUP_MS);

@@ -4,10 +4,16 @@ import { unauthenticatedError, type Identity, type Role } from '../identity';
 import { skipWhereAllAllowed } from './skipWhereAllAllowed';
 
 /**
- * Where a customer may start: their own customer record, their own registration and their own
- * readings. Everything reachable from these roots is the customer's own data.
+ * Where a customer may start: their own customer record, their own registration, their own
+ * readings and their own usage alerts. Everything reachable from these roots is the customer's own data.
  */
-const CUSTOMER_ROOT_FIELDS = new Set(['Query.me', 'Mutation.registerMyMeter', 'Subscription.myReadings']);
+const CUSTOMER_ROOT_FIELDS = new Set([
+  'Query.me',
+  'Mutation.registerMyMeter',
+  'Mutation.setMyUsageAlerts',
+  'Subscription.myReadings',
+  'Subscription.myUsageAlerts',
+]);
 
 /** Provider-wide data that hangs off a customer's own objects: the license pool's size and usage. */
 const CUSTOMER_DENIED_FIELDS = new Set(['IometerLicense.pool']);

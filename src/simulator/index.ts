@@ -40,6 +40,8 @@ export interface RunningSimulator {
   historicReadings(times: Iterable<number>): Iterable<HistoricReading>;
   /** Stands in for the Admin Backend, so tests can void tokens signed with a key. */
   setSigningKeyEnabled(id: string, enabled: boolean): void;
+  /** Drives the instantaneous power the installation's readings report (undefined: the load curve again). */
+  setPowerW(externalId: string, powerW: number | undefined): void;
   close(): Promise<void>;
 }
 
@@ -106,6 +108,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       const key = sim.world.signingKey(id);
       if (!key) throw new Error(`Signing key ${id} does not exist`);
       key.enabled = enabled;
+    },
+    setPowerW(externalId, powerW) {
+      const installation = sim.world.installationByExternalId(externalId);
+      if (!installation) throw new Error(`No installation has externalId ${externalId}`);
+      installation.powerOverrideW = powerW;
     },
     close() {
       // Idempotent, so a test that takes IOmeter down mid-test can still close its whole stack at the end.

@@ -107,7 +107,7 @@ export function readingValues(meter: Meter, time: number): ReadingValue[] {
     );
   // Instantaneous power wobbles around the curve the registers integrate (±5 %).
   const noise = 1 + (hashUnit(meter.id, time, 'power') - 0.5) * 0.1;
-  const powerW = Math.round(load.scale * curve.netW[localPosition(time).minute] * noise);
+  const powerW = meter.installation.powerOverrideW ?? Math.round(load.scale * curve.netW[localPosition(time).minute] * noise);
 
   const values: ReadingValue[] = [{ obisCode: OBIS_IMPORT, value: register(curve.importWh, meter.importOffsetWh), unit: 'Wh' }];
   if (hasPv(load)) {

@@ -78,6 +78,8 @@ export interface Installation {
   /** Oldest first; the last one is the current device. */
   devices: Device[];
   load: LoadProfile;
+  /** Set by tests (RunningSimulator.setPowerW): every reading delivered reports this power. */
+  powerOverrideW?: number;
 }
 
 /** A reading is identified by meter and time; its values are recomputed from the load profile. */

@@ -56,6 +56,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // The archive keeps the upstream subscription open without clients; suites that count
     // upstream subscriptions expect it to open with the first client, so they run without it.
     ARCHIVE_ENABLED: 'false',
+    // Usage alerts do the same; their own suite turns them on.
+    USAGE_ALERTS_ENABLED: 'false',
     ...options.env,
   });
   const scratch = options.database || config.database.url ? undefined : await postgresBackend.open();
