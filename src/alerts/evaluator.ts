@@ -25,7 +25,7 @@ interface CustomerState {
 }
 
 export interface UsageAlertEvaluatorOptions {
-  store: UsageAlertRuleStore;
+  store: Pick<UsageAlertRuleStore, 'allRules' | 'rulesOf'>;
   bus: AlertBus;
   /** CONSUMPTION_TIME_ZONE: where a day starts for DAILY_ENERGY_ABOVE. */
   timeZone: string;
