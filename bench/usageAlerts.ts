@@ -55,7 +55,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   const rules = new Map<string, UsageAlertRules>(
-    // Thresholds a few of the readings cross, so alerts are published too (about 1 in 30 customers over 1,150 W).
+    // The power threshold sits inside the readings' range (300 to 1,199 W), so alerts start and end too.
     Array.from({ length: RULES }, (_, i) => [`C-${i * 2 + 1}`, { powerAboveW: 1_150, dailyEnergyAboveKwh: 20, noReadingForMinutes: 30 }]),
   );
   const bus = createLocalAlertBus();
