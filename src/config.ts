@@ -228,6 +228,9 @@ const gatewaySchema = z
     }),
     alerts: z.object({
       enabled: fromEnv('USAGE_ALERTS_ENABLED', flag('true')),
+      webhookUrl: fromEnv('ALERT_WEBHOOK_URL', optionalString.pipe(httpUrl.optional())),
+      webhookSecret: fromEnv('ALERT_WEBHOOK_SECRET', optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional())),
+      webhookRetryDelayMs: fromEnv('ALERT_WEBHOOK_RETRY_DELAY', durationMs.default('1s').refine((ms) => ms >= 10, 'must be at least 10ms')),
     }),
     metrics: z.object({
       /** If set, /metrics requires `Authorization: Bearer <token>`. */
@@ -260,7 +263,10 @@ const gatewaySchema = z
       serviceName: fromEnv('OTEL_SERVICE_NAME', z.string().min(1).default('iometer-gateway')),
     }),
   })
-  .superRefine(({ upstream, auth, headersTimeoutMs, requestTimeoutMs }, ctx) => {
+  .superRefine(({ upstream, auth, alerts, headersTimeoutMs, requestTimeoutMs }, ctx) => {
+    if (alerts.webhookUrl && !alerts.webhookSecret) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['alerts', 'webhookSecret'], message: 'is required when ALERT_WEBHOOK_URL is set (alerts are signed with it)' });
+    }
     if (headersTimeoutMs > requestTimeoutMs) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['headersTimeoutMs'], message: 'must not be longer than HTTP_REQUEST_TIMEOUT' });
     }

@@ -8,6 +8,7 @@ import { UsageAlertEvaluator } from './alerts/evaluator';
 import { allConsumers } from './alerts/feedConsumers';
 import { LiveAlerts } from './alerts/liveAlerts';
 import { UsageAlertRuleStore } from './alerts/rules';
+import { AlertWebhook, withWebhook } from './alerts/webhook';
 import { ReadingArchive } from './archive';
 import { CacheStats } from './cache/stats';
 import type { GatewayConfig, UpstreamConfig } from './config';
@@ -90,8 +91,13 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
   const alertBus = redis ? createRedisAlertBus(redis, logger) : createLocalAlertBus();
   const alertRules = new UsageAlertRuleStore(database);
   const liveAlerts = new LiveAlerts(alertBus);
+  const { webhookUrl, webhookSecret, webhookRetryDelayMs } = config.alerts;
+  const webhook =
+    webhookUrl && webhookSecret
+      ? new AlertWebhook({ url: webhookUrl, secret: webhookSecret, retryDelayMs: webhookRetryDelayMs, logger, count: metrics.countAlertWebhook })
+      : undefined;
   const alertEvaluator = config.alerts.enabled
-    ? new UsageAlertEvaluator({ store: alertRules, bus: alertBus, timeZone: config.consumption.timeZone, logger })
+    ? new UsageAlertEvaluator({ store: alertRules, bus: withWebhook(alertBus, webhook), timeZone: config.consumption.timeZone, logger })
     : undefined;
   await alertEvaluator?.start();
   const consumer = allConsumers(archive, alertEvaluator);

@@ -1,4 +1,7 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
+import { signAlert } from '../src/alerts/webhook';
 import { CustomerStore } from '../src/customers/store';
 import { apiKeyEnv } from './helpers/apiKeys';
 import { postGraphQL, subscribeSse, subscribeWs, type Subscribed } from './helpers/clients';
@@ -154,6 +157,62 @@ describe('usage alerts across two replicas', () => {
       channel.disconnect();
       for (const client of clients) client.close();
       first.simulator.setPowerW('C-1001', undefined);
+    }
+  });
+});
+
+describe('the alert webhook', () => {
+  let testDb: TestDatabase;
+  let stack: Stack;
+  let receiver: Server;
+  const received: Array<{ body: string; timestamp: string; signature: string }> = [];
+  const SECRET = 'webhook-secret-0123456789';
+
+  beforeAll(async () => {
+    // The provider's push service: down for the first two attempts, then up.
+    receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push({ body, timestamp: String(request.headers['x-iometer-timestamp']), signature: String(request.headers['x-iometer-signature']) });
+        response.statusCode = received.length <= 2 ? 503 : 204;
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    testDb = await postgresBackend.open();
+    await new CustomerStore(testDb.db).upsertCustomer({ externalId: 'C-1001', name: 'Alma Alert' });
+    const env = {
+      ...AUTH_ENV,
+      ALERT_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts`,
+      ALERT_WEBHOOK_SECRET: SECRET,
+      ALERT_WEBHOOK_RETRY_DELAY: '20ms',
+    };
+    stack = await startStack({ database: testDb.db, env, simulator: { installations: 1, readingIntervalMs: 200 } });
+  });
+  afterAll(async () => {
+    await stack.close();
+    await testDb.cleanup();
+    await new Promise((resolve) => receiver.close(resolve));
+  });
+
+  it('POSTs each alert, signed, retrying until the receiver takes it, and counts the delivery', async () => {
+    await postGraphQL(stack.gateway.url, SET_RULES, { input: { powerAboveW: 2000 } }, CUSTOMER);
+    stack.simulator.setPowerW('C-1001', 2500);
+    try {
+      while (received.length < 3) await new Promise((resolve) => setTimeout(resolve, 50));
+      const [first, , delivered] = received as [(typeof received)[0], unknown, (typeof received)[0]];
+      expect(delivered.body).toBe(first.body);
+      expect(JSON.parse(delivered.body)).toMatchObject({ externalId: 'C-1001', alert: { kind: 'POWER_ABOVE', state: 'STARTED', value: 2500, threshold: 2000 } });
+      for (const attempt of received.slice(0, 3)) expect(attempt.signature).toBe(signAlert(SECRET, attempt.timestamp, attempt.body));
+      // Counted once the gateway has read the receiver's answer.
+      const deliveredOnce = /iometer_gateway_alert_webhook_total\{outcome="delivered"\} 1/;
+      while (!deliveredOnce.test(await (await fetch(stack.gateway.url.replace('/graphql', '/metrics'))).text())) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(received).toHaveLength(3);
+    } finally {
+      stack.simulator.setPowerW('C-1001', undefined);
     }
   });
 });

@@ -63,6 +63,15 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  private readonly alertWebhook = new Counter({
+    name: 'iometer_gateway_alert_webhook_total',
+    help: 'Usage alerts sent to ALERT_WEBHOOK_URL, by outcome: delivered, failed (after every retry) or dropped (too many pending).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly countAlertWebhook = (outcome: 'delivered' | 'failed' | 'dropped'): void => this.alertWebhook.inc({ outcome });
+
   /** For the IOmeter fetch of one operation type: records each attempt. */
   upstreamObserver(operationType: 'query' | 'mutation'): (exchange: UpstreamExchange) => void {
     return ({ status, durationMs }) => {
