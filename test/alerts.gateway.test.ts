@@ -7,6 +7,7 @@ import { apiKeyEnv } from './helpers/apiKeys';
 import { postGraphQL, subscribeSse, subscribeWs, type Subscribed } from './helpers/clients';
 import { postgresBackend, type TestDatabase } from './helpers/database';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
+import { waitFor } from './helpers/simulator';
 import { startStack, type Stack } from './helpers/stack';
 
 /*
@@ -25,26 +26,15 @@ const READINGS = 'subscription { myReadings { values { obisCode value } } }';
 async function readingWithPower(wsUrl: string, powerW: number): Promise<void> {
   const readings = subscribeWs(wsUrl, READINGS, 1_000, { connectionParams: CUSTOMER });
   try {
-    await new Promise<void>((resolve, reject) => {
-      const check = setInterval(() => {
-        const seen = readings.results.some((result: any) => result.data?.myReadings.values.some((value: any) => value.obisCode === '1-0:16.7.0' && value.value === powerW));
-        if (seen) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 50);
-      readings.done.then(() => {
-        clearInterval(check);
-        reject(new Error(`readings ended before one reported ${powerW} W`));
-      }, reject);
-    });
+    const reports = (result: any) => result.data?.myReadings.values.some((value: any) => value.obisCode === '1-0:16.7.0' && value.value === powerW);
+    await waitFor(() => readings.results.some(reports), 10_000, `a live reading with ${powerW} W`);
   } finally {
     readings.close();
   }
 }
 
 const waitForCount = async <T>(subscription: Subscribed<T>, count: number) => {
-  while (subscription.results.length < count) await new Promise((resolve) => setTimeout(resolve, 50));
+  await waitFor(() => subscription.results.length >= count, 10_000, `${count} alerts`);
   return subscription.results.slice(0, count);
 };
 
@@ -200,16 +190,15 @@ describe('the alert webhook', () => {
     await postGraphQL(stack.gateway.url, SET_RULES, { input: { powerAboveW: 2000 } }, CUSTOMER);
     stack.simulator.setPowerW('C-1001', 2500);
     try {
-      while (received.length < 3) await new Promise((resolve) => setTimeout(resolve, 50));
+      await waitFor(() => received.length >= 3, 10_000, 'three webhook attempts');
       const [first, , delivered] = received as [(typeof received)[0], unknown, (typeof received)[0]];
       expect(delivered.body).toBe(first.body);
       expect(JSON.parse(delivered.body)).toMatchObject({ externalId: 'C-1001', alert: { kind: 'POWER_ABOVE', state: 'STARTED', value: 2500, threshold: 2000 } });
       for (const attempt of received.slice(0, 3)) expect(attempt.signature).toBe(signAlert(SECRET, attempt.timestamp, attempt.body));
       // Counted once the gateway has read the receiver's answer.
       const deliveredOnce = /iometer_gateway_alert_webhook_total\{outcome="delivered"\} 1/;
-      while (!deliveredOnce.test(await (await fetch(stack.gateway.url.replace('/graphql', '/metrics'))).text())) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      const metrics = async () => (await fetch(stack.gateway.url.replace('/graphql', '/metrics'))).text();
+      await waitFor(async () => deliveredOnce.test(await metrics()), 10_000, 'the delivery counted in /metrics');
       expect(received).toHaveLength(3);
     } finally {
       stack.simulator.setPowerW('C-1001', undefined);
