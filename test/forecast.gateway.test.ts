@@ -29,6 +29,7 @@ describe.each(backends)('Customer.forecast (%s)', (_name, backend) => {
   let testDb: TestDatabase;
   let stack: Stack;
   let fixtures: ArchiveFixture[];
+  let dailyFixtures: ArchiveFixture[];
 
   const forecast = async (month: string) => {
     const { body } = await postGraphQL(stack.gateway.url, FORECAST, { month }, STAFF);
@@ -41,10 +42,11 @@ describe.each(backends)('Customer.forecast (%s)', (_name, backend) => {
     await store.upsertCustomer({ externalId: 'C-1001', name: 'Fiona Forecast' });
     const { after: tariff } = await store.upsertTariff({ name: 'Forecast 30', energyPriceCtPerKwh: 30, basePriceEurPerMonth: 10 });
     await store.upsertContract({ customerExternalId: 'C-1001', tariffId: tariff.id, startDate: '2020-01-01' });
-    stack = await startStack({ database: testDb.db, env: AUTH_ENV, simulator: { installations: 1, readingIntervalMs: 5_000 } });
+    await store.upsertCustomer({ externalId: 'C-1002', name: 'Fritz Fallback' });
+    stack = await startStack({ database: testDb.db, env: AUTH_ENV, simulator: { installations: 2, readingIntervalMs: 5_000 } });
 
-    const { body } = await postGraphQL(stack.gateway.url, '{ provider { installation(externalId: "C-1001") { id } } }', {}, STAFF);
-    const meter = { meterId: 'meter-f', meterNumber: '1ISK0000000042', installationId: body.data.provider.installation.id, externalId: 'C-1001' };
+    const { body } = await postGraphQL(stack.gateway.url, '{ provider { a: installation(externalId: "C-1001") { id } b: installation(externalId: "C-1002") { id } } }', {}, STAFF);
+    const meter = { meterId: 'meter-f', meterNumber: '1ISK0000000042', installationId: body.data.provider.a.id, externalId: 'C-1001' };
     const lastHalfPast = Math.floor((Date.now() - HOUR_MS / 2) / HOUR_MS) * HOUR_MS + HOUR_MS / 2;
     let importedWh = 10_000;
     fixtures = Array.from({ length: 30 * 24 }, (_, n) => {
@@ -52,7 +54,12 @@ describe.each(backends)('Customer.forecast (%s)', (_name, backend) => {
       importedWh += n === 0 ? 0 : hourWh(time - HOUR_MS / 2);
       return { ...meter, time: new Date(time).toISOString(), importedWh };
     });
-    await archiveReadings(testDb.db, fixtures);
+    // C-1002 reads once a day, at 18:30 local: 2,400 Wh each, all in the hour from 18:00.
+    const daily = { meterId: 'meter-g', meterNumber: '1ISK0000000043', installationId: body.data.provider.b.id, externalId: 'C-1002' };
+    dailyFixtures = fixtures
+      .filter((reading) => berlinHour(Date.parse(reading.time)) === '18')
+      .map((reading, n) => ({ ...daily, time: reading.time, importedWh: 50_000 + n * 2_400 }));
+    await archiveReadings(testDb.db, [...fixtures, ...dailyFixtures]);
   });
   afterAll(async () => {
     await stack.close();
@@ -79,6 +86,27 @@ describe.each(backends)('Customer.forecast (%s)', (_name, backend) => {
     expect(result.projectedCost).toBe(Math.round((monthWh / 100) * 3) / 100);
     expect([hourBefore, hourAfter].map(whUntil)).toContain(result.importedWhSoFar);
     expect(result.costSoFar).toBe(Math.round((result.importedWhSoFar / 100) * 3) / 100);
+  });
+
+  it('an hour the last 4 weeks have no readings for gets the month\'s hourly mean so far', async () => {
+    const month = berlinMonth(new Date());
+    const hourBefore = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+    const { body } = await postGraphQL(stack.gateway.url, FORECAST.replace('C-1001', 'C-1002'), { month }, STAFF);
+    const hourAfter = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+    expect(body.errors).toBeUndefined();
+    const result = body.data.customer.forecast;
+    const [start, end] = [Date.parse(result.start), Date.parse(result.end)];
+    /** The figures for a request answered in the hour starting at currentHour. */
+    const expected = (currentHour: number) => {
+      // So far: the daily readings (after the first, which has nothing before it) in [start, current hour).
+      const soFar = dailyFixtures.slice(1).filter((reading) => Date.parse(reading.time) >= start && Date.parse(reading.time) < currentHour).length * 2_400;
+      const mean = Math.round((soFar / ((currentHour - start) / HOUR_MS)) * 1000) / 1000;
+      let projected = soFar;
+      for (let hour = currentHour; hour < end; hour += HOUR_MS) projected += berlinHour(hour) === '18' ? 2_400 : mean;
+      return { importedWhSoFar: soFar, projectedImportedWh: Math.round(projected * 1000) / 1000 };
+    };
+    const answered = { importedWhSoFar: result.importedWhSoFar, projectedImportedWh: Math.round(result.projectedImportedWh * 1000) / 1000 };
+    expect([expected(hourBefore), expected(hourAfter)]).toContainEqual(answered);
   });
 
   it('a month that is over projects exactly what it had', async () => {

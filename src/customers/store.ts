@@ -1,6 +1,9 @@
 import type { Database } from '../database';
+import { endContract, writeContract } from './contractChanges';
 import { customerCursor } from './cursor';
+import { upsertCustomerRow } from './customerChanges';
 import { explainDatabaseError } from './errors';
+import { today } from './onboarding';
 import {
   CONTRACT_COLUMNS,
   CUSTOMER_COLUMNS,
@@ -13,9 +16,6 @@ import {
   type CustomerRow,
   type TariffRow,
 } from './rows';
-import { endContract, writeContract } from './contractChanges';
-import { upsertCustomerRow } from './customerChanges';
-import { today } from './onboarding';
 import { writeTariff } from './tariffChanges';
 import type { Change, Contract, ContractChange, Customer, CustomerConnection, Tariff } from './types';
 import {
