@@ -19,7 +19,8 @@ export const resolvers = {
         const externalId = signedInCustomer(context);
         const rules = await context.usageAlerts.store.setRules(externalId, input);
         if (!rules) throw new GraphQLError(`No customer ${externalId} exists.`, { extensions: { code: 'NOT_FOUND' } });
-        // The evaluator (maybe on another replica) picks the new rules up from the bus.
+        // The evaluator (maybe on another replica) picks the new rules up from the bus. Cached responses
+        // holding UsageAlertRules go by the result's type name (the response cache's own invalidation).
         context.usageAlerts.bus.publish({ type: 'rules', externalId });
         return rules;
       }),

@@ -57,8 +57,12 @@ describe('usage alerts', () => {
     expect(set.body.data.setMyUsageAlerts).toEqual({ powerAboveW: 5000, dailyEnergyAboveKwh: null, noReadingForMinutes: 30 });
     const read = await postGraphQL(stack.gateway.url, '{ me { usageAlerts { powerAboveW dailyEnergyAboveKwh noReadingForMinutes } } }', {}, CUSTOMER);
     expect(read.body.data.me.usageAlerts).toEqual({ powerAboveW: 5000, dailyEnergyAboveKwh: null, noReadingForMinutes: 30 });
+    const cached = await postGraphQL(stack.gateway.url, '{ me { usageAlerts { powerAboveW dailyEnergyAboveKwh noReadingForMinutes } } }', {}, CUSTOMER);
+    expect(cached.headers.get('x-cache')).toBe('HIT');
     const removed = await postGraphQL(stack.gateway.url, SET_RULES, { input: { powerAboveW: 5000, noReadingForMinutes: null } }, CUSTOMER);
     expect(removed.body.data.setMyUsageAlerts.noReadingForMinutes).toBeNull();
+    const reread = await postGraphQL(stack.gateway.url, '{ me { usageAlerts { powerAboveW dailyEnergyAboveKwh noReadingForMinutes } } }', {}, CUSTOMER);
+    expect(reread.body.data.me.usageAlerts).toEqual({ powerAboveW: 5000, dailyEnergyAboveKwh: null, noReadingForMinutes: null });
 
     for (const [input, field] of [[{ powerAboveW: -1 }, 'powerAboveW'], [{ noReadingForMinutes: 0 }, 'noReadingForMinutes']] as const) {
       const bad = await postGraphQL(stack.gateway.url, SET_RULES, { input }, CUSTOMER);

@@ -131,10 +131,10 @@ export interface MutationEffects {
 }
 
 /**
- * What changing customers' contracts invalidates: every response holding the customer (its contract,
- * contracts) and every response showing their priced consumption.
+ * What changing customers' contracts invalidates beyond a mutation's result: every response holding
+ * the customer, lookups of it, and every response showing its priced consumption.
  */
-export function contractChangeEffects(externalIds: Iterable<string>): MutationEffects {
+export function customerChangeEffects(externalIds: Iterable<string>): MutationEffects {
   const effects: MutationEffects = { entities: [], customerExternalIds: [] };
   for (const externalId of externalIds) {
     effects.entities.push(externalIdTag(externalId), consumptionTag(externalId));
@@ -151,7 +151,7 @@ export function changedRecordTags(records: ReadonlyArray<{ typename: string; id:
   const customers = new Set(records.flatMap((record) => (record.customerExternalId ? [record.customerExternalId] : [])));
   return [
     ...records.map(({ typename, id }) => ({ typename, id })),
-    ...contractChangeEffects(customers).entities,
+    ...customerChangeEffects(customers).entities,
     ...(customers.size > 0 ? [CUSTOMER_LIST] : []),
   ];
 }

@@ -3,7 +3,7 @@ import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cach
 import { getOperationAST, GraphQLError, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
-import { contractChangeEffects, mutationEffects, queryLookupTags, type MutationEffects } from '../cache/lookups';
+import { customerChangeEffects, mutationEffects, queryLookupTags, type MutationEffects } from '../cache/lookups';
 import { createRedisResponseStore } from '../cache/redisStore';
 import type { CacheStats } from '../cache/stats';
 import { createMemoryResponseStore, type CacheEntity, type ResponseStore } from '../cache/store';
@@ -140,8 +140,8 @@ export function useGatewayResponseCache({ config, redis, logger, stats }: Respon
   };
 
   async function invalidateEffects(documentEffects: MutationEffects, context: OperationContext): Promise<void> {
-    // What the document says, plus the contract changes the resolvers recorded (endContract names only a contract id).
-    const changed = contractChangeEffects(context.changedCustomers ?? []);
+    // What the document says, plus the customers the resolvers recorded as changed (endContract names only a contract id).
+    const changed = customerChangeEffects(context.changedCustomers ?? []);
     const effects = {
       entities: [...documentEffects.entities, ...changed.entities],
       customerExternalIds: [...documentEffects.customerExternalIds, ...changed.customerExternalIds],
