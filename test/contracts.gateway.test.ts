@@ -149,6 +149,24 @@ describe.each(backends)('tariffs and contracts through the graph (%s)', (_name, 
       expect(switched.errors?.[0]?.message).toMatch(/in force since 2026-01-01/);
     });
 
+    it('keeps contracts apart under concurrent writes: identical ones become one, overlapping ones all but one refused', async () => {
+      const tariffId = await tariff('Concurrent', 30);
+      const other = await tariff('Concurrent other', 31);
+      const same = { customerExternalId: 'C-1002', tariffId, startDate: '2031-01-01', endDate: '2031-12-31' };
+      const identical = await Promise.all(Array.from({ length: 5 }, () => call(gql.contract, { input: same })));
+      expect(new Set(identical.map((body) => body.data.upsertContract.id)).size).toBe(1);
+      const overlapping = await Promise.all(
+        ['2032-01-01', '2032-02-01', '2032-03-01'].map((startDate) => call(gql.contract, { input: { customerExternalId: 'C-1002', tariffId: other, startDate } })),
+      );
+      expect(overlapping.filter((body) => body.errors === undefined)).toHaveLength(1);
+      expect(overlapping.filter((body) => body.errors?.[0]?.extensions?.code === 'BAD_USER_INPUT')).toHaveLength(2);
+      const { rows } = await testDb.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM contracts contract JOIN customers customer ON customer.id = contract.customer_id
+         WHERE customer.external_id = 'C-1002' AND contract.start_date >= '2031-01-01'`,
+      );
+      expect(rows[0]!.n).toBe(2);
+    });
+
     it.each([
       ['an unknown customer', { customerExternalId: 'C-9999' }, 'customerExternalId'],
       ['an unknown tariff', { tariffId: '00000000-0000-4000-8000-000000000000' }, 'tariffId'],
