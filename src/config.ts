@@ -4,6 +4,7 @@ import { parseApiKeys } from './identity/apiKeys';
 import { MIN_JWT_SECRET_LENGTH } from './identity/jwt';
 import { parseFieldBudgets } from './rateLimit/budgets';
 import { DURATION, parseDuration } from './shared/duration';
+import { parseCorsOrigins } from './transport/cors';
 
 /**
  * The one place that reads process.env. Every module receives its settings from here,
@@ -101,6 +102,8 @@ const gatewaySchema = z
     /** GraphiQL on the GraphQL path: on in sandbox mode, off outside it unless `true` (see the transform below). */
     graphiql: fromEnv('GRAPHIQL', z.enum(['true', 'false']).optional()),
     logLevel: fromEnv('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+    /** Browser origins allowed to call from elsewhere; default by mode (see the transform below). */
+    corsOrigins: fromEnv('CORS_ORIGINS', parsedBy(parseCorsOrigins)),
     /** The IOmeter the gateway fronts; without an endpoint, sandbox mode (see the transform below). */
     upstream: z.object({
       endpoint: fromEnv('IOMETER_ENDPOINT', optionalString.pipe(httpUrl.optional())),
@@ -285,8 +288,10 @@ const gatewaySchema = z
       }
     }
   })
-  .transform(({ upstream: { endpoint, wsEndpoint, token, secret, timeoutMs }, tracing, graphiql, ...config }) => ({
+  .transform(({ upstream: { endpoint, wsEndpoint, token, secret, timeoutMs }, tracing, graphiql, corsOrigins, ...config }) => ({
     ...config,
+    /** Sandbox mode serves any origin; outside it, only the gateway's own (GraphiQL) unless CORS_ORIGINS lists more. */
+    corsOrigins: corsOrigins ?? (endpoint ? [] : ('*' as const)),
     /** GraphiQL's page is served in sandbox mode unless GRAPHIQL=false, and outside it only with GRAPHIQL=true. */
     graphiql: graphiql === undefined ? !endpoint : graphiql === 'true',
     /** Undefined in sandbox mode: main then starts the simulator in-process and fronts that instead. */

@@ -31,6 +31,7 @@ import { TrustedDocuments } from './plugins/useTrustedDocuments';
 import { openRedis } from './redis/connection';
 import { createClusterFeed, createLocalFeed, ReadingHub } from './subscriptions';
 import { createPageFetcher } from './subscriptions/pageFetcher';
+import { corsPolicy } from './transport/cors';
 import { InFlightRequests } from './transport/inFlightRequests';
 import { serveWebSockets } from './transport/webSocket';
 import { createIometerUpstream } from './upstream';
@@ -161,6 +162,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/healthz',
     landingPage: false,
+    cors: corsPolicy(config.corsOrigins),
     // src/plugins/useGraphiQLPage.ts serves the page, built and compressed once.
     graphiql: false,
     batching: { limit: config.limits.maxBatch },

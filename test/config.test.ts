@@ -97,3 +97,23 @@ describe('simulator configuration', () => {
     expect(configError(() => loadSimulatorConfig(env))).toContain(variable);
   });
 });
+
+describe('CORS_ORIGINS', () => {
+  const outside = { IOMETER_ENDPOINT: 'https://provider-api.example/v1/query', IOMETER_TOKEN: 't', IOMETER_SECRET: 's', AUTH_JWT_SECRET: 'x'.repeat(32) };
+
+  it('defaults to any origin in sandbox mode and to none but the gateway own outside it', () => {
+    expect(loadGatewayConfig({}).corsOrigins).toBe('*');
+    expect(loadGatewayConfig(outside).corsOrigins).toEqual([]);
+  });
+
+  it('takes comma-separated origins', () => {
+    expect(loadGatewayConfig({ ...outside, CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins).toEqual([
+      'https://a.example',
+      'http://localhost:3000',
+    ]);
+  });
+
+  it.each(['null', 'https://a.example/', 'https://a.example/app', 'a.example', 'ftp://a.example'])('refuses %s, naming the variable', (value) => {
+    expect(configError(() => loadGatewayConfig({ ...outside, CORS_ORIGINS: value }))).toMatch(/CORS_ORIGINS: .* is not an origin/);
+  });
+});
