@@ -6,6 +6,7 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { GatewayConfig } from './config';
+import { graphqlClientOf } from './shared/graphqlClient';
 
 export interface Tracing {
   /** Exports the spans still buffered, then stops. */
@@ -14,6 +15,11 @@ export interface Tracing {
 
 /** Probes and scrapes would drown the traces that matter. */
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** A node:http header's value; a repeated header counts by its first value. */
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
 
 /**
  * OpenTelemetry tracing to an OTLP/HTTP collector (OTEL_EXPORTER_OTLP_ENDPOINT): a span for each client
@@ -34,6 +40,14 @@ export function startTracing({ endpoint, serviceName }: NonNullable<GatewayConfi
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has(new URL(request.url ?? '/', 'http://gateway').pathname),
+        // Which app and version sent the request, so a trace search can single out one release.
+        startIncomingSpanHook: (request) => {
+          const client = graphqlClientOf((name) => headerValue(request.headers[name]));
+          return {
+            ...(client.name ? { 'graphql.client.name': client.name } : {}),
+            ...(client.version ? { 'graphql.client.version': client.version } : {}),
+          };
+        },
         // Outgoing: IOmeter's HTTP calls; not the exporter's own requests (a trace per export, forever)
         // nor the upstream WebSocket's upgrade (one span as long as the subscription lives).
         ignoreOutgoingRequestHook: (request) => {

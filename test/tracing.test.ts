@@ -14,6 +14,7 @@ interface ExportedSpan {
   name: string;
   kind: number;
   scope: string;
+  attributes: Record<string, unknown>;
 }
 
 /** SpanKind in OTLP: 2 server, 3 client. */
@@ -48,7 +49,13 @@ class OtlpReceiver {
     return this.bodies.flatMap((body) =>
       JSON.parse(body).resourceSpans.flatMap((resourceSpans: any) =>
         resourceSpans.scopeSpans.flatMap((scopeSpans: any) =>
-          scopeSpans.spans.map((span: any) => ({ traceId: span.traceId, name: span.name, kind: span.kind, scope: scopeSpans.scope.name })),
+          scopeSpans.spans.map((span: any) => ({
+            traceId: span.traceId,
+            name: span.name,
+            kind: span.kind,
+            scope: scopeSpans.scope.name,
+            attributes: Object.fromEntries(span.attributes.map((attribute: any) => [attribute.key, attribute.value.stringValue ?? attribute.value.intValue])),
+          })),
         ),
       ),
     );
@@ -87,7 +94,8 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     const url = await gateway.ready(STARTUP_MS);
     const headers = { authorization: await staffAuthorization(JWT_SECRET) };
 
-    expect((await postGraphQL(url, 'query Upstream { provider { id } }', undefined, headers)).body.errors).toBeUndefined();
+    const client = { 'graphql-client-name': 'ios-app', 'graphql-client-version': '4.2.0' };
+    expect((await postGraphQL(url, 'query Upstream { provider { id } }', undefined, { ...headers, ...client })).body.errors).toBeUndefined();
     expect((await postGraphQL(url, 'query Database { customers { totalCount } }', undefined, headers)).body.errors).toBeUndefined();
     // SIGTERM flushes the spans still buffered.
     gateway.child.kill('SIGTERM');
@@ -101,6 +109,9 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     const [upstreamTrace, databaseTrace] = requests.map((span) => span.traceId);
     expect(upstreamCalls.map((span) => span.traceId)).toContain(upstreamTrace);
     expect(queries.map((span) => span.traceId)).toContain(databaseTrace);
+    // The request span names the app and version that sent it; a request without client headers names none.
+    expect(requests[0].attributes).toMatchObject({ 'graphql.client.name': 'ios-app', 'graphql.client.version': '4.2.0' });
+    expect(requests[1].attributes).not.toHaveProperty('graphql.client.name');
     expect(receiver.bodies.join('')).toContain('"iometer-gateway"');
     expect(receiver.bodies.join('')).not.toContain(simulator.secret);
     expect(receiver.bodies.join('')).not.toContain(headers.authorization.slice('Bearer '.length));

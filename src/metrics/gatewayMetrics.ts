@@ -3,7 +3,9 @@ import type { CacheStats } from '../cache/stats';
 import type { ReadingHubStats } from '../subscriptions/readingHub';
 import type { CircuitStateName } from '../upstream/circuitBreaker';
 import type { UpstreamExchange } from '../upstream/httpFetch';
-import { OperationNameLabels } from './operationLabels';
+import { MAX_CLIENT_FIELD_LENGTH } from '../shared/graphqlClient';
+import { BoundedLabels } from './boundedLabels';
+import { operationNameLabels } from './operationLabels';
 
 /** What the gateway's own collectors read at scrape time; the modules keep these counts anyway. */
 export interface ObservedState {
@@ -19,7 +21,13 @@ export interface CountedRequest {
   operationName?: string;
   status: number;
   cache?: string;
+  clientName?: string;
+  clientVersion?: string;
 }
+
+/** Distinct client names, and client versions, with series of their own; the rest count as `other`. */
+const MAX_CLIENT_NAME_SERIES = 20;
+const MAX_CLIENT_VERSION_SERIES = 50;
 
 const CIRCUIT_STATE_VALUES: Record<CircuitStateName, number> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -33,7 +41,7 @@ export class GatewayMetrics {
   readonly registry = new Registry();
 
   /** Bounds the operationName label of every metric here and of the Prometheus plugin's. */
-  readonly operationLabels = new OperationNameLabels();
+  readonly operationLabels = operationNameLabels();
 
   private readonly upstreamRequests = new Counter({
     name: 'iometer_upstream_requests_total',
@@ -54,6 +62,17 @@ export class GatewayMetrics {
     name: 'iometer_gateway_http_requests_total',
     help: 'HTTP requests to the GraphQL endpoint, cache hits and refusals included, by operation name, HTTP status and cache verdict.',
     labelNames: ['operationName', 'status', 'cache'] as const,
+    registers: [this.registry],
+  });
+
+  /** Apps and their versions are few; a client sending a new name or version per request lands in `other`. */
+  private readonly clientNames = new BoundedLabels({ fixed: [], maxSeries: MAX_CLIENT_NAME_SERIES, maxLength: MAX_CLIENT_FIELD_LENGTH });
+  private readonly clientVersions = new BoundedLabels({ fixed: [], maxSeries: MAX_CLIENT_VERSION_SERIES, maxLength: MAX_CLIENT_FIELD_LENGTH });
+
+  private readonly clientRequests = new Counter({
+    name: 'iometer_gateway_client_requests_total',
+    help: 'HTTP requests to the GraphQL endpoint by the client name and version they sent (graphql-client-name/-version or apollographql-client-name/-version; "none" without), and HTTP status.',
+    labelNames: ['clientName', 'clientVersion', 'status'] as const,
     registers: [this.registry],
   });
 
@@ -82,8 +101,10 @@ export class GatewayMetrics {
 
   readonly countRateLimited = (): void => this.rateLimited.inc();
 
-  readonly countRequest = ({ operationName, status, cache }: CountedRequest): void =>
+  readonly countRequest = ({ operationName, status, cache, clientName, clientVersion }: CountedRequest): void => {
     this.httpRequests.inc({ operationName: this.operationLabels.label(operationName), status: String(status), cache: cache ?? 'none' });
+    this.clientRequests.inc({ clientName: this.clientNames.label(clientName), clientVersion: this.clientVersions.label(clientVersion), status: String(status) });
+  };
 
   /** Registers the collectors that read other modules' counts at scrape time. */
   observe(state: ObservedState): void {

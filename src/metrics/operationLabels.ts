@@ -1,4 +1,5 @@
 import { getOperationAST, type DocumentNode } from 'graphql';
+import { BoundedLabels } from './boundedLabels';
 
 /** Longest operation name a metric label or a log line carries; longer names are cut (logs) or `other` (labels). */
 export const MAX_OPERATION_NAME_LENGTH = 64;
@@ -8,11 +9,6 @@ export const MAX_OPERATION_NAME_SERIES = 200;
 
 /** The name of an operation that did not run, or that the document does not hold. */
 export const INVALID_OPERATION = 'invalid';
-
-/** Label of every name past the series cap or the length bound. */
-export const OTHER_OPERATIONS = 'other';
-
-const FIXED_LABELS = new Set(['Anonymous', INVALID_OPERATION, OTHER_OPERATIONS, 'none']);
 
 /**
  * The operation `operationName` selects in `document`, by the document's own name for it (never the
@@ -34,20 +30,13 @@ export function boundedOperationName(name: string): string {
 }
 
 /**
- * The operation-name label values of one registry. Every distinct value is a series per metric, kept
- * until the process ends, so the set is bounded: the first MAX_OPERATION_NAME_SERIES names keep their
- * own series, later ones share `other`. Operations an application sends are few and arrive early.
+ * The operation-name label values of one registry: the first MAX_OPERATION_NAME_SERIES names keep
+ * their own series, later ones share `other`. Operations an application sends are few and arrive early.
  */
-export class OperationNameLabels {
-  private readonly seen = new Set<string>();
-
-  constructor(private readonly maxSeries = MAX_OPERATION_NAME_SERIES) {}
-
-  label(name: string | undefined): string {
-    if (name === undefined) return 'none';
-    if (FIXED_LABELS.has(name) || this.seen.has(name)) return name;
-    if (name.length > MAX_OPERATION_NAME_LENGTH || this.seen.size >= this.maxSeries) return OTHER_OPERATIONS;
-    this.seen.add(name);
-    return name;
-  }
+export function operationNameLabels(): BoundedLabels {
+  return new BoundedLabels({
+    fixed: ['Anonymous', INVALID_OPERATION],
+    maxSeries: MAX_OPERATION_NAME_SERIES,
+    maxLength: MAX_OPERATION_NAME_LENGTH,
+  });
 }

@@ -2,6 +2,7 @@ import { parse, type DocumentNode } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { identityHash } from '../identity/identityHash';
+import { graphqlClientOf } from '../shared/graphqlClient';
 import { boundedOperationName, INVALID_OPERATION, operationIn } from '../metrics/operationLabels';
 import { identityOf } from './useAuthentication';
 import { cacheVerdictOf } from './useGatewayResponseCache';
@@ -21,6 +22,9 @@ export interface RequestSummary {
   durationMs: number;
   /** The response cache's verdict (x-cache), for queries it saw. */
   cache?: string;
+  /** The app and its version, as the request's client headers name them (src/shared/graphqlClient.ts). */
+  clientName?: string;
+  clientVersion?: string;
 }
 
 /** Names found by parsing, per query text: clients send the same few documents again and again. */
@@ -96,6 +100,7 @@ export function useRequestSummary({ graphqlPath, trustedDocument = () => null, o
       if (!record) return;
       const identity = identityOf({ request });
       const cache = cacheVerdictOf(request, response);
+      const client = graphqlClientOf((name) => request.headers.get(name));
       const summary: RequestSummary = {
         method: request.method,
         status: response.status,
@@ -103,6 +108,8 @@ export function useRequestSummary({ graphqlPath, trustedDocument = () => null, o
         identity: identity ? identityHash(identity) : 'anonymous',
         durationMs: Math.round(performance.now() - record.startedAt),
         cache,
+        clientName: client.name,
+        clientVersion: client.version,
       };
       for (const sink of onSummary) sink(summary);
     },
