@@ -115,7 +115,7 @@ describe.each([
     expect((await query(document, headers.staff)).data.me).toBeNull();
 
     // A customer cannot revalidate (304) against another session's entry, only against their own.
-    expect(b.etag).toMatch(/^[0-9a-f]{16}:[0-9a-f]{64}$/);
+    expect(b.etag).toMatch(/^"[0-9a-f]{16}:[0-9a-f]{64}@\d+"$/);
     const foreign = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'if-none-match': b.etag!, ...headers.c1001 },

@@ -4,6 +4,7 @@ import { getOperationAST, GraphQLError, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { customerChangeEffects, mutationEffects, queryLookupTags, type MutationEffects } from '../cache/lookups';
+import { appendVary, cacheControlFor, cacheOutcomeOf, etagOf, revalidationOf, type CacheMetadata, type CacheOutcome } from '../cache/httpCaching';
 import { createRedisResponseStore } from '../cache/redisStore';
 import type { CacheStats } from '../cache/stats';
 import { createMemoryResponseStore, type CacheEntity, type ResponseStore } from '../cache/store';
@@ -74,10 +75,8 @@ function responseCacheKey(documentString: string, operationName: string | null |
   return `${session}:${digest}`;
 }
 
-type ResponseCacheMetadata = { hit?: boolean };
-
-/** Per HTTP request, whether each query of it the cache answered was a hit. */
-const outcomesByRequest = new WeakMap<Request, boolean[]>();
+/** Per HTTP request, what the cache said about each query of it it answered. */
+const outcomesByRequest = new WeakMap<Request, CacheOutcome[]>();
 
 /**
  * The cache's verdict on an HTTP response (x-cache): HIT when every query of the request was a hit or
@@ -89,8 +88,15 @@ export function cacheVerdictOf(request: Request, response: Response): 'HIT' | 'M
   if (response.status === 429) return undefined;
   if (response.status === 304 && request.headers.has('if-none-match')) return 'HIT';
   const outcomes = outcomesByRequest.get(request);
-  return outcomes && (outcomes.every(Boolean) ? 'HIT' : 'MISS');
+  return outcomes && (outcomes.every((outcome) => outcome.hit) ? 'HIT' : 'MISS');
 }
+
+/** A private answer depends on the caller's credentials: a browser's cache must not hand it to the next sign-in. */
+const PRIVATE_VARY = ['Authorization', 'X-Api-Key'];
+
+/** A shared cache must not hand an answer fetched without CORS headers to a page on another origin. */
+const PUBLIC_VARY = ['Origin'];
+
 type OperationContext = Partial<GatewayContext> & { request?: Request };
 
 /**
@@ -121,6 +127,8 @@ export function useGatewayResponseCache({ config, redis, logger, stats }: Respon
   // Lookup tags per response key until the response is stored: a pure function of the key, so bounded and shared.
   const lookupTags = new LRUCache<string, CacheEntity[]>({ max: 10_000 });
   const keyByContext = new WeakMap<object, string>();
+  /** HTTP requests that carried GraphQL operations: their responses get Cache-Control. */
+  const graphqlRequests = new WeakSet<Request>();
   const webSocketMutations = new WeakSet<object>();
 
   const sessionOf = (request: Request): string | undefined => {
@@ -134,7 +142,10 @@ export function useGatewayResponseCache({ config, redis, logger, stats }: Respon
       const lookups = lookupTags.get(id);
       // Without its lookup tags an entry could outlive the data it shows: better not cache it.
       if (!lookups) return;
-      return store.set(id, result, [...entities, ...lookups], ttl);
+      // A hit's metadata carries these, so its Cache-Control tells how long the entry has left.
+      const metadata: CacheMetadata = { ttl, storedAt: Date.now() };
+      const stored = { ...result, extensions: { ...result.extensions, responseCache: metadata } };
+      return store.set(id, stored, [...entities, ...lookups], ttl);
     },
     invalidate: (entities) => store.invalidate(entities),
   };
@@ -163,10 +174,18 @@ export function useGatewayResponseCache({ config, redis, logger, stats }: Respon
       if (stale.length > 0) logger.warn({ stale }, 'response cache: built-in TTLs name coordinates the schema lacks');
     },
     onRequest({ request }) {
-      // yoga answers `If-None-Match: <key>` with 304 when that entry exists; only for the caller's own keys.
-      const etag = request.headers.get('if-none-match');
+      // yoga answers `If-None-Match: <key>` with 304 when that entry exists and is no newer than
+      // If-Modified-Since: both come from the caller's own tag (etagOf), never another session's.
+      const ifNoneMatch = request.headers.get('if-none-match');
+      if (!ifNoneMatch) return;
       const session = sessionOf(request);
-      if (etag && (!session || !etag.startsWith(`${session}:`))) request.headers.delete('if-none-match');
+      const revalidation = session === undefined ? undefined : revalidationOf(ifNoneMatch, session);
+      if (!revalidation) {
+        request.headers.delete('if-none-match');
+        return;
+      }
+      request.headers.set('if-none-match', revalidation.cacheKey);
+      request.headers.set('if-modified-since', revalidation.storedSince);
     },
     onExecute({ args }) {
       const context = args.contextValue as OperationContext;
@@ -192,22 +211,37 @@ export function useGatewayResponseCache({ config, redis, logger, stats }: Respon
     onExecutionResult({ request, result, setResult }) {
       if (!result || Array.isArray(result) || isAsyncIterable(result)) return;
       const single = result as ExecutionResult;
-      const metadata = single.extensions?.responseCache as ResponseCacheMetadata | undefined;
+      const metadata = single.extensions?.responseCache as CacheMetadata | undefined;
       if (!metadata) return;
       const { responseCache: _metadata, ...extensions } = single.extensions!;
       const { extensions: _extensions, ...rest } = single;
       setResult(Object.keys(extensions).length > 0 ? { ...rest, extensions } : rest);
-      if (metadata.hit === undefined) return; // a mutation's invalidation report
-      if (metadata.hit) stats.hits += 1;
+      const outcome = cacheOutcomeOf(metadata, Date.now());
+      if (!outcome) return; // a mutation's invalidation report
+      if (outcome.hit) stats.hits += 1;
       else stats.misses += 1;
       const outcomes = outcomesByRequest.get(request) ?? [];
-      outcomes.push(metadata.hit);
+      outcomes.push(outcome);
       outcomesByRequest.set(request, outcomes);
     },
+    onParams({ request }) {
+      graphqlRequests.add(request);
+    },
     onResponse({ request, response }) {
-      if (response.status === 304 && request.headers.has('if-none-match')) stats.hits += 1;
+      const revalidated = response.status === 304 && request.headers.has('if-none-match');
+      if (revalidated) stats.hits += 1;
       const verdict = cacheVerdictOf(request, response);
       if (verdict) response.headers.set(CACHE_HEADER, verdict);
+      if (!graphqlRequests.has(request) && !revalidated) return;
+      const etag = response.headers.get('etag');
+      if (etag) response.headers.set('etag', etagOf(etag, response.headers.get('last-modified')));
+      // Streams (SSE, multipart) set their own.
+      if (response.headers.has('cache-control')) return;
+      const anonymous = identityOf({ request })?.via === 'anonymous';
+      const cacheControl = cacheControlFor(response.status, outcomesByRequest.get(request), anonymous);
+      response.headers.set('cache-control', cacheControl);
+      if (cacheControl.startsWith('private')) appendVary(response.headers, PRIVATE_VARY);
+      else if (cacheControl.startsWith('public')) appendVary(response.headers, PUBLIC_VARY);
     },
   };
 
