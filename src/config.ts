@@ -212,6 +212,10 @@ const gatewaySchema = z
       breakerFailures: fromEnv('IOMETER_BREAKER_FAILURES', z.coerce.number().int().min(1).default(5)),
       breakerCooldownMs: fromEnv('IOMETER_BREAKER_COOLDOWN', durationMs.default('30s')),
     }),
+    /** Response compression (src/plugins/useCompression.ts): smaller bodies stay plain. */
+    compression: z.object({
+      thresholdBytes: fromEnv('COMPRESSION_THRESHOLD', z.coerce.number().int().min(0).default(1024)),
+    }),
     /** Consumption buckets (days, months, tariff days) follow this zone's calendar. */
     consumption: z.object({
       timeZone: fromEnv(

@@ -11,6 +11,7 @@ import type { GatewayMetrics } from './metrics/gatewayMetrics';
 import { useAuthentication } from './plugins/useAuthentication';
 import { useAuthorization } from './plugins/useAuthorization';
 import { useBatchRefusals } from './plugins/useBatchRefusals';
+import { useCompression } from './plugins/useCompression';
 import { useGatewayRateLimits } from './plugins/useGatewayRateLimits';
 import { useGatewayResponseCache } from './plugins/useGatewayResponseCache';
 import { useGraphiQLPage } from './plugins/useGraphiQLPage';
@@ -96,7 +97,9 @@ export function requestPipeline(parts: PipelineParts): Array<Plugin<any>> {
     useGatewayResponseCache({ config: config.cache, redis: parts.redis, logger, stats: parts.cacheStats }),
     // Subscriptions last hours: their events share the process's expiring loaders instead of holding their own.
     useLiveLookups({ customerStore: parts.customerStore, ttlMs: config.subscriptions.lookupTtlMs }),
-    // Last: writes the SSE event ids into yoga's own SSE stream.
+    // Writes the SSE event ids into yoga's own SSE stream.
     useSseResume(),
+    // Last: compresses the response every other plugin has finished.
+    useCompression({ thresholdBytes: config.compression.thresholdBytes }),
   ];
 }

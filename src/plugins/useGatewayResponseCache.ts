@@ -4,7 +4,7 @@ import { getOperationAST, GraphQLError, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { customerChangeEffects, mutationEffects, queryLookupTags, type MutationEffects } from '../cache/lookups';
-import { appendVary, cacheControlFor, cacheOutcomeOf, etagOf, revalidationOf, type CacheMetadata, type CacheOutcome } from '../cache/httpCaching';
+import { cacheControlFor, cacheOutcomeOf, etagOf, revalidationOf, type CacheMetadata, type CacheOutcome } from '../cache/httpCaching';
 import { createRedisResponseStore } from '../cache/redisStore';
 import type { CacheStats } from '../cache/stats';
 import { createMemoryResponseStore, type CacheEntity, type ResponseStore } from '../cache/store';
@@ -13,6 +13,7 @@ import type { GatewayContext } from '../context';
 import { identityHash, type Identity } from '../identity';
 import type { Logger } from '../logging/logger';
 import type { RedisConnection } from '../redis/connection';
+import { appendVary } from '../shared/vary';
 import { composePlugins } from './compose';
 import { identityOf } from './useAuthentication';
 
