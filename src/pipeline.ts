@@ -23,7 +23,8 @@ import { useReadiness, type ReadinessCheck } from './plugins/useReadiness';
 import { useRequestSummary } from './plugins/useRequestSummary';
 import { useSchemaVisibility } from './plugins/useSchemaVisibility';
 import { useSseResume } from './plugins/useSseResume';
-import { useTrustedDocuments, type TrustedDocuments } from './plugins/useTrustedDocuments';
+import { usePersistedDocuments, type TrustedDocuments } from './plugins/usePersistedDocuments';
+import type { ApqStore } from './persisted/apqStore';
 import type { RedisConnection } from './redis/connection';
 
 /** What the request path's plugins are built from; startGateway (src/server.ts) makes each once. */
@@ -43,6 +44,8 @@ export interface PipelineParts {
   iometer: Executor;
   authenticate: Authenticator;
   trustedDocuments?: TrustedDocuments;
+  /** Documents registered through automatic persisted queries. */
+  apq: ApqStore;
   redis?: RedisConnection;
   customerStore: CustomerStore;
   /** GraphiQL's render options (title, example operations, subscription transport). */
@@ -65,7 +68,7 @@ export function requestPipeline(parts: PipelineParts): Array<Plugin<any>> {
     // Before anything can answer early, so the log line and request metrics count every request.
     useRequestSummary({
       graphqlPath: parts.graphqlPath,
-      trustedDocument: (hash) => parts.trustedDocuments?.get(hash) ?? null,
+      trustedDocument: (hash) => parts.trustedDocuments?.get(hash) ?? parts.apq.peek(hash) ?? null,
       onSummary: [(summary) => logger.info(summary, 'request completed'), metrics.countRequest],
     }),
     // A browser's page load: answered here, before any GraphQL work; logged and counted like any request.
@@ -82,7 +85,7 @@ export function requestPipeline(parts: PipelineParts): Array<Plugin<any>> {
     // Before parsing: a rejected credential costs no GraphQL work; everything below reads the identity.
     useAuthentication({ authenticate: parts.authenticate, logger }),
     // A hash becomes its document before parsing; who may send any document depends on the identity.
-    useTrustedDocuments({ documents: parts.trustedDocuments }),
+    usePersistedDocuments({ documents: parts.trustedDocuments, apq: parts.apq }),
     // Size before parsing, then tokens, depth, aliases and cost while parsing and validating.
     useOperationLimits(config.limits),
     // Validation: customers see no introspection and no "Did you mean" hints.

@@ -27,7 +27,8 @@ import { requestPipeline } from './pipeline';
 import { createYogaLogger } from './plugins/errorLogging';
 import { createErrorMasker } from './plugins/errorMasking';
 import { checkDependencies, databaseCheck, redisCheck, upstreamCheck } from './plugins/useReadiness';
-import { TrustedDocuments } from './plugins/useTrustedDocuments';
+import { TrustedDocuments } from './plugins/usePersistedDocuments';
+import { ApqStore } from './persisted/apqStore';
 import { openRedis } from './redis/connection';
 import { createClusterFeed, createLocalFeed, ReadingHub } from './subscriptions';
 import { createPageFetcher } from './subscriptions/pageFetcher';
@@ -146,6 +147,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
       iometer: iometer.executor,
       authenticate,
       trustedDocuments,
+      apq: new ApqStore({ redis, logger }),
       redis,
       customerStore,
       graphiqlPage: graphiqlOptions,
