@@ -130,6 +130,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
     readings: () => readingHub.stats,
     circuit: () => iometer.circuit.state,
     dependencies: async () => (await checkDependencies(readinessChecks)).checks,
+    archiveLagSeconds: archive && (() => archive.lagSeconds()),
   });
 
   const yoga = createYoga({

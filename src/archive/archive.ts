@@ -1,7 +1,7 @@
 import type { Database } from '../database';
 import type { Logger } from '../logging/logger';
 import type { MeterReading, PageFetcher, UpstreamConsumer } from '../subscriptions';
-import { noteGap, refetchMissing } from './catchUp';
+import { committedUntilMs, noteGap, refetchMissing } from './catchUp';
 import { dropExpiredPartitions } from './retention';
 import { toArchiveRow } from './rows';
 import { ArchiveWriter, type ArchiveWriterOptions } from './writer';
@@ -53,6 +53,15 @@ export class ReadingArchive implements UpstreamConsumer {
     const row = toArchiveRow(reading);
     if (row) this.writer.add(row);
     else this.options.logger.warn({ archive: true }, 'reading lacks meter, installation or valid times; not archived');
+  }
+
+  /**
+   * Seconds from the receive time of the newest committed reading to now, from the checkpoint every
+   * replica shares (whichever process archives); undefined before anything was archived.
+   */
+  async lagSeconds(): Promise<number | undefined> {
+    const until = await committedUntilMs(this.options.db);
+    return until === undefined ? undefined : Math.max(0, (Date.now() - until) / 1_000);
   }
 
   /** Writes what is buffered and stops; call after the readings feed is closed. */

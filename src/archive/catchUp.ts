@@ -87,10 +87,15 @@ export async function refetchMissing({ writer, fetchPage, logger }: Omit<CatchUp
   logger.info({ archive: true, ...range, backfilled: readings, pages, durationMs: Date.now() - startedMs }, 'reading archive backfill done');
 }
 
+/** The receive time up to which batches are committed (shared by every replica); undefined before the first. */
+export async function committedUntilMs(db: Queryable): Promise<number | undefined> {
+  const { rows } = await db.query<{ receive_time: Date | string }>('SELECT receive_time FROM reading_archive_checkpoint');
+  return rows[0] ? new Date(rows[0].receive_time).getTime() : undefined;
+}
+
 /** Where the archive is complete up to: the committed checkpoint, or earlier if rows are still buffered. */
 async function archivedUntilMs(db: Queryable, writer: ArchiveWriter): Promise<number | undefined> {
-  const { rows } = await db.query<{ receive_time: Date | string }>('SELECT receive_time FROM reading_archive_checkpoint');
-  const checkpoint = rows[0] ? new Date(rows[0].receive_time).getTime() : undefined;
+  const checkpoint = await committedUntilMs(db);
   const pending = writer.oldestPendingReceiveMs;
   if (checkpoint === undefined) return pending;
   return pending === undefined ? checkpoint : Math.min(checkpoint, pending);

@@ -14,6 +14,8 @@ export interface ObservedState {
   circuit: () => CircuitStateName;
   /** 'ok' or 'down: <reason>' per shared dependency, asked at scrape time (the /readyz checks). */
   dependencies: () => Promise<Record<string, string>>;
+  /** The reading archive's lag (ReadingArchive.lagSeconds); absent when ARCHIVE_ENABLED=false. */
+  archiveLagSeconds?: () => Promise<number | undefined>;
 }
 
 /** What the request counter labels by, of a request's summary (src/plugins/useRequestSummary.ts). */
@@ -143,6 +145,19 @@ export class GatewayMetrics {
         for (const [dependency, health] of Object.entries(await state.dependencies())) this.set({ dependency }, health === 'ok' ? 1 : 0);
       },
     });
+    const archiveLag = state.archiveLagSeconds;
+    if (archiveLag) {
+      new Gauge({
+        name: 'iometer_gateway_archive_lag_seconds',
+        help: 'Seconds since the newest reading the archive has committed was received (the checkpoint all replicas share); absent before the first batch or while the database does not answer.',
+        registers,
+        async collect() {
+          this.reset();
+          const lag = await archiveLag().catch(() => undefined);
+          if (lag !== undefined) this.set(lag);
+        },
+      });
+    }
     sampledGauge(
       'iometer_upstream_circuit_state',
       'State of the IOmeter circuit breaker: 0 closed, 1 half-open (probing), 2 open (failing fast).',
