@@ -38,7 +38,8 @@ function compressed(response: Response, encoding: Encoding, body: BodyInit, Resp
  */
 export function useCompression({ thresholdBytes }: CompressionOptions): Plugin {
   return {
-    async onResponse({ request, response, setResponse, fetchAPI }) {
+    // Not async: most responses return at once, without a promise per request.
+    onResponse({ request, response, setResponse, fetchAPI }) {
       if (!response.body || request.method === 'HEAD' || isEncoded(response)) return;
       const contentType = response.headers.get('content-type') ?? '';
       if (!COMPRESSIBLE.test(contentType)) return;
@@ -54,12 +55,14 @@ export function useCompression({ thresholdBytes }: CompressionOptions): Plugin {
         appendVary(response.headers, ['Accept-Encoding']);
         return;
       }
-      const body = new Uint8Array(await response.arrayBuffer());
-      if (body.byteLength < thresholdBytes) {
-        setResponse(new fetchAPI.Response(body, response));
-        return;
-      }
-      setResponse(compressed(response, encoding, new Uint8Array(await compressBody(encoding, body)), fetchAPI.Response));
+      return (async () => {
+        const body = new Uint8Array(await response.arrayBuffer());
+        if (body.byteLength < thresholdBytes) {
+          setResponse(new fetchAPI.Response(body, response));
+          return;
+        }
+        setResponse(compressed(response, encoding, new Uint8Array(await compressBody(encoding, body)), fetchAPI.Response));
+      })();
     },
   };
 }
