@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diff, type Change } from '@graphql-inspector/core';
 import { getMesh } from '@graphql-mesh/runtime';
-import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { buildSchema, lexicographicSortSchema } from 'graphql';
+import { GraphQLDeferDirective, GraphQLStreamDirective, printSchemaWithDirectives } from '@graphql-tools/utils';
+import { buildSchema, GraphQLSchema, lexicographicSortSchema } from 'graphql';
 import { getMeshOptions } from '../.mesh';
 
 /** The committed contract frontend teams generate their clients from. */
@@ -13,12 +13,14 @@ export const CONTRACT_PATH = join(__dirname, '..', 'schema.graphql');
  * The unified graph as staff see it, built from the .mesh artifact as the gateway builds it, and
  * sorted so the committed SDL diffs by meaning rather than by merge order. The IOmeter source is the
  * local SDL (src/iometer/iometer.graphql), so no upstream is contacted; the gateway's transport swap
- * (src/mesh.ts) changes how fields execute, never the schema.
+ * (src/mesh.ts) changes how fields execute, never the schema. The gateway serves @defer and @stream
+ * too (yoga's defer-stream plugin adds them, src/plugins/useIncrementalDelivery.ts), so the contract has them.
  */
 export async function printGatewaySdl(): Promise<string> {
   const mesh = await getMesh(await getMeshOptions());
   try {
-    return `${printSchemaWithDirectives(lexicographicSortSchema(mesh.schema))}\n`;
+    const served = new GraphQLSchema({ ...mesh.schema.toConfig(), directives: [...mesh.schema.getDirectives(), GraphQLDeferDirective, GraphQLStreamDirective] });
+    return `${printSchemaWithDirectives(lexicographicSortSchema(served))}\n`;
   } finally {
     mesh.destroy();
   }

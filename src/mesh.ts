@@ -1,6 +1,7 @@
 import { getMesh, type MeshInstance } from '@graphql-mesh/runtime';
 import type { MeshHandler, MeshSource } from '@graphql-mesh/types';
 import type { Executor } from '@graphql-tools/utils';
+import { Kind, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { getMeshOptions } from '../.mesh';
 import { composePlugins } from './plugins/compose';
@@ -9,6 +10,8 @@ export interface GatewayMesh {
   mesh: MeshInstance;
   /** Mesh's envelop plugins for yoga, as one, without its engine plugin (see below). */
   plugin: Plugin;
+  /** `Type.field` of every field the gateway itself defines (additional-typedefs/), all others are IOmeter's. */
+  gatewayFields: ReadonlySet<string>;
   dispose(): Promise<void>;
 }
 
@@ -22,6 +25,16 @@ function isEnginePlugin(plugin: object): boolean {
 }
 
 export const IOMETER_SOURCE = 'Iometer';
+
+/** `Type.field` of every object field the documents define or extend. */
+function fieldsDefinedIn(documents: ReadonlyArray<DocumentNode>): Set<string> {
+  const fields = new Set<string>();
+  for (const definition of documents.flatMap((document) => document.definitions)) {
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) continue;
+    for (const field of definition.fields ?? []) fields.add(`${definition.name.value}.${field.name.value}`);
+  }
+  return fields;
+}
 
 /**
  * Builds a fresh mesh from the .mesh artifact for one gateway instance. The declarative wiring
@@ -41,6 +54,7 @@ export async function createGatewayMesh(iometer: Executor): Promise<GatewayMesh>
   const mesh = await getMesh(options);
   return {
     mesh,
+    gatewayFields: fieldsDefinedIn((options.additionalTypeDefs ?? []) as DocumentNode[]),
     plugin: composePlugins(mesh.plugins.filter((plugin) => !isEnginePlugin(plugin))),
     dispose: async () => {
       mesh.destroy();

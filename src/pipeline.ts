@@ -15,6 +15,7 @@ import { useCompression } from './plugins/useCompression';
 import { useGatewayRateLimits } from './plugins/useGatewayRateLimits';
 import { useGatewayResponseCache } from './plugins/useGatewayResponseCache';
 import { useGraphiQLPage } from './plugins/useGraphiQLPage';
+import { useIncrementalDelivery } from './plugins/useIncrementalDelivery';
 import { useLiveLookups } from './plugins/useLiveLookups';
 import { useMetrics } from './plugins/useMetrics';
 import { useOperationLimits } from './plugins/useOperationLimits';
@@ -38,6 +39,8 @@ export interface PipelineParts {
   isDraining: () => boolean;
   /** Mesh's own plugins (src/mesh.ts). */
   mesh: Plugin;
+  /** `Type.field` of the fields the gateway defines itself; the rest are IOmeter's. */
+  gatewayFields: ReadonlySet<string>;
   /** The unified schema Mesh built, for operation plans. */
   meshInstance: MeshInstance;
   /** IOmeter's HTTP transport (src/upstream/), for operations planned to go straight to it. */
@@ -82,6 +85,8 @@ export function requestPipeline(parts: PipelineParts): Array<Plugin<any>> {
     }),
     // Mesh's stitching and transforms, before the gateway's own rules see the unified schema.
     parts.mesh,
+    // @defer and @stream; deferred IOmeter fields come inline. Before the query plans, which see the rewritten document.
+    useIncrementalDelivery({ gatewayFields: parts.gatewayFields }),
     // Before parsing: a rejected credential costs no GraphQL work; everything below reads the identity.
     useAuthentication({ authenticate: parts.authenticate, logger }),
     // A hash becomes its document before parsing; who may send any document depends on the identity.

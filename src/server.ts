@@ -85,7 +85,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
     logger,
     observers: { exchange: (operationType) => metrics.upstreamObserver(operationType) },
   });
-  const { mesh, plugin: meshPlugin, dispose } = await createGatewayMesh(iometer.executor);
+  const { mesh, plugin: meshPlugin, gatewayFields, dispose } = await createGatewayMesh(iometer.executor);
   const redis = config.redis.url ? openRedis(config.redis.url, config.redis.keyPrefix, logger) : undefined;
   const fetchPage = createPageFetcher(iometer.executor);
   // Fed by whichever process holds the upstream subscription: this one, or the cluster's leader.
@@ -144,6 +144,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
       readinessChecks,
       isDraining: () => inFlight.isDraining,
       mesh: meshPlugin,
+      gatewayFields,
       meshInstance: mesh,
       iometer: iometer.executor,
       authenticate,
