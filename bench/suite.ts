@@ -10,7 +10,7 @@ import { answeredFromCache, redisEnv, withGateway } from './lib/stack';
 
 /**
  * `npm run bench`: the whole suite in one run on one machine, every scenario as a ratio to a baseline
- * measured in this run (README, "Benchmarks"):
+ * measured in this run (docs/operations.md, "Benchmarks"):
  *   1. the query path (bench/lib/queryPath.ts): the gateway (cache off) and Hive Gateway in proxy mode
  *      vs the same queries straight at the simulator, saturated and at one connection, CPU per request,
  *      and a stitched query vs the same without the stitched field;

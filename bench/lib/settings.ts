@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 /**
- * The knobs every bench entry point shares, from flags and BENCH_* variables (README, "Benchmarks").
+ * The knobs every bench entry point shares, from flags and BENCH_* variables (docs/operations.md, "Benchmarks").
  * Smoke mode proves the harness works in seconds: short runs, a handful of subscribers; its figures
  * mean nothing.
  */
