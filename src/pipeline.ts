@@ -24,7 +24,8 @@ import { useReadiness, type ReadinessCheck } from './plugins/useReadiness';
 import { useRequestSummary } from './plugins/useRequestSummary';
 import { useSchemaVisibility } from './plugins/useSchemaVisibility';
 import { useSseResume } from './plugins/useSseResume';
-import { usePersistedDocuments, type TrustedDocuments } from './plugins/usePersistedDocuments';
+import type { TrustedDocuments } from './persisted/trustedDocuments';
+import { usePersistedDocuments } from './plugins/usePersistedDocuments';
 import type { ApqStore } from './persisted/apqStore';
 import type { RedisConnection } from './redis/connection';
 

@@ -27,8 +27,8 @@ import { requestPipeline } from './pipeline';
 import { createYogaLogger } from './plugins/errorLogging';
 import { createErrorMasker } from './plugins/errorMasking';
 import { checkDependencies, databaseCheck, redisCheck, upstreamCheck } from './plugins/useReadiness';
-import { TrustedDocuments } from './plugins/usePersistedDocuments';
 import { ApqStore } from './persisted/apqStore';
+import { TrustedDocuments } from './persisted/trustedDocuments';
 import { openRedis } from './redis/connection';
 import { createClusterFeed, createLocalFeed, ReadingHub } from './subscriptions';
 import { createPageFetcher } from './subscriptions/pageFetcher';
@@ -113,7 +113,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
   });
   const authenticate = createAuthenticator({ ...config.auth, sandbox: config.sandbox !== undefined });
   const trustedDocuments = config.auth.persistedOperationsFile
-    ? TrustedDocuments.load(config.auth.persistedOperationsFile)
+    ? TrustedDocuments.load(config.auth.persistedOperationsFile, logger)
     : undefined;
 
   const customerStore = new CustomerStore(database);
@@ -164,6 +164,8 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
       logger,
     }),
     graphqlEndpoint: GRAPHQL_PATH,
+    // GraphQL Codegen's persisted documents name the document by `documentId` (src/plugins/usePersistedDocuments.ts).
+    extraParamNames: ['documentId'],
     healthCheckEndpoint: '/healthz',
     landingPage: false,
     cors: corsPolicy(config.corsOrigins),
@@ -237,6 +239,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
       await metricsServer?.close();
       await dispose();
       await redis?.close();
+      trustedDocuments?.close();
     },
   };
 }

@@ -1,63 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { GraphQLError } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { defaultExtractPersistedOperationId, usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { Identity } from '../identity';
 import { documentHash, type ApqStore } from '../persisted/apqStore';
+import { trustedDocumentErrors as errors, type TrustedDocuments } from '../persisted/trustedDocuments';
 import { composePlugins } from './compose';
 import { identityOf } from './useAuthentication';
-
-/**
- * Trusted documents (PERSISTED_OPERATIONS_FILE): a JSON object mapping each operation's hash to
- * its document. Customers may run only these, sent by hash; staff may still send any document.
- */
-export class TrustedDocuments {
-  private constructor(private readonly byHash: ReadonlyMap<string, string>) {}
-
-  static load(file: string): TrustedDocuments {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw new Error(`PERSISTED_OPERATIONS_FILE: cannot read ${file} as JSON (${(error as Error).message})`);
-    }
-    if (typeof parsed !== 'object' || parsed === null || Object.values(parsed).some((value) => typeof value !== 'string')) {
-      throw new Error('PERSISTED_OPERATIONS_FILE: expected a JSON object of { "<hash>": "<document>" }');
-    }
-    return new TrustedDocuments(new Map(Object.entries(parsed as Record<string, string>)));
-  }
-
-  get(hash: string): string | null {
-    return this.byHash.get(hash) ?? null;
-  }
-
-  /** The document a WebSocket subscriber may run: its own for staff, the trusted one by hash for others. */
-  documentFor(identity: Identity, params: { query?: string; extensions?: Record<string, unknown> | null }): string {
-    if (maySendAnyDocument(identity, true) && params.query) return params.query;
-    if (params.query) throw new GraphQLError(errors.persistedQueryOnly.message, errors.persistedQueryOnly);
-    const hash = (params.extensions?.persistedQuery as { sha256Hash?: string } | undefined)?.sha256Hash;
-    if (!hash) throw new GraphQLError(errors.keyNotFound.message, errors.keyNotFound);
-    const document = this.get(hash);
-    if (!document) throw new GraphQLError(errors.notFound.message, errors.notFound);
-    return document;
-  }
-}
-
-/** One message and code per refusal, the same over HTTP and WebSocket. */
-const errors = {
-  persistedQueryOnly: {
-    message: 'Only trusted documents, sent by hash, are accepted.',
-    extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
-  },
-  keyNotFound: {
-    message: 'A trusted document hash (extensions.persistedQuery.sha256Hash) is required.',
-    extensions: { code: 'PERSISTED_QUERY_ID_REQUIRED', http: { status: 400 } },
-  },
-  notFound: {
-    message: 'Unknown trusted document.',
-    extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } },
-  },
-};
 
 /**
  * APQ's own refusals, spelled as Apollo's clients expect them: Apollo Kotlin and iOS look for the
@@ -73,6 +21,15 @@ const apqErrors = {
     extensions: { code: 'PERSISTED_QUERY_HASH_MISMATCH', http: { status: 400 } },
   },
 };
+
+/**
+ * The hash in a `documentId` request parameter (a POST body's, or a GET query string's, which yoga's
+ * parser leaves out), without a `sha256:` prefix.
+ */
+function documentIdOf(params: GraphQLParams & { documentId?: unknown }, request: Request): string | null {
+  const documentId = params.documentId ?? (request.method === 'GET' ? new URL(request.url).searchParams.get('documentId') : null);
+  return typeof documentId === 'string' ? documentId.replace(/^sha256:/, '') : null;
+}
 
 /** Staff may send any document; customers too unless trusted documents are configured. */
 function maySendAnyDocument(identity: Identity | undefined, trustedOnly: boolean): boolean {
@@ -117,6 +74,9 @@ export function usePersistedDocuments({ documents, apq }: PersistedDocumentsOpti
     onSubscribe: register,
   };
   const lookup = usePersistedOperations({
+    // GraphQL Codegen's client preset sends `documentId` (optionally `sha256:`-prefixed), Apollo's clients the extension.
+    extractPersistedOperationId: (params, request, context) =>
+      documentIdOf(params, request) ?? defaultExtractPersistedOperationId(params, request, context),
     getPersistedOperation: (hash, request) => documents?.get(hash) ?? (mayRegister(request) ? apq.get(hash) : null),
     allowArbitraryOperations: mayRegister,
     customErrors: {

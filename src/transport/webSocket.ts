@@ -7,7 +7,7 @@ import { bearerTokenExpiresAtMs, headersFromConnectionParams, type Authenticator
 import type { Logger } from '../logging/logger';
 import { requestIdFrom, runWithRequestId } from '../logging/requestContext';
 import { boundedMessage } from '../shared/quote';
-import type { TrustedDocuments } from '../plugins/usePersistedDocuments';
+import type { TrustedDocuments } from '../persisted/trustedDocuments';
 import { WebSocketOperationLog } from './webSocketOperationLog';
 
 export interface WebSocketOptions {
