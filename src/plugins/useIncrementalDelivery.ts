@@ -12,16 +12,15 @@ function mentionsDefer(document: DocumentNode): boolean {
 /**
  * @defer and @stream (yoga's plugin: the directives, their validation rules; yoga's executor delivers
  * the parts over multipart/mixed or SSE). Fragments of fields IOmeter owns are not deferred but sent
- * inline (inlineUpstreamDefers), never failed. The rewrite is kept per parsed document, which yoga
- * itself caches per query text, so a repeated query costs a WeakMap lookup.
+ * inline (inlineUpstreamDefers), never failed. The outcome (most often: the document as it is) is kept
+ * per parsed document, which yoga itself caches per query text, so a repeated query costs a WeakMap lookup.
  */
 export function useIncrementalDelivery({ gatewayFields }: { gatewayFields: ReadonlySet<string> }): Plugin {
   const rewritten = new WeakMap<DocumentNode, DocumentNode>();
   const inline = ({ args }: { args: { document: DocumentNode; schema: GraphQLSchema } }) => {
-    if (!mentionsDefer(args.document)) return;
     let document = rewritten.get(args.document);
     if (!document) {
-      document = inlineUpstreamDefers(args.document, args.schema, gatewayFields);
+      document = mentionsDefer(args.document) ? inlineUpstreamDefers(args.document, args.schema, gatewayFields) : args.document;
       rewritten.set(args.document, document);
     }
     args.document = document;
