@@ -34,13 +34,13 @@ export function cacheOutcomeOf(metadata: CacheMetadata, now: number): CacheOutco
  * may be kept, for as long as the shortest of them stays fresh; anything else (mutations, errors,
  * uncached results, refusals) is `no-store`. `public` only for callers without credentials (sandbox
  * mode), whose answers depend on no one; every other answer depends on who asked, so `private`: a
- * phone's or browser's own cache keeps it, a CDN does not. A 304 revalidates an entry whose
- * remaining life the gateway did not look up: the client keeps it, and asks again next time.
+ * phone's or browser's own cache keeps it, a CDN does not. A 304 gets the remaining life of the entry
+ * it confirmed (`outcomes`), or, when that is unknown, `no-cache`: keep the copy, ask again next time.
  */
 export function cacheControlFor(status: number, outcomes: ReadonlyArray<CacheOutcome> | undefined, anonymous: boolean): string {
   const scope = anonymous ? 'public' : 'private';
-  if (status === 304) return `${scope}, no-cache`;
-  if (status !== 200 || !outcomes || outcomes.length === 0) return 'no-store';
+  if (status === 304 && (!outcomes || outcomes.length === 0)) return `${scope}, no-cache`;
+  if ((status !== 200 && status !== 304) || !outcomes || outcomes.length === 0) return 'no-store';
   let maxAge = Infinity;
   for (const outcome of outcomes) {
     if (outcome.freshForS === undefined) return 'no-store';

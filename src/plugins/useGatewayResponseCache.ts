@@ -137,8 +137,20 @@ export function useGatewayResponseCache({ config, redis, logger, stats }: Respon
     return identity && cacheSession(identity);
   };
 
+  /**
+   * A revalidation's entry, looked up once in onRequest and handed to yoga's 304 check (cache.get), so
+   * the 304 can say how long the entry has left without a second store round trip.
+   */
+  const revalidationLookups = new Map<string, ReturnType<Cache['get']>>();
+  const revalidationByRequest = new WeakMap<Request, { cacheKey: string; entry: ReturnType<Cache['get']> }>();
+
   const cache: Cache = {
-    get: (id) => store.get(id) as ReturnType<Cache['get']>,
+    get(id) {
+      const pending = revalidationLookups.get(id);
+      if (!pending) return store.get(id) as ReturnType<Cache['get']>;
+      revalidationLookups.delete(id);
+      return pending;
+    },
     set(id, result, entities, ttl) {
       const lookups = lookupTags.get(id);
       // Without its lookup tags an entry could outlive the data it shows: better not cache it.
@@ -187,6 +199,9 @@ export function useGatewayResponseCache({ config, redis, logger, stats }: Respon
       }
       request.headers.set('if-none-match', revalidation.cacheKey);
       request.headers.set('if-modified-since', revalidation.storedSince);
+      const entry = store.get(revalidation.cacheKey) as ReturnType<Cache['get']>;
+      revalidationLookups.set(revalidation.cacheKey, entry);
+      revalidationByRequest.set(request, { cacheKey: revalidation.cacheKey, entry });
     },
     onExecute({ args }) {
       const context = args.contextValue as OperationContext;
@@ -236,13 +251,23 @@ export function useGatewayResponseCache({ config, redis, logger, stats }: Respon
       if (!graphqlRequests.has(request) && !revalidated) return;
       const etag = response.headers.get('etag');
       if (etag) response.headers.set('etag', etagOf(etag, response.headers.get('last-modified')));
+      const revalidation = revalidationByRequest.get(request);
+      if (revalidation && revalidationLookups.get(revalidation.cacheKey) === revalidation.entry) revalidationLookups.delete(revalidation.cacheKey);
       // Streams (SSE, multipart) set their own.
       if (response.headers.has('cache-control')) return;
-      const anonymous = identityOf({ request })?.via === 'anonymous';
-      const cacheControl = cacheControlFor(response.status, outcomesByRequest.get(request), anonymous);
-      response.headers.set('cache-control', cacheControl);
-      if (cacheControl.startsWith('private')) appendVary(response.headers, PRIVATE_VARY);
-      else if (cacheControl.startsWith('public')) appendVary(response.headers, PUBLIC_VARY);
+      const setCacheControl = (outcomes: ReadonlyArray<CacheOutcome> | undefined) => {
+        const cacheControl = cacheControlFor(response.status, outcomes, identityOf({ request })?.via === 'anonymous');
+        response.headers.set('cache-control', cacheControl);
+        if (cacheControl.startsWith('private')) appendVary(response.headers, PRIVATE_VARY);
+        else if (cacheControl.startsWith('public')) appendVary(response.headers, PUBLIC_VARY);
+      };
+      if (!revalidated || !revalidation) return setCacheControl(outcomesByRequest.get(request));
+      // A 304: how long the entry it confirmed has left.
+      return Promise.resolve(revalidation.entry).then((entry) => {
+        const metadata = (entry as ExecutionResult | null | undefined)?.extensions?.responseCache as CacheMetadata | undefined;
+        const outcome = metadata && cacheOutcomeOf({ ...metadata, hit: true }, Date.now());
+        setCacheControl(outcome ? [outcome] : undefined);
+      });
     },
   };
 
