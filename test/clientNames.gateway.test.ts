@@ -1,4 +1,6 @@
 import { hashApiKey } from '../src/identity';
+import { subscribeWs } from './helpers/clients';
+import { waitFor } from './helpers/simulator';
 import { MAX_CLIENT_FIELD_LENGTH } from '../src/shared/graphqlClient';
 import { OUT_OF_SANDBOX_ENV, startStack, type Stack } from './helpers/stack';
 
@@ -68,6 +70,15 @@ describe('client names and versions', () => {
     expect(summary).toBeDefined();
     expect(summary).not.toHaveProperty('clientName');
     expect(sampleSum(await scrape(), 'iometer_gateway_client_requests_total', { clientName: 'none', clientVersion: 'none' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('puts the client of a WebSocket connection (connection_init payload) in its operation log line', async () => {
+    await subscribeWs(stack.gateway.wsUrl, 'subscription WsClient { readings { time } }', 1, {
+      connectionParams: { 'x-api-key': STAFF_KEY, 'graphql-client-name': 'android-app', 'graphql-client-version': '7.2' },
+    }).done;
+    const line = () => stack.logs.map((each) => JSON.parse(each)).find((each) => each.transport === 'ws' && each.operationName === 'WsClient');
+    await waitFor(async () => line() !== undefined, 10_000, 'the WebSocket operation line');
+    expect(line()).toMatchObject({ clientName: 'android-app', clientVersion: '7.2' });
   });
 
   it('bounds what a client chooses: long values are cut, and names past the series cap count as "other"', async () => {

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingHttpHeaders, Server } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -6,6 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerTokenExpiresAtMs, headersFromConnectionParams, type Authenticator, type Identity } from '../identity';
 import type { Logger } from '../logging/logger';
 import { requestIdFrom, runWithRequestId } from '../logging/requestContext';
+import { graphqlClientOf, type GraphQLClient } from '../shared/graphqlClient';
 import { boundedMessage } from '../shared/quote';
 import type { TrustedDocuments } from '../persisted/trustedDocuments';
 import { WebSocketOperationLog } from './webSocketOperationLog';
@@ -45,6 +46,19 @@ function reviveHashOnlySubscribe(key: string, value: any): any {
   return { ...value, payload: { ...value.payload, query: '' } };
 }
 
+/**
+ * The app and version of a WebSocket connection: from its connection_init payload (browsers cannot set
+ * headers on the upgrade), else from the upgrade request's headers.
+ */
+function clientOfConnection(params: Readonly<Record<string, unknown>> | undefined, upgradeHeaders: IncomingHttpHeaders): GraphQLClient {
+  return graphqlClientOf((name) => {
+    const fromPayload = params?.[name];
+    if (typeof fromPayload === 'string') return fromPayload;
+    const fromUpgrade = upgradeHeaders[name];
+    return Array.isArray(fromUpgrade) ? fromUpgrade[0] : fromUpgrade;
+  });
+}
+
 /** Closes `socket` when the token it authenticated with expires, so a revoked session ends. */
 function closeAtExpiry(socket: WebSocket, expiresAtMs: number): void {
   let timer: NodeJS.Timeout | undefined;
@@ -78,6 +92,7 @@ function boundedValidationError(error: GraphQLError): GraphQLError {
 export function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Server, options: WebSocketOptions) {
   const wsServer = new WebSocketServer({ server, path: options.path, maxPayload: MAX_MESSAGE_BYTES });
   const identities = new WeakMap<object, Identity>();
+  const clients = new WeakMap<object, GraphQLClient>();
   const operationLog = new WebSocketOperationLog(options.logger);
   type OperationArgs = { rootValue: { execute: any; subscribe: any }; contextValue: { requestId: string } };
   const inRequest = (run: 'execute' | 'subscribe') => (args: OperationArgs) =>
@@ -92,6 +107,7 @@ export function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Serv
         try {
           const headers = headersFromConnectionParams(ctx.connectionParams, ctx.extra.request.headers);
           identities.set(ctx.extra, await options.authenticate(headers));
+          clients.set(ctx.extra, clientOfConnection(ctx.connectionParams, ctx.extra.request.headers));
           const expiresAtMs = bearerTokenExpiresAtMs(headers);
           if (expiresAtMs !== undefined) closeAtExpiry(ctx.extra.socket, expiresAtMs);
           return true;
@@ -131,7 +147,7 @@ export function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Serv
         }
         const errors = validate(schema, document);
         if (errors.length) return errors.map(boundedValidationError);
-        operationLog.begin(ctx.extra, id, { requestId, identity, document, operationName: payload.operationName });
+        operationLog.begin(ctx.extra, id, { requestId, identity, document, operationName: payload.operationName, client: clients.get(ctx.extra) ?? {} });
         return {
           schema,
           operationName: payload.operationName,

@@ -3,6 +3,7 @@ import { identityHash } from '../identity/identityHash';
 import type { Identity } from '../identity';
 import type { Logger } from '../logging/logger';
 import { boundedOperationName } from '../metrics/operationLabels';
+import type { GraphQLClient } from '../shared/graphqlClient';
 
 interface Operation {
   requestId: string;
@@ -10,6 +11,8 @@ interface Operation {
   identity: string;
   startedAt: number;
   results: number;
+  clientName?: string;
+  clientVersion?: string;
 }
 
 /**
@@ -22,7 +25,11 @@ export class WebSocketOperationLog {
 
   constructor(private readonly logger: Logger) {}
 
-  begin(socket: object, id: string, start: { requestId: string; identity: Identity; document: DocumentNode; operationName?: string | null }): void {
+  begin(
+    socket: object,
+    id: string,
+    start: { requestId: string; identity: Identity; document: DocumentNode; operationName?: string | null; client: GraphQLClient },
+  ): void {
     let bySocket = this.operations.get(socket);
     if (!bySocket) this.operations.set(socket, (bySocket = new Map()));
     bySocket.set(id, {
@@ -31,6 +38,8 @@ export class WebSocketOperationLog {
       identity: identityHash(start.identity),
       startedAt: performance.now(),
       results: 0,
+      clientName: start.client.name,
+      clientVersion: start.client.version,
     });
   }
 
