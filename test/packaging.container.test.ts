@@ -87,8 +87,8 @@ describe('Dockerfile', () => {
   it('runs the compiled gateway with node, as the non-root node user, on the documented port', () => {
     expect(ofKeyword(runtime, 'USER').map(argumentsOf)).toEqual(['node']);
     expect(ofKeyword(runtime, 'CMD').map((cmd) => JSON.parse(argumentsOf(cmd)))).toEqual([['node', 'dist/src/main.js']]);
-    // What `npm run build` emits for the entry point tsconfig.build.json compiles.
-    expect(ts.readConfigFile(join(ROOT, 'tsconfig.build.json'), ts.sys.readFile).config.files).toEqual(['src/main.ts']);
+    // What `npm run build` emits for the entry point tsconfig.build.json compiles (beside the import command).
+    expect(ts.readConfigFile(join(ROOT, 'tsconfig.build.json'), ts.sys.readFile).config.files).toContain('src/main.ts');
     expect(ofKeyword(runtime, 'EXPOSE').map(argumentsOf)).toEqual([String(loadGatewayConfig({}).port)]);
   });
 
