@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { fanOutMeasurement, runFanOut } from './lib/fanOut';
+import { fanOutMeasurement, runFanOut, type FanOutLevel } from './lib/fanOut';
 import { staffAuthorizations } from './lib/identities';
 import { measureLoad } from './lib/load';
 import { withServers } from './lib/processes';
@@ -15,7 +15,7 @@ import { answeredFromCache, redisEnv, withGateway } from './lib/stack';
  *      vs the same queries straight at the simulator, saturated and at one connection, CPU per request,
  *      and a stitched query vs the same without the stitched field;
  *   2. a response cache hit vs bare graphql-yoga answering a static resolver;
- *   3. live readings fan-out: subscribers on the gateway vs the same subscribers straight at the simulator.
+ *   3. live readings fan-out: subscribers on the gateway vs the same subscribers on a minimal ws server.
  * Every server runs in a process of its own. A full run records its tables in docs/benchmarks.md;
  * `--smoke` only proves the harness works and records nothing.
  */
@@ -46,11 +46,12 @@ async function main(): Promise<void> {
 
   step('fan-out');
   const fanOut = await runFanOut(settings);
-  const fanOutScenario = fanOutMeasurement(fanOut.gatewayAtDirect);
+  const [fanOutLevel] = fanOut.levels as [FanOutLevel];
+  const fanOutScenario = fanOutMeasurement(fanOutLevel.gateway);
   const rows: Comparison[] = [
     ...queryPath.saturated,
     { scenario: cacheHit, baseline: staticYoga },
-    { scenario: { ...fanOutScenario, name: `fan-out: ${fanOutScenario.name}` }, baseline: fanOutMeasurement(fanOut.direct) },
+    { scenario: { ...fanOutScenario, name: `fan-out: ${fanOutScenario.name}` }, baseline: fanOutMeasurement(fanOutLevel.baseline) },
   ];
 
   const problems = [...failedMeasurements([...rows, ...queryPath.oneConnection]).map((name) => `${name}: errors during the run`), ...fanOut.problems];

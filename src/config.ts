@@ -320,6 +320,8 @@ const simulatorSchema = z.object({
   seed: fromEnv('SIMULATOR_SEED', z.coerce.number().int().default(1)),
   installations: fromEnv('SIMULATOR_INSTALLATIONS', z.coerce.number().int().min(1).max(100_000).default(25)),
   readingIntervalMs: fromEnv('SIMULATOR_READING_INTERVAL', durationMs.default('2s')),
+  /** `spread`: each meter at its own phase of the interval; `aligned`: every meter at once, received 50 ms later (deterministic ticks for benchmarks). */
+  readingSchedule: fromEnv('SIMULATOR_READING_SCHEDULE', z.enum(['spread', 'aligned']).default('spread')),
   duplicateRate: fromEnv('SIMULATOR_DUPLICATE_RATE', z.coerce.number().min(0).max(1).default(0)),
   historyMs: fromEnv('SIMULATOR_HISTORY', durationMs.default('15m')),
   token: fromEnv('SIMULATOR_TOKEN', z.string().min(1).default('sandbox-token')),

@@ -1,35 +1,38 @@
 import type { ChildProcess } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSimulatorConfig } from '../../src/config';
 import { basicAuthorization } from '../../src/upstream/credentials';
 import { staffAuthorizations } from './identities';
 import type { Measurement } from './measurement';
 import { cpuSeconds, openFileLimit, rssMiB } from './procStats';
-import { spawnTypeScript, withServers } from './processes';
+import { spawnTypeScript, withServers, type ServerProcess } from './processes';
 import type { BenchSettings } from './settings';
 import { startGatewayProcess, startSimulatorProcess } from './stack';
 
 /**
  * Live readings fan-out: N WebSocket subscribers on one gateway process, which should hold exactly one
- * upstream subscription however large N is. Baseline in the same run: the same subscribers straight
- * on the simulator, which is what "one upstream subscription per client" would cost IOmeter.
- * The simulator, the gateway and the subscriber workers each run in their own process; the simulator
- * is separate so its open subscriptions can be counted and its CPU measured.
+ * upstream subscription however large N is. Baseline in the same run, at every level: the same
+ * subscribers on bench/servers/wsBaseline.ts, one upstream subscription whose readings are serialized
+ * once and written to every socket (issue 13), i.e. what the gateway's auth, execution and
+ * per-client work cost on top of the socket writes. The simulator, the server under test and the
+ * subscriber workers each run in their own process, so each one's CPU and RSS are its own.
  */
-const QUERY = 'subscription { readings { meter { id } time receiveTime } }';
+const QUERY = 'subscription { readings { time receiveTime installation { id } meter { id } values { obisCode value } } }';
 // One event loop parsing more frames than this starts to delay the readings it measures.
 const CLIENTS_PER_WORKER = 2500;
 const MIN_WARM_UP_SECONDS = 2;
 
 export interface FanOutRun {
-  mode: 'gateway' | 'direct';
+  mode: 'gateway' | 'baseline';
   subscribers: number;
   connected: number;
   upstreamSubscriptions: number;
   idleRssMiB: number;
   peakRssMiB: number;
   cpuPercent: number;
+  /** CPU time of the process serving the subscribers per reading delivered to a subscriber. */
+  cpuMicrosPerDelivery: number;
   simulatorCpuPercent: number;
   clientCpuPercent: number;
   p50Ms: number;
@@ -38,20 +41,24 @@ export interface FanOutRun {
   errors: Record<string, number>;
 }
 
+/** One subscriber level: the gateway and the baseline, back to back, at the same reading rate. */
+export interface FanOutLevel {
+  subscribers: number;
+  readingIntervalMs: number;
+  gateway: FanOutRun;
+  baseline: FanOutRun;
+}
+
 export interface FanOutResult {
-  /** Gateway runs by level, then the direct baseline. */
-  runs: FanOutRun[];
-  direct: FanOutRun;
-  /** The gateway run with as many subscribers as the direct baseline. */
-  gatewayAtDirect: FanOutRun;
-  /** Markdown: the per-run table and the gateway / direct ratios, with the simulator's rate. */
+  levels: FanOutLevel[];
+  /** Markdown: the per-run table and the gateway / baseline ratios per level, with the simulator's rate. */
   markdown: string;
   /** Why figures are not comparable (subscribers that did not connect, errors, wrong upstream count); empty when fine. */
   problems: string[];
 }
 
 type WorkerMessage =
-  | { type: 'ready'; connected: number; failed: number }
+  | { type: 'ready'; connected: number; failed: number; connectErrors: Record<string, number> }
   | { type: 'result'; received: number; delays: Array<[number, number]>; errors: Record<string, number> };
 
 function nextMessage<T extends WorkerMessage['type']>(child: ChildProcess, type: T, timeoutMs: number) {
@@ -87,17 +94,24 @@ function percentile(delays: Array<[number, number]>, total: number, fraction: nu
   return NaN;
 }
 
-function run(mode: FanOutRun['mode'], subscribers: number, settings: BenchSettings): Promise<FanOutRun> {
+function run(mode: FanOutRun['mode'], subscribers: number, simulatorEnv: Record<string, string>, settings: BenchSettings): Promise<FanOutRun> {
   return withServers(async (start) => {
-    const simulator = await startSimulatorProcess(start, settings.readingSimulatorEnv);
-    let target = simulator.server;
-    let wsUrl = simulator.endpoint.wsUrl;
-    let authorization = basicAuthorization(simulator.endpoint.token, simulator.endpoint.secret);
+    const simulator = await startSimulatorProcess(start, simulatorEnv);
+    const upstreamAuthorization = basicAuthorization(simulator.endpoint.token, simulator.endpoint.secret);
+    let target: ServerProcess;
+    let authorization: string;
     if (mode === 'gateway') {
       target = await startGatewayProcess(start, simulator.endpoint);
-      wsUrl = target.url.replace(/^http/, 'ws');
       [authorization] = (await staffAuthorizations(1, 'bench-subscriber')) as [string];
+    } else {
+      target = await start('bench/servers/wsBaseline.ts', {
+        BENCH_UPSTREAM_WS_URL: simulator.endpoint.wsUrl,
+        BENCH_UPSTREAM_AUTHORIZATION: upstreamAuthorization,
+        BENCH_QUERY: QUERY,
+      });
+      authorization = 'none';
     }
+    const wsUrl = target.url.replace(/^http/, 'ws');
     await sleep(1000);
     const idleRssMiB = rssMiB(target.child.pid!);
     // Peak from here on: the gateway's start-up (mesh build, schema) may peak above its idle RSS.
@@ -121,7 +135,9 @@ function run(mode: FanOutRun['mode'], subscribers: number, settings: BenchSettin
     try {
       const ready = await Promise.all(workers.map((worker) => nextMessage(worker, 'ready', (settings.connectTimeoutSeconds + 30) * 1000)));
       const connected = ready.reduce((sum, message) => sum + message.connected, 0);
-      // Warm-up: subscriptions reach the hub (or the simulator), JIT settles, and the catch-up readings a
+      // Every subscriber connects first, then all subscribe: a handshake never waits behind deliveries.
+      for (const worker of workers) worker.send({ type: 'subscribe' });
+      // Warm-up: subscriptions reach the hub (or the baseline), JIT settles, and the catch-up readings a
       // new subscriber gets are delivered; under 2 s they land in the measured window as old readings.
       await sleep(Math.max(settings.warmUpSeconds, MIN_WARM_UP_SECONDS) * 1000);
 
@@ -148,12 +164,12 @@ function run(mode: FanOutRun['mode'], subscribers: number, settings: BenchSettin
 
       const delays = new Map<number, number>();
       const errors: Record<string, number> = {};
+      const count = (code: string, n: number) => (errors[code] = (errors[code] ?? 0) + n);
       for (const result of results) {
-        for (const [ms, count] of result.delays) delays.set(ms, (delays.get(ms) ?? 0) + count);
-        for (const [code, count] of Object.entries(result.errors)) errors[code] = (errors[code] ?? 0) + count;
+        for (const [ms, n] of result.delays) delays.set(ms, (delays.get(ms) ?? 0) + n);
+        for (const [code, n] of Object.entries(result.errors)) count(code, n);
       }
-      const failed = ready.reduce((sum, message) => sum + message.failed, 0);
-      if (failed > 0) errors['connection failed'] = failed;
+      for (const message of ready) for (const [code, n] of Object.entries(message.connectErrors)) count(`connection failed (${code})`, n);
       const sorted = [...delays].sort(([a], [b]) => a - b);
       const received = results.reduce((sum, result) => sum + result.received, 0);
       const percent = (key: keyof typeof before) => ((after[key] - before[key]) / elapsed) * 100;
@@ -165,6 +181,7 @@ function run(mode: FanOutRun['mode'], subscribers: number, settings: BenchSettin
         idleRssMiB,
         peakRssMiB: target.peakRssMiB(),
         cpuPercent: percent('target'),
+        cpuMicrosPerDelivery: ((after.target - before.target) / received) * 1e6,
         simulatorCpuPercent: percent('simulator'),
         clientCpuPercent: percent('clients'),
         p50Ms: percentile(sorted, received, 0.5),
@@ -180,89 +197,85 @@ function run(mode: FanOutRun['mode'], subscribers: number, settings: BenchSettin
 
 const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
-function table(runs: FanOutRun[], expectedPerSubscriber: number): string {
+function table(levels: FanOutLevel[], installations: number): string {
   const lines = [
-    '| run | subscribers | upstream subscriptions | process measured | idle RSS MiB | peak RSS MiB | RSS per subscriber KiB | its CPU % of a core | simulator CPU % | subscriber workers CPU % | p50 ms | p99 ms | readings delivered/s | expected/s | errors |',
-    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| run | subscribers | reading every | upstream subscriptions | idle RSS MiB | peak RSS MiB | RSS per subscriber KiB | its CPU % of a core | CPU µs per delivery | simulator CPU % | subscriber workers CPU % | p50 ms | p99 ms | readings delivered/s | expected/s | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
-  for (const run of runs) {
-    const errors = Object.entries(run.errors).map(([code, count]) => `${code}: ${count}`).join(', ') || '0';
+  for (const level of levels) {
+    for (const run of [level.baseline, level.gateway]) {
+      const errors = Object.entries(run.errors).map(([code, count]) => `${code}: ${count}`).join(', ') || '0';
+      lines.push(
+        `| ${run.mode === 'gateway' ? 'gateway' : 'ws baseline'} | ${run.connected}/${run.subscribers} | ${level.readingIntervalMs / 1000} s | ` +
+          `${run.upstreamSubscriptions} | ${fixed(run.idleRssMiB)} | ${fixed(run.peakRssMiB)} | ` +
+          `${fixed(((run.peakRssMiB - run.idleRssMiB) * 1024) / run.subscribers, 1)} | ${fixed(run.cpuPercent)} | ${fixed(run.cpuMicrosPerDelivery, 1)} | ` +
+          `${fixed(run.simulatorCpuPercent)} | ${fixed(run.clientCpuPercent)} | ${fixed(run.p50Ms)} | ${fixed(run.p99Ms)} | ${fixed(run.deliveredPerSecond)} | ` +
+          `${fixed((run.subscribers * installations * 1000) / level.readingIntervalMs)} | ${errors} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+function ratios(levels: FanOutLevel[]): string {
+  const ratio = (a: number, b: number) => `${fixed(a / b, 2)}×`;
+  const lines = [
+    '| subscribers | p50 ms gateway / baseline | p99 ms gateway / baseline | p99 ratio (target ≤ 1.5×) | CPU µs per delivery gateway / baseline | CPU ratio (target ≤ 2×) | peak RSS MiB gateway / baseline |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const { subscribers, gateway, baseline } of levels) {
     lines.push(
-      `| ${run.mode === 'gateway' ? 'gateway (multiplexed)' : 'direct to simulator (baseline)'} | ${run.connected}/${run.subscribers} | ` +
-        `${run.upstreamSubscriptions} | ${run.mode === 'gateway' ? 'gateway' : 'simulator'} | ${fixed(run.idleRssMiB)} | ${fixed(run.peakRssMiB)} | ` +
-        `${fixed(((run.peakRssMiB - run.idleRssMiB) * 1024) / run.subscribers, 1)} | ${fixed(run.cpuPercent)} | ${fixed(run.simulatorCpuPercent)} | ` +
-        `${fixed(run.clientCpuPercent)} | ${fixed(run.p50Ms)} | ${fixed(run.p99Ms)} | ${fixed(run.deliveredPerSecond)} | ` +
-        `${fixed(run.subscribers * expectedPerSubscriber)} | ${errors} |`,
+      `| ${subscribers} | ${fixed(gateway.p50Ms)} / ${fixed(baseline.p50Ms)} | ${fixed(gateway.p99Ms)} / ${fixed(baseline.p99Ms)} | ${ratio(gateway.p99Ms, baseline.p99Ms)} | ` +
+        `${fixed(gateway.cpuMicrosPerDelivery, 1)} / ${fixed(baseline.cpuMicrosPerDelivery, 1)} | ${ratio(gateway.cpuMicrosPerDelivery, baseline.cpuMicrosPerDelivery)} | ` +
+        `${fixed(gateway.peakRssMiB)} / ${fixed(baseline.peakRssMiB)} |`,
     );
   }
   return lines.join('\n');
 }
 
-function ratios(gateway: FanOutRun, direct: FanOutRun): string {
-  const ratio = (a: number, b: number) => `${fixed(a / b, 2)}×`;
-  return [
-    `| at ${direct.subscribers} subscribers | gateway | direct | gateway / direct |`,
-    '| --- | ---: | ---: | ---: |',
-    `| upstream subscriptions | ${gateway.upstreamSubscriptions} | ${direct.upstreamSubscriptions} | ${ratio(gateway.upstreamSubscriptions, direct.upstreamSubscriptions)} |`,
-    `| simulator CPU % | ${fixed(gateway.simulatorCpuPercent, 1)} | ${fixed(direct.simulatorCpuPercent, 1)} | ${ratio(gateway.simulatorCpuPercent, direct.simulatorCpuPercent)} |`,
-    `| CPU % of the process serving the subscribers | ${fixed(gateway.cpuPercent, 1)} | ${fixed(direct.cpuPercent, 1)} | ${ratio(gateway.cpuPercent, direct.cpuPercent)} |`,
-    `| peak RSS MiB of that process | ${fixed(gateway.peakRssMiB)} | ${fixed(direct.peakRssMiB)} | ${ratio(gateway.peakRssMiB, direct.peakRssMiB)} |`,
-    `| p50 / p99 ms | ${fixed(gateway.p50Ms)} / ${fixed(gateway.p99Ms)} | ${fixed(direct.p50Ms)} / ${fixed(direct.p99Ms)} | ${ratio(gateway.p50Ms, direct.p50Ms)} / ${ratio(gateway.p99Ms, direct.p99Ms)} |`,
-  ].join('\n');
-}
-
-/** Runs the gateway at each of settings.subscriberLevels, then the direct baseline at the smallest level (at most directMax). */
+/**
+ * Runs the baseline, then the gateway, at each of settings.subscriberLevels. Unless SIMULATOR_READING_INTERVAL
+ * says otherwise, the simulator's installations (5) all read at once every N/1000 s for N subscribers: 5 readings
+ * a tick, 5,000 deliveries/s at every level (1,000 subscribers a tick a second, 10,000 a tick every 10 s).
+ */
 export async function runFanOut(settings: BenchSettings): Promise<FanOutResult> {
-  const simulatorConfig = loadSimulatorConfig(settings.readingSimulatorEnv);
-  const emittedPerSecond = simulatorConfig.installations / (simulatorConfig.readingIntervalMs / 1000);
-  // The simulator emits each reading on its next tick after its receiveTime (src/simulator/generator.ts),
-  // so every measured delay includes up to one tick: the floor both runs share.
-  const tickMs = Math.min(Math.max(simulatorConfig.readingIntervalMs / 4, 10), 250);
-  // Each loopback connection costs one descriptor in the gateway; leave room for its other files.
+  // Each loopback connection costs one descriptor in the server; leave room for its other files.
   const maxSubscribers = openFileLimit() - 1000;
   const capped = settings.subscriberLevels.filter((n) => n > maxSubscribers);
   const counts = settings.subscriberLevels.map((n) => Math.min(n, maxSubscribers));
-  const directCount = Math.min(...counts, settings.directMax);
 
-  const runs: FanOutRun[] = [];
-  const skipped: number[] = [];
+  const levels: FanOutLevel[] = [];
+  let installations = 0;
   for (const subscribers of counts) {
-    // Once the gateway cannot take on all subscribers of a level, larger levels only take longer to fail.
-    if (runs.some((r) => r.connected < r.subscribers)) {
-      skipped.push(subscribers);
-      continue;
-    }
+    const simulatorEnv = settings.readingSimulatorEnv(subscribers);
+    const simulatorConfig = loadSimulatorConfig(simulatorEnv);
+    installations = simulatorConfig.installations;
+    process.stderr.write(`fan-out: ws baseline, ${subscribers} subscribers…\n`);
+    const baseline = await run('baseline', subscribers, simulatorEnv, settings);
     process.stderr.write(`fan-out: gateway, ${subscribers} subscribers…\n`);
-    runs.push(await run('gateway', subscribers, settings));
+    const gateway = await run('gateway', subscribers, simulatorEnv, settings);
+    levels.push({ subscribers, readingIntervalMs: simulatorConfig.readingIntervalMs, gateway, baseline });
   }
-  process.stderr.write(`fan-out: direct to simulator, ${directCount} subscribers…\n`);
-  const direct = await run('direct', directCount, settings);
-  runs.push(direct);
-  const gatewayAtDirect = runs.find((r) => r.mode === 'gateway' && r.subscribers === directCount) ?? (await run('gateway', directCount, settings));
 
   const markdown = [
-    `Simulator: ${simulatorConfig.installations} installations every ${simulatorConfig.readingIntervalMs} ms = ${emittedPerSecond} readings/s; ` +
-      `delays are receiveTime → client receipt and include up to ${tickMs} ms of simulator tick. CPU % is of one core (this machine has ${cpus().length}).`,
-    ...(skipped.length > 0
-      ? ['', `Skipped ${skipped.join(', ')} subscribers: the gateway did not accept all subscribers of a smaller level within ${settings.connectTimeoutSeconds} s (saturated).`]
-      : []),
+    `Simulator: ${installations} installations reading at once (SIMULATOR_READING_SCHEDULE=aligned), received 50 ms later; ` +
+      'delays are receiveTime → client receipt and include up to 250 ms of simulator tick. ' +
+      `CPU % is of one core (this machine has ${cpus().length}); load average ${loadavg().map((n) => n.toFixed(2)).join(' / ')} at the end.`,
     ...(capped.length > 0 ? ['', `Capped at ${maxSubscribers} subscribers by the open-file limit (${openFileLimit()}); asked for ${capped.join(', ')}.`] : []),
     '',
-    table(runs, emittedPerSecond),
+    table(levels, installations),
     '',
-    ratios(gatewayAtDirect, direct),
+    ratios(levels),
   ].join('\n');
 
+  const runs = levels.flatMap((level) => [level.baseline, level.gateway]);
   const problems = [
     ...runs.filter((r) => r.connected < r.subscribers).map((r) => `${r.mode} ${r.subscribers}: ${r.subscribers - r.connected} subscribers did not connect`),
-    ...runs.filter((r) => Object.keys(r.errors).length > 0).map((r) => `${r.mode} ${r.subscribers}: subscription errors ${JSON.stringify(r.errors)}`),
-    ...runs
-      .filter((r) => r.upstreamSubscriptions !== (r.mode === 'gateway' ? 1 : r.subscribers))
-      .map((r) => `${r.mode} ${r.subscribers}: ${r.upstreamSubscriptions} upstream subscriptions`),
-    ...skipped.map((n) => `gateway ${n}: skipped`),
+    ...runs.filter((r) => Object.keys(r.errors).length > 0).map((r) => `${r.mode} ${r.subscribers}: errors ${JSON.stringify(r.errors)}`),
+    ...runs.filter((r) => r.upstreamSubscriptions !== 1).map((r) => `${r.mode} ${r.subscribers}: ${r.upstreamSubscriptions} upstream subscriptions`),
     ...runs.filter((r) => r.deliveredPerSecond === 0).map((r) => `${r.mode} ${r.subscribers}: no readings delivered`),
   ];
-  return { runs, direct, gatewayAtDirect, markdown, problems };
+  return { levels, markdown, problems };
 }
 
 /** A fan-out run as one side of the suite's comparison table: throughput is readings delivered per second. */
@@ -271,12 +284,13 @@ export function fanOutMeasurement(run: FanOutRun): Measurement {
     name:
       run.mode === 'gateway'
         ? `${run.subscribers} WebSocket subscribers on the gateway (${run.upstreamSubscriptions} upstream subscription)`
-        : `the same straight at the simulator (${run.upstreamSubscriptions} upstream subscriptions)`,
+        : 'the same on the minimal ws server (one upstream subscription, no execution)',
     throughputPerSecond: run.deliveredPerSecond,
     p50Ms: run.p50Ms,
     p99Ms: run.p99Ms,
+    cpuMicrosPerRequest: run.cpuMicrosPerDelivery,
     peakRssMiB: run.peakRssMiB,
-    // Subscribers that did not connect are among the errors, as 'connection failed'.
+    // Subscribers that did not connect are among the errors, as 'connection failed (…)'.
     errors: Object.values(run.errors).reduce((sum, count) => sum + count, 0),
   };
 }

@@ -7,7 +7,7 @@ export interface Measurement {
   p99Ms: number;
   /** Peak RSS of the process serving the load, during the measured window. */
   peakRssMiB: number;
-  /** CPU time (user + system) of the process serving the load, per request answered; HTTP runs only. */
+  /** CPU time (user + system) of the process serving the load, per request answered (fan-out: per reading delivered). */
   cpuMicrosPerRequest?: number;
   /** Failed requests: socket errors, non-2xx answers, GraphQL errors, subscribers that did not connect. */
   errors: number;

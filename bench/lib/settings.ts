@@ -15,14 +15,15 @@ export interface BenchSettings {
   warmUpSeconds: number;
   /** Fan-out subscriber counts (BENCH_SUBSCRIBERS, comma-separated). */
   subscriberLevels: number[];
-  /** Largest subscriber count for the direct-to-simulator fan-out baseline (BENCH_DIRECT_MAX, default 1000). */
-  directMax: number;
   /** Redis for the response cache and rate limit runs (BENCH_REDIS_URL, default redis://127.0.0.1:6379). */
   redisUrl: string;
   /** Seconds the fan-out gives subscribers to connect (BENCH_CONNECT_TIMEOUT, default 60). */
   connectTimeoutSeconds: number;
-  /** The fan-out simulator's reading rate: SIMULATOR_INSTALLATIONS (25) readings every SIMULATOR_READING_INTERVAL (2s). */
-  readingSimulatorEnv: { SIMULATOR_INSTALLATIONS: string; SIMULATOR_READING_INTERVAL: string };
+  /**
+   * The fan-out simulator for N subscribers: SIMULATOR_INSTALLATIONS (5) readings at once every
+   * SIMULATOR_READING_INTERVAL (default N/1000 s, so 5,000 deliveries/s at every level).
+   */
+  readingSimulatorEnv: (subscribers: number) => Record<string, string>;
 }
 
 const SMOKE_SUBSCRIBERS = [20];
@@ -43,12 +44,12 @@ export function readSettings(defaultSubscriberLevels: number[]): BenchSettings {
     durationSeconds: number('BENCH_DURATION', smoke ? 1 : 10),
     warmUpSeconds: smoke ? 0.5 : 5,
     subscriberLevels: levels,
-    directMax: number('BENCH_DIRECT_MAX', 1000),
     redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
     connectTimeoutSeconds: number('BENCH_CONNECT_TIMEOUT', 60),
-    readingSimulatorEnv: {
-      SIMULATOR_INSTALLATIONS: process.env.SIMULATOR_INSTALLATIONS ?? '25',
-      SIMULATOR_READING_INTERVAL: process.env.SIMULATOR_READING_INTERVAL ?? '2s',
-    },
+    readingSimulatorEnv: (subscribers) => ({
+      SIMULATOR_INSTALLATIONS: process.env.SIMULATOR_INSTALLATIONS ?? '5',
+      SIMULATOR_READING_INTERVAL: process.env.SIMULATOR_READING_INTERVAL ?? `${Math.max(subscribers, 10)}ms`,
+      SIMULATOR_READING_SCHEDULE: 'aligned',
+    }),
   };
 }

@@ -5,7 +5,9 @@ import WebSocket from 'ws';
  * Subscriber load for the fan-out (bench/lib/fanOut.ts): opens BENCH_CLIENTS graphql-ws clients (one WebSocket
  * each) to BENCH_WS_URL and records, per reading, the delay from its `receiveTime` (the simulator's
  * emit time, same machine clock) to its arrival here. Driven over the IPC channel:
- *   parent: start | stop | close      worker: ready {connected, failed} | result {...}
+ *   parent: subscribe | start | stop | close      worker: ready {connected, failed, connectErrors} | result {...}
+ * Connecting and subscribing are separate steps, so every client connects before any reading flows:
+ * handshakes queued behind deliveries on a busy server would otherwise run into the connect deadline.
  * Delays go into a 1 ms histogram, so a worker's memory does not grow with the readings it receives.
  */
 const url = process.env.BENCH_WS_URL!;
@@ -22,7 +24,9 @@ const errors = new Map<string, number>();
 let measuring = false;
 let received = 0;
 
+const connectErrors = new Map<string, number>();
 const countError = (code: string) => errors.set(code, (errors.get(code) ?? 0) + 1);
+const countConnectError = (code: string) => connectErrors.set(code, (connectErrors.get(code) ?? 0) + 1);
 
 function describe(error: unknown): string {
   if (Array.isArray(error)) return String(error[0]?.extensions?.code ?? error[0]?.message ?? 'GraphQL error');
@@ -30,15 +34,36 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-type Reading = { data?: { readings?: { receiveTime: string } } };
+type Reading = Record<string, { receiveTime?: string } | undefined>;
 
+const sink = {
+  next: (result: { data?: Reading | null }) => {
+    if (!measuring || !result.data) return;
+    // The subscription's one root field: readings, myReadings, …
+    const receiveTime = Object.values(result.data)[0]?.receiveTime;
+    if (!receiveTime) return;
+    received += 1;
+    histogram[Math.min(MAX_MS, Math.max(0, Date.now() - Date.parse(receiveTime)))]! += 1;
+  },
+  error: (error: unknown) => countError(describe(error)),
+  complete: () => countError('completed'),
+};
+
+/** A client with its connection acknowledged (connection_init / connection_ack), not yet subscribed. */
 function open(): Promise<Client | undefined> {
   return new Promise((resolve) => {
+    let settled = false;
+    const settle = (client: Client | undefined, error?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) countConnectError(error);
+      resolve(client);
+    };
     // A saturated server may never acknowledge; past the deadline the client counts as failed.
     const timer = setTimeout(() => {
-      countError('connect timeout');
+      settle(undefined, 'connect timeout');
       void client.dispose();
-      resolve(undefined);
     }, deadline - performance.now());
     const client: Client = createClient({
       url,
@@ -47,35 +72,12 @@ function open(): Promise<Client | undefined> {
       lazy: false,
       retryAttempts: 0,
       on: {
-        connected: () => {
-          clearTimeout(timer);
-          resolve(client);
-        },
+        connected: () => settle(client),
         // Before `connected`, a close means the connection failed; after, the error is counted by the sink.
-        closed: () => {
-          clearTimeout(timer);
-          resolve(undefined);
-        },
+        closed: (event) => settle(undefined, `closed ${(event as { code?: number }).code ?? ''}`),
       },
-      onNonLazyError: (error) => {
-        countError(`connect: ${describe(error)}`);
-        resolve(undefined);
-      },
+      onNonLazyError: (error) => settle(undefined, `connect: ${describe(error)}`),
     });
-    client.subscribe<Reading['data']>(
-      { query },
-      {
-        next: (result) => {
-          if (!measuring) return;
-          const receiveTime = result.data?.readings?.receiveTime;
-          if (!receiveTime) return;
-          received += 1;
-          histogram[Math.min(MAX_MS, Math.max(0, Date.now() - Date.parse(receiveTime)))]! += 1;
-        },
-        error: (error) => countError(describe(error)),
-        complete: () => countError('completed'),
-      },
-    );
   });
 }
 
@@ -86,9 +88,11 @@ async function main(): Promise<void> {
     for (const client of wave) if (client) clients.push(client);
     if (process.env.BENCH_VERBOSE) process.stderr.write(`${process.pid}: ${clients.length} connected, ${Math.round(performance.now())} ms\n`);
   }
-  process.send!({ type: 'ready', connected: clients.length, failed: count - clients.length });
+  process.send!({ type: 'ready', connected: clients.length, failed: count - clients.length, connectErrors: Object.fromEntries(connectErrors) });
   process.on('message', async (message: { type: string }) => {
-    if (message.type === 'start') {
+    if (message.type === 'subscribe') {
+      for (const client of clients) client.subscribe<Reading>({ query }, sink);
+    } else if (message.type === 'start') {
       received = 0;
       histogram.fill(0);
       errors.clear();

@@ -13,6 +13,8 @@ import type { World } from './world';
 
 export interface GeneratorOptions {
   readingIntervalMs: number;
+  /** `aligned`: every meter reads at multiples of the interval and is received RECEIVE_DELAY_MIN_MS later. */
+  readingSchedule: 'spread' | 'aligned';
   /** Fraction of live readings the feed delivers twice. */
   duplicateRate: number;
   /** Readings to backfill at start. */
@@ -64,10 +66,12 @@ export class ReadingGenerator {
   }
 
   private phase(meter: Meter): number {
+    if (this.options.readingSchedule === 'aligned') return 0;
     return Math.floor(hashUnit(meter.id, 'phase') * this.options.readingIntervalMs);
   }
 
   private reading(meter: Meter, time: number): StoredReading {
+    if (this.options.readingSchedule === 'aligned') return { meter, time, receiveTime: time + RECEIVE_DELAY_MIN_MS };
     const delay = Math.floor(hashUnit(meter.id, time, 'receive') * (RECEIVE_DELAY_MAX_MS - RECEIVE_DELAY_MIN_MS + 1));
     return { meter, time, receiveTime: time + RECEIVE_DELAY_MIN_MS + delay };
   }

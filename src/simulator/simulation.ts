@@ -21,7 +21,7 @@ export interface Simulation {
 
 export type SimulationConfig = Pick<
   SimulatorConfig,
-  'seed' | 'installations' | 'readingIntervalMs' | 'duplicateRate' | 'historyMs'
+  'seed' | 'installations' | 'readingIntervalMs' | 'readingSchedule' | 'duplicateRate' | 'historyMs'
 >;
 
 /** Seeds the world, backfills history and starts producing readings. */
