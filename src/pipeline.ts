@@ -23,6 +23,7 @@ import { useQueryPlans } from './plugins/useQueryPlans';
 import { useReadiness, type ReadinessCheck } from './plugins/useReadiness';
 import { useRequestSummary } from './plugins/useRequestSummary';
 import { useSchemaVisibility } from './plugins/useSchemaVisibility';
+import { useSharedLiveExecution } from './plugins/useSharedLiveExecution';
 import { useSseResume } from './plugins/useSseResume';
 import type { TrustedDocuments } from './persisted/trustedDocuments';
 import { usePersistedDocuments } from './plugins/usePersistedDocuments';
@@ -106,6 +107,8 @@ export function requestPipeline(parts: PipelineParts): Array<Plugin<any>> {
     useGatewayResponseCache({ config: config.cache, redis: parts.redis, logger, stats: parts.cacheStats }),
     // Subscriptions last hours: their events share the process's expiring loaders instead of holding their own.
     useLiveLookups({ customerStore: parts.customerStore, ttlMs: config.subscriptions.lookupTtlMs }),
+    // After the rate limits and the lookups: same live-readings operations in the same scope execute once per reading.
+    useSharedLiveExecution(),
     // Writes the SSE event ids into yoga's own SSE stream.
     useSseResume(),
     // Last: compresses the response every other plugin has finished.

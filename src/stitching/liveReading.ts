@@ -17,6 +17,11 @@ export function liveReading<T extends object>(payload: T, _args: unknown, contex
   return payload;
 }
 
+/** Notes the position of the result about to be sent, for an operation whose result was executed elsewhere (a shared live group). */
+export function noteEventPosition(context: object, position: string | undefined): void {
+  eventPositions.set(context, position);
+}
+
 /**
  * The position of the reading the operation's latest result was executed from, once: graphql-js
  * executes a subscription's events one at a time, so it belongs to the result about to be sent.

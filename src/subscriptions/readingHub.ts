@@ -4,6 +4,7 @@ import { upstreamError } from '../upstream/errors';
 import { ClientSubscription, slowConsumerError, type DeliveryCounters } from './clientSubscription';
 import { DedupWindow } from './dedup';
 import { FanoutIndex } from './fanout';
+import { LiveGroups } from './liveGroups';
 import {
   obisCodeSet,
   toReadingPayloads,
@@ -120,6 +121,8 @@ export class ReadingHub {
   private readonly positions = new WeakMap<object, string>();
   private graceTimer?: NodeJS.Timeout;
   private closed = false;
+  /** Subscribers of the same operation in the same scope, sharing one execution per reading (useSharedLiveExecution). */
+  readonly liveGroups: LiveGroups;
 
   constructor(private readonly options: ReadingHubOptions) {
     this.settings = {
@@ -132,6 +135,7 @@ export class ReadingHub {
       resumeBufferSize: options.resumeBufferSize,
       resumeWindowMs: options.resumeWindowMs,
     };
+    this.liveGroups = new LiveGroups({ bufferSize: this.settings.bufferSize, slowConsumerMs: this.settings.slowConsumerMs });
     this.recent = new RecentReadings(this.settings.resumeBufferSize, this.settings.resumeWindowMs);
     this.dedup = this.newDedupWindow();
     this.feed = (options.source ?? localReadingSource)({

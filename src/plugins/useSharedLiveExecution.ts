@@ -1,0 +1,105 @@
+import { Kind, type DocumentNode, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { Identity } from '../identity';
+import { noteEventPosition, takeEventPosition } from '../stitching/liveReading';
+import type { LiveGroups, SharedResult } from '../subscriptions';
+
+/** The live-readings fields whose events depend only on the reading, the document and the subscriber's scope. */
+const LIVE_FIELDS = new Set(['readings', 'scheduledReadings', 'myReadings']);
+
+interface SharedLiveContext {
+  readingHub: { liveGroups: LiveGroups };
+  identity?: Identity;
+  /** A resume (SSE Last-Event-ID) replays for this client alone. */
+  lastEventId?: string;
+}
+
+/** Documents by identity: yoga's parser cache hands the same DocumentNode to every operation with the same text. */
+const documentIds = new WeakMap<DocumentNode, number>();
+let nextDocumentId = 0;
+
+function documentId(document: DocumentNode): number {
+  let id = documentIds.get(document);
+  if (id === undefined) {
+    id = nextDocumentId++;
+    documentIds.set(document, id);
+  }
+  return id;
+}
+
+/**
+ * The operation's live-readings field, when its events can be shared: one root field of LIVE_FIELDS,
+ * written out (no fragment), without a startTime replay. Anything else runs on its own.
+ */
+function sharedLiveField(document: DocumentNode, operationName: string | null | undefined): boolean {
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  if (operation?.operation !== 'subscription' || operation.selectionSet.selections.length !== 1) return false;
+  const [field] = operation.selectionSet.selections;
+  return field?.kind === Kind.FIELD && LIVE_FIELDS.has(field.name.value) && !field.arguments?.some((argument) => argument.name.value === 'startTime');
+}
+
+/** Who may see what: every staff member sees every installation; a customer only their own. */
+function scopeOf(identity: Identity | undefined): string | undefined {
+  if (identity?.role === 'staff') return 'staff';
+  if (identity?.role === 'customer') return `customer:${identity.externalId}`;
+  return undefined;
+}
+
+/** The member's results as the subscription's own: each carries its reading's position onto the member's context (SSE ids). */
+function memberResults(member: AsyncIterableIterator<SharedResult>, context: object): AsyncIterableIterator<ExecutionResult> {
+  return {
+    next: async () => {
+      const next = await member.next();
+      if (next.done) return next;
+      noteEventPosition(context, next.value.position);
+      return { value: next.value.result, done: false };
+    },
+    return: async () => (await member.return!(), { value: undefined, done: true }),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/**
+ * Shared execution of live readings (issue 13): subscribers of the same operation (document, operation
+ * name, variables) in the same scope (staff, or one customer's installation) join one group, whose one
+ * subscription executes each reading once (stitched fields through the process's expiring loaders,
+ * useLiveLookups) for all of them. Each member's results still pass through the other plugins' hooks,
+ * and its transport sends them with its own operation id. A resume (Last-Event-ID) or a startTime
+ * replay is per client and runs on its own, as does anything not a live-readings field.
+ */
+export function useSharedLiveExecution(): Plugin<SharedLiveContext> {
+  return {
+    onSubscribe({ args, subscribeFn, setSubscribeFn }) {
+      const context = args.contextValue;
+      const scope = scopeOf(context.identity);
+      if (scope === undefined || context.lastEventId || !sharedLiveField(args.document, args.operationName)) return;
+      const key = [scope, documentId(args.document), args.operationName ?? '', JSON.stringify(args.variableValues ?? {})].join('\n');
+      setSubscribeFn((memberArgs) => {
+        const member = context.readingHub.liveGroups.join(key, async () => {
+          // The first member's subscription serves the group: same operation, same scope. Its context
+          // is inherited, not shared, so the position noted per result is the group's, not that member's.
+          const contextValue: object = Object.create(memberArgs.contextValue as object);
+          const results = await subscribeFn({ ...memberArgs, contextValue });
+          if (!isAsyncIterable<ExecutionResult>(results)) throw results.errors?.[0] ?? new Error('live readings subscription returned no stream');
+          return sharedResults(results[Symbol.asyncIterator](), contextValue);
+        });
+        return memberResults(member, memberArgs.contextValue as object);
+      });
+    },
+  };
+}
+
+/** The group's results with the position each one's reading was at (noted by liveReading on the group's context). */
+function sharedResults(results: AsyncIterator<ExecutionResult>, context: object): AsyncIterator<SharedResult> {
+  return {
+    next: async () => {
+      const next = await results.next();
+      if (next.done) return next;
+      return { value: { result: next.value, position: takeEventPosition(context) }, done: false };
+    },
+    return: async () => (await results.return?.(), { value: undefined, done: true }),
+  };
+}

@@ -1,0 +1,95 @@
+import type { ExecutionResult } from 'graphql';
+import { ClientQueue } from './clientQueue';
+import { slowConsumerError } from './clientSubscription';
+
+/** What every member of a group receives for one reading: the result executed once, and its position. */
+export interface SharedResult {
+  readonly result: ExecutionResult;
+  /** The reading's position (SSE event id); undefined where the executed reading had none. */
+  readonly position: string | undefined;
+}
+
+export interface LiveGroupsOptions {
+  /** Results a member may have queued; one that stays over it for slowConsumerMs is closed with SLOW_CONSUMER (SUBSCRIPTION_BUFFER). */
+  bufferSize: number;
+  slowConsumerMs: number;
+}
+
+/** Opens the group's one stream: the first member's subscription, executed for the whole group. */
+export type OpenGroupStream = () => Promise<AsyncIterator<SharedResult>>;
+
+interface Group {
+  readonly members: Set<ClientQueue<SharedResult>>;
+  stream?: AsyncIterator<SharedResult>;
+  closed: boolean;
+}
+
+/**
+ * Subscribers whose operations are the same (document, operation name, variables, and the scope that
+ * decides what they may see) share one subscription: per reading it executes once, and each member
+ * gets the same result object in a queue of its own. A group opens with its first member and closes
+ * with its last; a member that leaves, fails or is too slow leaves the others undisturbed. Whoever
+ * builds the key answers for the scope: operations that may see different data never share a key.
+ */
+export class LiveGroups {
+  private readonly groups = new Map<string, Group>();
+
+  constructor(private readonly options: LiveGroupsOptions) {}
+
+  /** Groups open right now (for tests and stats). */
+  get size(): number {
+    return this.groups.size;
+  }
+
+  /** A member's iterator; return() leaves the group. */
+  join(key: string, open: OpenGroupStream): AsyncIterableIterator<SharedResult> {
+    let group = this.groups.get(key);
+    const isNew = !group;
+    if (!group) {
+      group = { members: new Set(), closed: false };
+      this.groups.set(key, group);
+    }
+    const joined = group;
+    const member: ClientQueue<SharedResult> = new ClientQueue(this.options.bufferSize, this.options.slowConsumerMs, () => this.leave(key, joined, member));
+    joined.members.add(member);
+    if (isNew) void this.pump(key, joined, open);
+    return member;
+  }
+
+  /** Reads the group's stream and hands each result to every member. */
+  private async pump(key: string, group: Group, open: OpenGroupStream): Promise<void> {
+    try {
+      const stream = await open();
+      group.stream = stream;
+      if (group.closed) {
+        await stream.return?.();
+        return;
+      }
+      for (;;) {
+        const next = await stream.next();
+        if (next.done || group.closed) break;
+        for (const member of group.members) {
+          if (!member.push(next.value)) member.fail(slowConsumerError(this.options.bufferSize, this.options.slowConsumerMs));
+        }
+      }
+      this.close(key, group, (member) => member.end());
+    } catch (error) {
+      this.close(key, group, (member) => member.fail(error instanceof Error ? error : new Error(String(error))));
+    }
+  }
+
+  private leave(key: string, group: Group, member: ClientQueue<SharedResult>): void {
+    group.members.delete(member);
+    if (group.members.size > 0 || group.closed) return;
+    group.closed = true;
+    if (this.groups.get(key) === group) this.groups.delete(key);
+    void group.stream?.return?.();
+  }
+
+  /** Ends the group and every member still in it (each member's own stop then finds the group closed). */
+  private close(key: string, group: Group, stopMember: (member: ClientQueue<SharedResult>) => void): void {
+    group.closed = true;
+    if (this.groups.get(key) === group) this.groups.delete(key);
+    for (const member of [...group.members]) stopMember(member);
+  }
+}
