@@ -53,6 +53,8 @@ export interface PipelineParts {
   apq: ApqStore;
   redis?: RedisConnection;
   customerStore: CustomerStore;
+  /** yoga's maskedErrors.maskError, for results a plugin writes past yoga. */
+  maskError: (error: unknown, message: string) => Error;
   /** GraphiQL's render options (title, example operations, subscription transport). */
   graphiqlPage: GraphiQLOptions;
 }
@@ -108,7 +110,7 @@ export function requestPipeline(parts: PipelineParts): Array<Plugin<any>> {
     // Subscriptions last hours: their events share the process's expiring loaders instead of holding their own.
     useLiveLookups({ customerStore: parts.customerStore, ttlMs: config.subscriptions.lookupTtlMs }),
     // After the rate limits and the lookups: same live-readings operations in the same scope execute once per reading.
-    useSharedLiveExecution(),
+    useSharedLiveExecution({ maskError: parts.maskError }),
     // Writes the SSE event ids into yoga's own SSE stream.
     useSseResume(),
     // Last: compresses the response every other plugin has finished.

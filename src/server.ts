@@ -133,6 +133,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
     archiveLagSeconds: archive && (() => archive.lagSeconds()),
   });
 
+  const maskError = createErrorMasker(logger);
   const yoga = createYoga({
     schema: mesh.schema,
     plugins: requestPipeline({
@@ -152,6 +153,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
       apq: new ApqStore({ redis, logger }),
       redis,
       customerStore,
+      maskError,
       graphiqlPage: graphiqlOptions,
     }),
     context: createContextFactory({
@@ -173,7 +175,7 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
     graphiql: false,
     batching: { limit: config.limits.maxBatch },
     logging: createYogaLogger(logger),
-    maskedErrors: { maskError: createErrorMasker(logger) },
+    maskedErrors: { maskError },
   });
 
   const server = createServer(

@@ -2,17 +2,27 @@ import { Kind, type DocumentNode, type ExecutionResult, type OperationDefinition
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Identity } from '../identity';
 import { noteEventPosition, takeEventPosition } from '../stitching/liveReading';
-import type { LiveGroups, SharedResult } from '../subscriptions';
+import { SharedResult, type FrameSink, type LiveGroups } from '../subscriptions';
 
 /** The live-readings fields whose events depend only on the reading, the document and the subscriber's scope. */
 const LIVE_FIELDS = new Set(['readings', 'scheduledReadings', 'myReadings']);
 
 interface SharedLiveContext {
   readingHub: { liveGroups: LiveGroups };
+  /** Set by the WebSocket transport: the operation's own `next` messages, written around the group's serialized results. */
+  liveFrames?: FrameSink;
   identity?: Identity;
   /** A resume (SSE Last-Event-ID) replays for this client alone. */
   lastEventId?: string;
 }
+
+export interface SharedLiveExecutionOptions {
+  /** yoga's maskedErrors.maskError: results written straight to a socket skip yoga's own masking. */
+  maskError: (error: unknown, message: string) => Error;
+}
+
+/** yoga's default masked message. */
+const UNEXPECTED_ERROR = 'Unexpected error.';
 
 /** Documents by identity: yoga's parser cache hands the same DocumentNode to every operation with the same text. */
 const documentIds = new WeakMap<DocumentNode, number>();
@@ -70,7 +80,10 @@ function memberResults(member: AsyncIterableIterator<SharedResult>, context: obj
  * and its transport sends them with its own operation id. A resume (Last-Event-ID) or a startTime
  * replay is per client and runs on its own, as does anything not a live-readings field.
  */
-export function useSharedLiveExecution(): Plugin<SharedLiveContext> {
+export function useSharedLiveExecution({ maskError }: SharedLiveExecutionOptions): Plugin<SharedLiveContext> {
+  // What yoga's masked errors would make of a result on its way to the client, done once for the group.
+  const serialize = (result: ExecutionResult) =>
+    JSON.stringify(result.errors ? { ...result, errors: result.errors.map((error) => maskError(error, UNEXPECTED_ERROR)) } : result);
   return {
     onSubscribe({ args, subscribeFn, setSubscribeFn }) {
       const context = args.contextValue;
@@ -78,14 +91,18 @@ export function useSharedLiveExecution(): Plugin<SharedLiveContext> {
       if (scope === undefined || context.lastEventId || !sharedLiveField(args.document, args.operationName)) return;
       const key = [scope, documentId(args.document), args.operationName ?? '', JSON.stringify(args.variableValues ?? {})].join('\n');
       setSubscribeFn((memberArgs) => {
-        const member = context.readingHub.liveGroups.join(key, async () => {
+        const member = context.readingHub.liveGroups.join(
+          key,
+          async () => {
           // The first member's subscription serves the group: same operation, same scope. Its context
           // is inherited, not shared, so the position noted per result is the group's, not that member's.
           const contextValue: object = Object.create(memberArgs.contextValue as object);
           const results = await subscribeFn({ ...memberArgs, contextValue });
           if (!isAsyncIterable<ExecutionResult>(results)) throw results.errors?.[0] ?? new Error('live readings subscription returned no stream');
-          return sharedResults(results[Symbol.asyncIterator](), contextValue);
-        });
+          return sharedResults(results[Symbol.asyncIterator](), contextValue, serialize);
+          },
+          context.liveFrames,
+        );
         return memberResults(member, memberArgs.contextValue as object);
       });
     },
@@ -93,12 +110,12 @@ export function useSharedLiveExecution(): Plugin<SharedLiveContext> {
 }
 
 /** The group's results with the position each one's reading was at (noted by liveReading on the group's context). */
-function sharedResults(results: AsyncIterator<ExecutionResult>, context: object): AsyncIterator<SharedResult> {
+function sharedResults(results: AsyncIterator<ExecutionResult>, context: object, serialize: (result: ExecutionResult) => string): AsyncIterator<SharedResult> {
   return {
     next: async () => {
       const next = await results.next();
       if (next.done) return next;
-      return { value: { result: next.value, position: takeEventPosition(context) }, done: false };
+      return { value: new SharedResult(next.value, takeEventPosition(context), serialize), done: false };
     },
     return: async () => (await results.return?.(), { value: undefined, done: true }),
   };

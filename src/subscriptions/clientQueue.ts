@@ -1,14 +1,12 @@
 import { Fifo } from '../shared/fifo';
+import { OverLimit } from './overLimit';
 
 /**
  * One client's outbox: a push-driven async iterator with a soft bound. It is a class, not an async
  * generator, so return() takes effect at once even while the consumer is waiting, and the hub
  * stops routing to a client the moment it unsubscribes.
  *
- * The bound is soft because readings arrive in bursts: a fresh start or a resume delivers seconds
- * of readings in one event-loop turn, before any consumer could pull. A queue may go over `limit`;
- * only one that stays over it for longer than `overLimitMs` belongs to a consumer that is not
- * keeping up.
+ * The bound is soft (OverLimit): a queue may go over `limit` for up to `overLimitMs`.
  */
 export class ClientQueue<T> implements AsyncIterableIterator<T> {
   private readonly items = new Fifo<T>();
@@ -17,14 +15,16 @@ export class ClientQueue<T> implements AsyncIterableIterator<T> {
   private open = true;
   /** Delivered by the next next() call, then the iterator is done. */
   private failure?: Error;
-  private overLimitSince?: number;
+  private readonly overLimit: OverLimit;
 
   /** `onStop` runs once, however the queue stops: unsubscribe, end or fail. */
   constructor(
     private readonly limit: number,
-    private readonly overLimitMs: number,
+    overLimitMs: number,
     private readonly onStop: () => void,
-  ) {}
+  ) {
+    this.overLimit = new OverLimit(limit, overLimitMs);
+  }
 
   get isOpen(): boolean {
     return this.open;
@@ -47,10 +47,7 @@ export class ClientQueue<T> implements AsyncIterableIterator<T> {
       return true;
     }
     this.items.push(item);
-    if (this.size <= this.limit) return true;
-    const now = Date.now();
-    this.overLimitSince ??= now;
-    return now - this.overLimitSince <= this.overLimitMs;
+    return this.overLimit.allows(this.size);
   }
 
   /** Resolves when the consumer next takes an item, or the queue stops: producers that can wait (the replay) use it with hasRoomFor. */
@@ -76,7 +73,7 @@ export class ClientQueue<T> implements AsyncIterableIterator<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.size > 0) {
       const value = this.items.take();
-      if (this.size <= this.limit) this.overLimitSince = undefined;
+      this.overLimit.allows(this.size);
       this.drainWaiters.splice(0).forEach((resolve) => resolve());
       return Promise.resolve({ value, done: false });
     }

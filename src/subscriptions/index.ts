@@ -21,4 +21,4 @@ export {
 export { createClusterFeed, type ClusterFeedOptions } from './clusterFeed';
 export type { ReadingSource, ReadingSourceFactory, UpstreamConsumer } from './source';
 export { createLocalFeed, type LocalFeedOptions } from './localFeed';
-export { LiveGroups, type LiveGroupsOptions, type SharedResult } from './liveGroups';
+export { LiveGroups, SharedResult, type FrameSink, type LiveGroupsOptions } from './liveGroups';

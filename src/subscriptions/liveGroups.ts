@@ -1,12 +1,35 @@
 import type { ExecutionResult } from 'graphql';
 import { ClientQueue } from './clientQueue';
 import { slowConsumerError } from './clientSubscription';
+import { OverLimit } from './overLimit';
 
-/** What every member of a group receives for one reading: the result executed once, and its position. */
-export interface SharedResult {
-  readonly result: ExecutionResult;
-  /** The reading's position (SSE event id); undefined where the executed reading had none. */
-  readonly position: string | undefined;
+/** What every member of a group receives for one reading: the result executed once, its position, and its JSON serialized once. */
+export class SharedResult {
+  private serialized?: string;
+
+  constructor(
+    readonly result: ExecutionResult,
+    /** The reading's position (SSE event id); undefined where the executed reading had none. */
+    readonly position: string | undefined,
+    /** The result as a client may see it (errors masked), in JSON; called at most once. */
+    private readonly serialize: (result: ExecutionResult) => string,
+  ) {}
+
+  get json(): string {
+    this.serialized ??= this.serialize(this.result);
+    return this.serialized;
+  }
+}
+
+/**
+ * Where a member's results go when its transport writes pre-serialized payloads itself (WebSocket),
+ * instead of sending what its iterator yields.
+ */
+export interface FrameSink {
+  /** Writes one `next` message with this payload (JSON) for the member's operation. */
+  next(payloadJson: string): void;
+  /** Messages written that the socket has not yet handed to the kernel. */
+  readonly backlog: number;
 }
 
 export interface LiveGroupsOptions {
@@ -18,8 +41,15 @@ export interface LiveGroupsOptions {
 /** Opens the group's one stream: the first member's subscription, executed for the whole group. */
 export type OpenGroupStream = () => Promise<AsyncIterator<SharedResult>>;
 
+/** A member: its queue (what its iterator yields, or only its end), and how a result reaches it. */
+interface Member {
+  readonly queue: ClientQueue<SharedResult>;
+  /** False when the member is too slow (SLOW_CONSUMER). */
+  deliver(shared: SharedResult): boolean;
+}
+
 interface Group {
-  readonly members: Set<ClientQueue<SharedResult>>;
+  readonly members: Set<Member>;
   stream?: AsyncIterator<SharedResult>;
   closed: boolean;
 }
@@ -41,8 +71,11 @@ export class LiveGroups {
     return this.groups.size;
   }
 
-  /** A member's iterator; return() leaves the group. */
-  join(key: string, open: OpenGroupStream): AsyncIterableIterator<SharedResult> {
+  /**
+   * A member's iterator; return() leaves the group. With a sink, results are written to it and the
+   * iterator yields nothing: it only ends (or fails) with the member.
+   */
+  join(key: string, open: OpenGroupStream, sink?: FrameSink): AsyncIterableIterator<SharedResult> {
     let group = this.groups.get(key);
     const isNew = !group;
     if (!group) {
@@ -50,10 +83,24 @@ export class LiveGroups {
       this.groups.set(key, group);
     }
     const joined = group;
-    const member: ClientQueue<SharedResult> = new ClientQueue(this.options.bufferSize, this.options.slowConsumerMs, () => this.leave(key, joined, member));
+    const { bufferSize, slowConsumerMs } = this.options;
+    const queue: ClientQueue<SharedResult> = new ClientQueue(bufferSize, slowConsumerMs, () => this.leave(key, joined, member));
+    let member: Member;
+    if (sink) {
+      const overLimit = new OverLimit(bufferSize, slowConsumerMs);
+      member = {
+        queue,
+        deliver: (shared) => {
+          sink.next(shared.json);
+          return overLimit.allows(sink.backlog);
+        },
+      };
+    } else {
+      member = { queue, deliver: (shared) => queue.push(shared) };
+    }
     joined.members.add(member);
     if (isNew) void this.pump(key, joined, open);
-    return member;
+    return queue;
   }
 
   /** Reads the group's stream and hands each result to every member. */
@@ -69,16 +116,16 @@ export class LiveGroups {
         const next = await stream.next();
         if (next.done || group.closed) break;
         for (const member of group.members) {
-          if (!member.push(next.value)) member.fail(slowConsumerError(this.options.bufferSize, this.options.slowConsumerMs));
+          if (!member.deliver(next.value)) member.queue.fail(slowConsumerError(this.options.bufferSize, this.options.slowConsumerMs));
         }
       }
-      this.close(key, group, (member) => member.end());
+      this.close(key, group, (queue) => queue.end());
     } catch (error) {
-      this.close(key, group, (member) => member.fail(error instanceof Error ? error : new Error(String(error))));
+      this.close(key, group, (queue) => queue.fail(error instanceof Error ? error : new Error(String(error))));
     }
   }
 
-  private leave(key: string, group: Group, member: ClientQueue<SharedResult>): void {
+  private leave(key: string, group: Group, member: Member): void {
     group.members.delete(member);
     if (group.members.size > 0 || group.closed) return;
     group.closed = true;
@@ -87,9 +134,9 @@ export class LiveGroups {
   }
 
   /** Ends the group and every member still in it (each member's own stop then finds the group closed). */
-  private close(key: string, group: Group, stopMember: (member: ClientQueue<SharedResult>) => void): void {
+  private close(key: string, group: Group, stop: (queue: ClientQueue<SharedResult>) => void): void {
     group.closed = true;
     if (this.groups.get(key) === group) this.groups.delete(key);
-    for (const member of [...group.members]) stopMember(member);
+    for (const member of [...group.members]) stop(member.queue);
   }
 }

@@ -9,6 +9,8 @@ import { requestIdFrom, runWithRequestId } from '../logging/requestContext';
 import { graphqlClientOf, type GraphQLClient } from '../shared/graphqlClient';
 import { boundedMessage } from '../shared/quote';
 import type { TrustedDocuments } from '../persisted/trustedDocuments';
+import type { FrameSink } from '../subscriptions';
+import { nextFrameSink } from './webSocketFrames';
 import { WebSocketOperationLog } from './webSocketOperationLog';
 
 export interface WebSocketOptions {
@@ -129,6 +131,7 @@ export function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Serv
         if (Buffer.byteLength(query, 'utf8') > options.maxDocumentBytes) {
           return [operationError(`The document exceeds ${options.maxDocumentBytes} bytes.`, 'BAD_REQUEST')];
         }
+        const frames = nextFrameSink(ctx.extra.socket, ctx.extra.request.socket, id);
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -136,6 +139,16 @@ export function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Serv
           params: { ...payload, query },
           identity,
           requestId,
+          // Shared live readings write their pre-serialized results here (useSharedLiveExecution).
+          liveFrames: {
+            next: (payloadJson: string) => {
+              frames.next(payloadJson);
+              operationLog.result(ctx.extra, id);
+            },
+            get backlog() {
+              return frames.backlog;
+            },
+          } satisfies FrameSink,
         });
         let document;
         try {
