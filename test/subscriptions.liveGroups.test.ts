@@ -1,0 +1,115 @@
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { apiKeyEnv } from './helpers/apiKeys';
+import { subscribeSse, subscribeWs, type Subscribed } from './helpers/clients';
+import { startStack, type Stack } from './helpers/stack';
+
+/*
+ * Shared live execution (issue 13): subscribers of the same operation in the same scope get the result
+ * executed and serialized once. What a client sees must not change: its own operation id, every
+ * reading of its scope and no other, and a neighbour leaving changes nothing for it.
+ */
+
+const STAFF = { 'x-api-key': 'staff-key' };
+const CUSTOMER_A = { 'x-api-key': 'c1001-key' };
+const CUSTOMER_B = { 'x-api-key': 'c1002-key' };
+const READINGS = 'subscription { readings { meter { id } installation { externalId } time values { obisCode value } } }';
+const MY_READINGS = 'subscription { myReadings { meter { id } installation { externalId } time } }';
+
+type Reading = { meter: { id: string }; installation: { externalId: string }; time: string };
+const keyOf = (reading: Reading) => `${reading.meter.id}@${reading.time}`;
+
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** Keys of the readings a subscription got, from the first one both lists hold on. */
+function aligned(a: string[], b: string[]): [string[], string[]] {
+  const start = b.indexOf(a[0]!);
+  if (start >= 0) return [a, b.slice(start)];
+  return [a.slice(a.indexOf(b[0]!)), b];
+}
+
+describe('live readings shared by subscribers of the same operation', () => {
+  let stack: Stack;
+  const open: Array<Subscribed<any>> = [];
+  const live = (query: string, connectionParams: Record<string, string>) => {
+    const subscription = subscribeWs(stack.gateway.wsUrl, query, 1_000_000, { connectionParams });
+    subscription.done.catch(() => undefined);
+    open.push(subscription);
+    return subscription;
+  };
+  const readingsOf = (subscription: Subscribed<any>, field: string): Reading[] =>
+    subscription.results.map((result) => {
+      expect(result.errors).toBeUndefined();
+      return result.data[field];
+    });
+
+  beforeAll(async () => {
+    stack = await startStack({
+      simulator: { installations: 3 },
+      env: apiKeyEnv({ staff: 'staff-key', customers: { 'C-1001': 'c1001-key', 'C-1002': 'c1002-key' } }),
+    });
+  });
+  afterEach(() => {
+    for (const subscription of open.splice(0)) subscription.close();
+  });
+  afterAll(() => stack.close());
+
+  it('gives two operations with the same document on one socket the same readings, each under its own id', async () => {
+    const client = createClient({ url: stack.gateway.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: STAFF });
+    const first: Reading[] = [];
+    const second: Reading[] = [];
+    const failures: unknown[] = [];
+    const sink = (into: Reading[]) => ({ next: (result: any) => into.push(result.data.readings), error: (error: unknown) => failures.push(error), complete: () => undefined });
+    const stopFirst = client.subscribe({ query: READINGS }, sink(first));
+    const stopSecond = client.subscribe({ query: READINGS }, sink(second));
+    // A subscriber on another socket, in the same group.
+    const other = live(READINGS, STAFF);
+    await until(() => first.length >= 12 && second.length >= 12 && other.results.length >= 12);
+    stopFirst();
+    stopSecond();
+    await client.dispose();
+
+    expect(failures).toEqual([]);
+    const [a, b] = aligned(first.map(keyOf), second.map(keyOf));
+    const length = Math.min(a.length, b.length);
+    expect(length).toBeGreaterThanOrEqual(10);
+    expect(a.slice(0, length)).toEqual(b.slice(0, length));
+    expect(new Set(a).size).toBe(a.length);
+    // Whole payloads, not only keys: every member got the same result.
+    const byKey = new Map(first.map((reading) => [keyOf(reading), reading]));
+    for (const reading of readingsOf(other, 'readings')) if (byKey.has(keyOf(reading))) expect(reading).toEqual(byKey.get(keyOf(reading)));
+  });
+
+  it('never shares between scopes: each customer gets their own installation only, staff every installation', async () => {
+    const staff = live(MY_READINGS.replace('myReadings', 'readings'), STAFF);
+    const customerA = live(MY_READINGS, CUSTOMER_A);
+    const customerA2 = live(MY_READINGS, CUSTOMER_A);
+    const customerB = live(MY_READINGS, CUSTOMER_B);
+    await until(() => [customerA, customerA2, customerB].every((s) => s.results.length >= 4) && staff.results.length >= 12);
+
+    expect(new Set(readingsOf(customerA, 'myReadings').map((r) => r.installation.externalId))).toEqual(new Set(['C-1001']));
+    expect(new Set(readingsOf(customerA2, 'myReadings').map((r) => r.installation.externalId))).toEqual(new Set(['C-1001']));
+    expect(new Set(readingsOf(customerB, 'myReadings').map((r) => r.installation.externalId))).toEqual(new Set(['C-1002']));
+    expect(new Set(readingsOf(staff, 'readings').map((r) => r.installation.externalId))).toEqual(new Set(['C-1001', 'C-1002', 'C-1003']));
+  });
+
+  it('keeps delivering to the others when a member leaves mid-stream', async () => {
+    const staying = live(READINGS, STAFF);
+    const leaving = live(READINGS, STAFF);
+    const sse = subscribeSse(stack.gateway.url, READINGS, 1_000_000, { headers: STAFF });
+    sse.done.catch(() => undefined);
+    open.push(sse);
+    await until(() => leaving.results.length >= 3 && sse.results.length >= 3);
+    leaving.close();
+    const leftAt = staying.results.length;
+    await until(() => staying.results.length >= leftAt + 10 && sse.results.length >= 13);
+
+    expect(staying.results.length).toBeGreaterThanOrEqual(leftAt + 10);
+    const keys = readingsOf(staying, 'readings').map(keyOf);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(readingsOf(sse, 'readings').length).toBeGreaterThanOrEqual(13);
+  });
+});
