@@ -113,3 +113,38 @@ describe('live readings shared by subscribers of the same operation', () => {
     expect(readingsOf(sse, 'readings').length).toBeGreaterThanOrEqual(13);
   });
 });
+
+describe('a shared live reading subscriber that stops reading', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // Enough readings per second to fill the loopback socket's buffers within seconds.
+    stack = await startStack({ simulator: { installations: 400, readingIntervalMs: 100 }, env: { SUBSCRIPTION_BUFFER: '10' } });
+  });
+  afterAll(() => stack.close());
+
+  it('is closed with SLOW_CONSUMER once its socket stays backed up, while the group keeps delivering', async () => {
+    const fast = subscribeWs(stack.gateway.wsUrl, READINGS, 1_000_000);
+    fast.done.catch(() => undefined);
+    const slow = new WebSocket(stack.gateway.wsUrl, 'graphql-transport-ws');
+    const messages: Array<{ id?: string; type: string; payload?: any }> = [];
+    slow.on('message', (data) => messages.push(JSON.parse(String(data))));
+    await new Promise((resolve) => slow.once('open', resolve));
+    slow.send(JSON.stringify({ type: 'connection_init' }));
+    await until(() => messages.some((message) => message.type === 'connection_ack'));
+    slow.send(JSON.stringify({ id: 'slow', type: 'subscribe', payload: { query: READINGS } }));
+    await until(() => messages.some((message) => message.type === 'next'));
+
+    slow.pause();
+    const before = fast.results.length;
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect(fast.results.length).toBeGreaterThan(before + 1000);
+    slow.resume();
+    await until(() => messages.some((message) => message.type === 'error'));
+    fast.close();
+    slow.close();
+
+    const error = messages.find((message) => message.type === 'error');
+    expect(error).toMatchObject({ id: 'slow', payload: [{ extensions: { code: 'SLOW_CONSUMER' } }] });
+    expect(fast.results.every((result: any) => !result.errors)).toBe(true);
+  });
+});
