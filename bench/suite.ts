@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { fanOutMeasurement, runFanOut, type FanOutLevel } from './lib/fanOut';
+import { fanOutMeasurement, runFanOut, staffLoad, type FanOutLevel } from './lib/fanOut';
 import { staffAuthorizations } from './lib/identities';
 import { measureLoad } from './lib/load';
 import { withServers } from './lib/processes';
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   ];
 
   step('fan-out');
-  const fanOut = await runFanOut(settings);
+  const fanOut = await runFanOut(settings, [{ load: staffLoad(settings), subscribers: settings.subscriberLevels }]);
   const [fanOutLevel] = fanOut.levels as [FanOutLevel];
   const fanOutScenario = fanOutMeasurement(fanOutLevel.gateway);
   const rows: Comparison[] = [

@@ -3,10 +3,10 @@ import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSimulatorConfig } from '../../src/config';
 import { basicAuthorization } from '../../src/upstream/credentials';
-import { staffAuthorizations } from './identities';
+import { customerAuthorizations, staffAuthorizations } from './identities';
 import type { Measurement } from './measurement';
 import { cpuSeconds, openFileLimit, rssMiB } from './procStats';
-import { spawnTypeScript, withServers, type ServerProcess } from './processes';
+import { spawnTypeScript, withServers } from './processes';
 import type { BenchSettings } from './settings';
 import { startGatewayProcess, startSimulatorProcess } from './stack';
 
@@ -18,13 +18,65 @@ import { startGatewayProcess, startSimulatorProcess } from './stack';
  * per-client work cost on top of the socket writes. The simulator, the server under test and the
  * subscriber workers each run in their own process, so each one's CPU and RSS are its own.
  */
-const QUERY = 'subscription { readings { time receiveTime installation { id } meter { id } values { obisCode value } } }';
+const SELECTION = '{ time receiveTime installation { id } meter { id } values { obisCode value } }';
+
+/** What the subscribers do: their document, who they are, and the readings the simulator makes for them. */
+export interface FanOutLoad {
+  name: string;
+  query: string;
+  /** Staff: yes; customers: each reading goes to its installation's one subscriber. */
+  everyReadingToEverySubscriber: boolean;
+  /** The simulator's world and reading rate for this many subscribers. */
+  simulatorEnv(subscribers: number): Record<string, string>;
+  /** Each subscriber's connection_init payload: signed in for the gateway, only its scope for the baseline. */
+  connectionParams(mode: FanOutRun['mode'], subscribers: number): Promise<Array<Record<string, unknown>>>;
+}
+
+/** Staff on `readings`: every subscriber gets every reading, all with one document. */
+export function staffLoad(settings: BenchSettings): FanOutLoad {
+  return {
+    name: 'staff on readings',
+    everyReadingToEverySubscriber: true,
+    query: `subscription { readings ${SELECTION} }`,
+    simulatorEnv: settings.readingSimulatorEnv,
+    connectionParams: async (mode, subscribers) => {
+      const params = mode === 'gateway' ? { authorization: (await staffAuthorizations(1, 'bench-subscriber'))[0] } : {};
+      return Array.from({ length: subscribers }, () => params);
+    },
+  };
+}
+
+/**
+ * The mobile app's shape (issue 13): N customers on `myReadings`, each with an installation of their own
+ * (the simulator's C-1001, C-1002, …), every installation reading every 10 s at its own phase: N/10
+ * readings/s in all, each delivered to one subscriber.
+ */
+export function mobileLoad(): FanOutLoad {
+  return {
+    name: 'customers on myReadings',
+    everyReadingToEverySubscriber: false,
+    query: `subscription { myReadings ${SELECTION} }`,
+    simulatorEnv: (subscribers) => ({
+      SIMULATOR_INSTALLATIONS: String(subscribers),
+      SIMULATOR_READING_INTERVAL: '10s',
+      SIMULATOR_READING_SCHEDULE: 'spread',
+      // A world this size backfills for long; the fan-out measures live readings only.
+      SIMULATOR_HISTORY: '1m',
+    }),
+    connectionParams: async (mode, subscribers) => {
+      const externalIds = Array.from({ length: subscribers }, (_, index) => `C-${1001 + index}`);
+      if (mode === 'baseline') return externalIds.map((externalId) => ({ externalId }));
+      return (await customerAuthorizations(externalIds)).map((authorization) => ({ authorization }));
+    },
+  };
+}
 // One event loop parsing more frames than this starts to delay the readings it measures.
 const CLIENTS_PER_WORKER = 2500;
 const MIN_WARM_UP_SECONDS = 2;
 
 export interface FanOutRun {
   mode: 'gateway' | 'baseline';
+  load: string;
   subscribers: number;
   connected: number;
   upstreamSubscriptions: number;
@@ -43,7 +95,10 @@ export interface FanOutRun {
 
 /** One subscriber level: the gateway and the baseline, back to back, at the same reading rate. */
 export interface FanOutLevel {
+  load: string;
   subscribers: number;
+  installations: number;
+  expectedPerSecond: number;
   readingIntervalMs: number;
   gateway: FanOutRun;
   baseline: FanOutRun;
@@ -94,23 +149,17 @@ function percentile(delays: Array<[number, number]>, total: number, fraction: nu
   return NaN;
 }
 
-function run(mode: FanOutRun['mode'], subscribers: number, simulatorEnv: Record<string, string>, settings: BenchSettings): Promise<FanOutRun> {
+function run(mode: FanOutRun['mode'], subscribers: number, load: FanOutLoad, settings: BenchSettings): Promise<FanOutRun> {
   return withServers(async (start) => {
-    const simulator = await startSimulatorProcess(start, simulatorEnv);
-    const upstreamAuthorization = basicAuthorization(simulator.endpoint.token, simulator.endpoint.secret);
-    let target: ServerProcess;
-    let authorization: string;
-    if (mode === 'gateway') {
-      target = await startGatewayProcess(start, simulator.endpoint);
-      [authorization] = (await staffAuthorizations(1, 'bench-subscriber')) as [string];
-    } else {
-      target = await start('bench/servers/wsBaseline.ts', {
-        BENCH_UPSTREAM_WS_URL: simulator.endpoint.wsUrl,
-        BENCH_UPSTREAM_AUTHORIZATION: upstreamAuthorization,
-        BENCH_QUERY: QUERY,
-      });
-      authorization = 'none';
-    }
+    const simulator = await startSimulatorProcess(start, load.simulatorEnv(subscribers));
+    const target =
+      mode === 'gateway'
+        ? await startGatewayProcess(start, simulator.endpoint)
+        : await start('bench/servers/wsBaseline.ts', {
+            BENCH_UPSTREAM_WS_URL: simulator.endpoint.wsUrl,
+            BENCH_UPSTREAM_AUTHORIZATION: basicAuthorization(simulator.endpoint.token, simulator.endpoint.secret),
+          });
+    const connectionParams = await load.connectionParams(mode, subscribers);
     const wsUrl = target.url.replace(/^http/, 'ws');
     await sleep(1000);
     const idleRssMiB = rssMiB(target.child.pid!);
@@ -118,20 +167,19 @@ function run(mode: FanOutRun['mode'], subscribers: number, simulatorEnv: Record<
     target.resetPeakRss();
 
     const workerCount = Math.ceil(subscribers / CLIENTS_PER_WORKER);
-    const workers = Array.from({ length: workerCount }, (_, index) =>
+    const workers = Array.from({ length: workerCount }, () =>
       spawnTypeScript('bench/servers/subscribers.ts', {
         env: {
           PATH: process.env.PATH ?? '',
           BENCH_VERBOSE: process.env.BENCH_VERBOSE ?? '',
           BENCH_CONNECT_TIMEOUT: String(settings.connectTimeoutSeconds),
           BENCH_WS_URL: wsUrl,
-          BENCH_CLIENTS: String(Math.floor(subscribers / workerCount) + (index < subscribers % workerCount ? 1 : 0)),
-          BENCH_AUTHORIZATION: authorization,
-          BENCH_QUERY: QUERY,
+          BENCH_QUERY: load.query,
         },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       }),
     );
+    workers.forEach((worker, index) => worker.send({ type: 'connect', connectionParams: connectionParams.filter((_, n) => n % workerCount === index) }));
     try {
       const ready = await Promise.all(workers.map((worker) => nextMessage(worker, 'ready', (settings.connectTimeoutSeconds + 30) * 1000)));
       const connected = ready.reduce((sum, message) => sum + message.connected, 0);
@@ -175,6 +223,7 @@ function run(mode: FanOutRun['mode'], subscribers: number, simulatorEnv: Record<
       const percent = (key: keyof typeof before) => ((after[key] - before[key]) / elapsed) * 100;
       return {
         mode,
+        load: load.name,
         subscribers,
         connected,
         upstreamSubscriptions,
@@ -197,20 +246,20 @@ function run(mode: FanOutRun['mode'], subscribers: number, simulatorEnv: Record<
 
 const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
-function table(levels: FanOutLevel[], installations: number): string {
+function table(levels: FanOutLevel[]): string {
   const lines = [
-    '| run | subscribers | reading every | upstream subscriptions | idle RSS MiB | peak RSS MiB | RSS per subscriber KiB | its CPU % of a core | CPU µs per delivery | simulator CPU % | subscriber workers CPU % | p50 ms | p99 ms | readings delivered/s | expected/s | errors |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| load | run | subscribers | installations, reading every | upstream subscriptions | idle RSS MiB | peak RSS MiB | RSS per subscriber KiB | its CPU % of a core | CPU µs per delivery | simulator CPU % | subscriber workers CPU % | p50 ms | p99 ms | readings delivered/s | expected/s | errors |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const level of levels) {
     for (const run of [level.baseline, level.gateway]) {
       const errors = Object.entries(run.errors).map(([code, count]) => `${code}: ${count}`).join(', ') || '0';
       lines.push(
-        `| ${run.mode === 'gateway' ? 'gateway' : 'ws baseline'} | ${run.connected}/${run.subscribers} | ${level.readingIntervalMs / 1000} s | ` +
-          `${run.upstreamSubscriptions} | ${fixed(run.idleRssMiB)} | ${fixed(run.peakRssMiB)} | ` +
+        `| ${level.load} | ${run.mode === 'gateway' ? 'gateway' : 'ws baseline'} | ${run.connected}/${run.subscribers} | ` +
+          `${level.installations}, ${level.readingIntervalMs / 1000} s | ${run.upstreamSubscriptions} | ${fixed(run.idleRssMiB)} | ${fixed(run.peakRssMiB)} | ` +
           `${fixed(((run.peakRssMiB - run.idleRssMiB) * 1024) / run.subscribers, 1)} | ${fixed(run.cpuPercent)} | ${fixed(run.cpuMicrosPerDelivery, 1)} | ` +
           `${fixed(run.simulatorCpuPercent)} | ${fixed(run.clientCpuPercent)} | ${fixed(run.p50Ms)} | ${fixed(run.p99Ms)} | ${fixed(run.deliveredPerSecond)} | ` +
-          `${fixed((run.subscribers * installations * 1000) / level.readingIntervalMs)} | ${errors} |`,
+          `${fixed(level.expectedPerSecond)} | ${errors} |`,
       );
     }
   }
@@ -220,12 +269,12 @@ function table(levels: FanOutLevel[], installations: number): string {
 function ratios(levels: FanOutLevel[]): string {
   const ratio = (a: number, b: number) => `${fixed(a / b, 2)}×`;
   const lines = [
-    '| subscribers | p50 ms gateway / baseline | p99 ms gateway / baseline | p99 ratio (target ≤ 1.5×) | CPU µs per delivery gateway / baseline | CPU ratio (target ≤ 2×) | peak RSS MiB gateway / baseline |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| load | subscribers | p50 ms gateway / baseline | p99 ms gateway / baseline | p99 ratio (target ≤ 1.5×) | CPU µs per delivery gateway / baseline | CPU ratio (target ≤ 2×) | peak RSS MiB gateway / baseline |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
-  for (const { subscribers, gateway, baseline } of levels) {
+  for (const { load, subscribers, gateway, baseline } of levels) {
     lines.push(
-      `| ${subscribers} | ${fixed(gateway.p50Ms)} / ${fixed(baseline.p50Ms)} | ${fixed(gateway.p99Ms)} / ${fixed(baseline.p99Ms)} | ${ratio(gateway.p99Ms, baseline.p99Ms)} | ` +
+      `| ${load} | ${subscribers} | ${fixed(gateway.p50Ms)} / ${fixed(baseline.p50Ms)} | ${fixed(gateway.p99Ms)} / ${fixed(baseline.p99Ms)} | ${ratio(gateway.p99Ms, baseline.p99Ms)} | ` +
         `${fixed(gateway.cpuMicrosPerDelivery, 1)} / ${fixed(baseline.cpuMicrosPerDelivery, 1)} | ${ratio(gateway.cpuMicrosPerDelivery, baseline.cpuMicrosPerDelivery)} | ` +
         `${fixed(gateway.peakRssMiB)} / ${fixed(baseline.peakRssMiB)} |`,
     );
@@ -233,47 +282,52 @@ function ratios(levels: FanOutLevel[]): string {
   return lines.join('\n');
 }
 
-/**
- * Runs the baseline, then the gateway, at each of settings.subscriberLevels. Unless SIMULATOR_READING_INTERVAL
- * says otherwise, the simulator's installations (5) all read at once every N/1000 s for N subscribers: 5 readings
- * a tick, 5,000 deliveries/s at every level (1,000 subscribers a tick a second, 10,000 a tick every 10 s).
- */
-export async function runFanOut(settings: BenchSettings): Promise<FanOutResult> {
+/** The baseline, then the gateway, under `load` at each subscriber count, back to back. */
+export async function runFanOut(settings: BenchSettings, loads: Array<{ load: FanOutLoad; subscribers: number[] }>): Promise<FanOutResult> {
   // Each loopback connection costs one descriptor in the server; leave room for its other files.
   const maxSubscribers = openFileLimit() - 1000;
-  const capped = settings.subscriberLevels.filter((n) => n > maxSubscribers);
-  const counts = settings.subscriberLevels.map((n) => Math.min(n, maxSubscribers));
+  const capped = loads.flatMap(({ subscribers }) => subscribers).filter((n) => n > maxSubscribers);
 
   const levels: FanOutLevel[] = [];
-  let installations = 0;
-  for (const subscribers of counts) {
-    const simulatorEnv = settings.readingSimulatorEnv(subscribers);
-    const simulatorConfig = loadSimulatorConfig(simulatorEnv);
-    installations = simulatorConfig.installations;
-    process.stderr.write(`fan-out: ws baseline, ${subscribers} subscribers…\n`);
-    const baseline = await run('baseline', subscribers, simulatorEnv, settings);
-    process.stderr.write(`fan-out: gateway, ${subscribers} subscribers…\n`);
-    const gateway = await run('gateway', subscribers, simulatorEnv, settings);
-    levels.push({ subscribers, readingIntervalMs: simulatorConfig.readingIntervalMs, gateway, baseline });
+  for (const { load, subscribers: counts } of loads) {
+    for (const subscribers of counts.map((n) => Math.min(n, maxSubscribers))) {
+      const simulatorConfig = loadSimulatorConfig(load.simulatorEnv(subscribers));
+      process.stderr.write(`fan-out: ${load.name}, ws baseline, ${subscribers} subscribers…\n`);
+      const baseline = await run('baseline', subscribers, load, settings);
+      process.stderr.write(`fan-out: ${load.name}, gateway, ${subscribers} subscribers…\n`);
+      const gateway = await run('gateway', subscribers, load, settings);
+      const readingsPerSecond = simulatorConfig.installations / (simulatorConfig.readingIntervalMs / 1000);
+      levels.push({
+        load: load.name,
+        subscribers,
+        installations: simulatorConfig.installations,
+        readingIntervalMs: simulatorConfig.readingIntervalMs,
+        expectedPerSecond: load.everyReadingToEverySubscriber ? readingsPerSecond * subscribers : readingsPerSecond,
+        gateway,
+        baseline,
+      });
+    }
   }
 
   const markdown = [
-    `Simulator: ${installations} installations reading at once (SIMULATOR_READING_SCHEDULE=aligned), received 50 ms later; ` +
-      'delays are receiveTime → client receipt and include up to 250 ms of simulator tick. ' +
+    'Staff: the installations read at once (SIMULATOR_READING_SCHEDULE=aligned), received 50 ms later, every reading to every subscriber; ' +
+      'customers: each installation at its own phase, each reading to its one customer. ' +
+      'Delays are receiveTime → client receipt and include up to 250 ms of simulator tick. ' +
       `CPU % is of one core (this machine has ${cpus().length}); load average ${loadavg().map((n) => n.toFixed(2)).join(' / ')} at the end.`,
     ...(capped.length > 0 ? ['', `Capped at ${maxSubscribers} subscribers by the open-file limit (${openFileLimit()}); asked for ${capped.join(', ')}.`] : []),
     '',
-    table(levels, installations),
+    table(levels),
     '',
     ratios(levels),
   ].join('\n');
 
   const runs = levels.flatMap((level) => [level.baseline, level.gateway]);
+  const named = (r: FanOutRun) => `${r.load}, ${r.mode} ${r.subscribers}`;
   const problems = [
-    ...runs.filter((r) => r.connected < r.subscribers).map((r) => `${r.mode} ${r.subscribers}: ${r.subscribers - r.connected} subscribers did not connect`),
-    ...runs.filter((r) => Object.keys(r.errors).length > 0).map((r) => `${r.mode} ${r.subscribers}: errors ${JSON.stringify(r.errors)}`),
-    ...runs.filter((r) => r.upstreamSubscriptions !== 1).map((r) => `${r.mode} ${r.subscribers}: ${r.upstreamSubscriptions} upstream subscriptions`),
-    ...runs.filter((r) => r.deliveredPerSecond === 0).map((r) => `${r.mode} ${r.subscribers}: no readings delivered`),
+    ...runs.filter((r) => r.connected < r.subscribers).map((r) => `${named(r)}: ${r.subscribers - r.connected} subscribers did not connect`),
+    ...runs.filter((r) => Object.keys(r.errors).length > 0).map((r) => `${named(r)}: errors ${JSON.stringify(r.errors)}`),
+    ...runs.filter((r) => r.upstreamSubscriptions !== 1).map((r) => `${named(r)}: ${r.upstreamSubscriptions} upstream subscriptions`),
+    ...runs.filter((r) => r.deliveredPerSecond === 0).map((r) => `${named(r)}: no readings delivered`),
   ];
   return { levels, markdown, problems };
 }

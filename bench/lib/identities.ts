@@ -19,3 +19,18 @@ export async function staffAuthorizations(count: number, subject = 'bench-user')
   );
 }
 
+
+/** `Bearer <jwt>` values for customers, one per installation externalId (role customer, claim externalId). */
+export async function customerAuthorizations(externalIds: string[]): Promise<string[]> {
+  const key = new TextEncoder().encode(benchJwtSecret);
+  return Promise.all(
+    externalIds.map(async (externalId) => {
+      const token = await new jose.SignJWT({ role: 'customer', externalId })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(`bench-customer-${externalId}`)
+        .setExpirationTime('1h')
+        .sign(key);
+      return `Bearer ${token}`;
+    }),
+  );
+}

@@ -2,22 +2,22 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
 /**
- * Subscriber load for the fan-out (bench/lib/fanOut.ts): opens BENCH_CLIENTS graphql-ws clients (one WebSocket
- * each) to BENCH_WS_URL and records, per reading, the delay from its `receiveTime` (the simulator's
+ * Subscriber load for the fan-out (bench/lib/fanOut.ts): opens one graphql-ws client (one WebSocket each) to
+ * BENCH_WS_URL per connectionParams object the parent sends, subscribes each to BENCH_QUERY, and records, per reading, the delay from its `receiveTime` (the simulator's
  * emit time, same machine clock) to its arrival here. Driven over the IPC channel:
- *   parent: subscribe | start | stop | close      worker: ready {connected, failed, connectErrors} | result {...}
+ *   parent: connect {connectionParams[]} | subscribe | start | stop | close
+ *   worker: ready {connected, failed, connectErrors} | result {...}
  * Connecting and subscribing are separate steps, so every client connects before any reading flows:
  * handshakes queued behind deliveries on a busy server would otherwise run into the connect deadline.
  * Delays go into a 1 ms histogram, so a worker's memory does not grow with the readings it receives.
  */
 const url = process.env.BENCH_WS_URL!;
-const count = Number(process.env.BENCH_CLIENTS);
-const authorization = process.env.BENCH_AUTHORIZATION!;
 const query = process.env.BENCH_QUERY!;
 // Opening thousands of sockets at once overflows the server's accept backlog; open them in waves.
 const WAVE = 200;
 const MAX_MS = 60_000;
-const deadline = performance.now() + Number(process.env.BENCH_CONNECT_TIMEOUT ?? 60) * 1000;
+const connectTimeoutMs = Number(process.env.BENCH_CONNECT_TIMEOUT ?? 60) * 1000;
+let deadline = Infinity;
 
 const histogram = new Uint32Array(MAX_MS + 1);
 const errors = new Map<string, number>();
@@ -50,7 +50,7 @@ const sink = {
 };
 
 /** A client with its connection acknowledged (connection_init / connection_ack), not yet subscribed. */
-function open(): Promise<Client | undefined> {
+function open(connectionParams: Record<string, unknown>): Promise<Client | undefined> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (client: Client | undefined, error?: string) => {
@@ -68,7 +68,7 @@ function open(): Promise<Client | undefined> {
     const client: Client = createClient({
       url,
       webSocketImpl: WebSocket,
-      connectionParams: { authorization },
+      connectionParams,
       lazy: false,
       retryAttempts: 0,
       on: {
@@ -81,16 +81,23 @@ function open(): Promise<Client | undefined> {
   });
 }
 
-async function main(): Promise<void> {
-  const clients: Client[] = [];
-  for (let opened = 0; opened < count && performance.now() < deadline; opened += WAVE) {
-    const wave = await Promise.all(Array.from({ length: Math.min(WAVE, count - opened) }, open));
+const clients: Client[] = [];
+
+async function connect(all: Array<Record<string, unknown>>): Promise<void> {
+  deadline = performance.now() + connectTimeoutMs;
+  for (let opened = 0; opened < all.length && performance.now() < deadline; opened += WAVE) {
+    const wave = await Promise.all(all.slice(opened, opened + WAVE).map(open));
     for (const client of wave) if (client) clients.push(client);
     if (process.env.BENCH_VERBOSE) process.stderr.write(`${process.pid}: ${clients.length} connected, ${Math.round(performance.now())} ms\n`);
   }
-  process.send!({ type: 'ready', connected: clients.length, failed: count - clients.length, connectErrors: Object.fromEntries(connectErrors) });
-  process.on('message', async (message: { type: string }) => {
-    if (message.type === 'subscribe') {
+  process.send!({ type: 'ready', connected: clients.length, failed: all.length - clients.length, connectErrors: Object.fromEntries(connectErrors) });
+}
+
+function main(): void {
+  process.on('message', async (message: { type: string; connectionParams?: Array<Record<string, unknown>> }) => {
+    if (message.type === 'connect') {
+      await connect(message.connectionParams ?? []);
+    } else if (message.type === 'subscribe') {
       for (const client of clients) client.subscribe<Reading>({ query }, sink);
     } else if (message.type === 'start') {
       received = 0;
@@ -110,7 +117,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+main();
