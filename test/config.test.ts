@@ -86,13 +86,14 @@ describe('gateway configuration', () => {
 
 describe('simulator configuration', () => {
   it('has the documented defaults', () => {
-    expect(loadSimulatorConfig({})).toMatchObject({ seed: 1, installations: 25, readingIntervalMs: 2000, duplicateRate: 0 });
+    expect(loadSimulatorConfig({})).toMatchObject({ seed: 1, installations: 25, readingIntervalMs: 2000, readingSchedule: 'spread', duplicateRate: 0 });
   });
 
   it.each([
     [{ SIMULATOR_DUPLICATE_RATE: '2' }, 'SIMULATOR_DUPLICATE_RATE'],
     [{ SIMULATOR_READING_INTERVAL: 'fast' }, 'SIMULATOR_READING_INTERVAL'],
     [{ SIMULATOR_SEED: 'x' }, 'SIMULATOR_SEED'],
+    [{ SIMULATOR_READING_SCHEDULE: 'random' }, 'SIMULATOR_READING_SCHEDULE'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(configError(() => loadSimulatorConfig(env))).toContain(variable);
   });

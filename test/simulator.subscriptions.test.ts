@@ -265,3 +265,29 @@ describe('duplicateRate', () => {
     expect(new Set(queriedKeys).size).toBe(queriedKeys.length);
   });
 });
+
+describe('readingSchedule aligned', () => {
+  let aligned: RunningSimulator;
+  beforeAll(async () => {
+    aligned = await startSimulator({ seed: 3, installations: 5, readingIntervalMs: INTERVAL_MS, historyMs: 5_000, readingSchedule: 'aligned' });
+  });
+  afterAll(() => aligned.close());
+
+  it('has every installation read at the same multiples of the interval, received 50 ms later', async () => {
+    const results = await collect<{ readings: { installation: { id: string }; time: string; receiveTime: string } }>(
+      track(authorizedWsClient(aligned)),
+      { query: 'subscription { readings { installation { id } time receiveTime } }' },
+      (all) => all.length >= 30,
+    );
+    const readings = results.map((result) => result.data!.readings);
+    for (const reading of readings) {
+      expect(Date.parse(reading.time) % INTERVAL_MS).toBe(0);
+      expect(Date.parse(reading.receiveTime) - Date.parse(reading.time)).toBe(50);
+    }
+    const installationsByTime = new Map<string, Set<string>>();
+    for (const reading of readings) installationsByTime.set(reading.time, (installationsByTime.get(reading.time) ?? new Set()).add(reading.installation.id));
+    // Every tick but the first and last one seen is complete: all 5 installations at that time.
+    const complete = [...installationsByTime.values()].filter((installations) => installations.size === 5);
+    expect(complete.length).toBeGreaterThanOrEqual(4);
+  });
+});
