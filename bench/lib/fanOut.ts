@@ -114,6 +114,7 @@ export interface FanOutResult {
 
 type WorkerMessage =
   | { type: 'ready'; connected: number; failed: number; connectErrors: Record<string, number> }
+  | { type: 'live' }
   | { type: 'result'; received: number; delays: Array<[number, number]>; errors: Record<string, number> };
 
 function nextMessage<T extends WorkerMessage['type']>(child: ChildProcess, type: T, timeoutMs: number) {
@@ -154,7 +155,8 @@ function run(mode: FanOutRun['mode'], subscribers: number, load: FanOutLoad, set
     const simulator = await startSimulatorProcess(start, load.simulatorEnv(subscribers));
     const target =
       mode === 'gateway'
-        ? await startGatewayProcess(start, simulator.endpoint)
+        ? // The reading archive has a bench of its own (bench:archive); here it would measure PGlite's inserts.
+          await startGatewayProcess(start, simulator.endpoint, { ARCHIVE_ENABLED: 'false' })
         : await start('bench/servers/wsBaseline.ts', {
             BENCH_UPSTREAM_WS_URL: simulator.endpoint.wsUrl,
             BENCH_UPSTREAM_AUTHORIZATION: basicAuthorization(simulator.endpoint.token, simulator.endpoint.secret),
@@ -184,9 +186,12 @@ function run(mode: FanOutRun['mode'], subscribers: number, load: FanOutLoad, set
       const ready = await Promise.all(workers.map((worker) => nextMessage(worker, 'ready', (settings.connectTimeoutSeconds + 30) * 1000)));
       const connected = ready.reduce((sum, message) => sum + message.connected, 0);
       // Every subscriber connects first, then all subscribe: a handshake never waits behind deliveries.
+      // The window opens once every subscriber has had a reading, so no subscribe is still being served.
+      const live = workers.map((worker) => nextMessage(worker, 'live', (settings.connectTimeoutSeconds + 30) * 1000));
       for (const worker of workers) worker.send({ type: 'subscribe' });
-      // Warm-up: subscriptions reach the hub (or the baseline), JIT settles, and the catch-up readings a
-      // new subscriber gets are delivered; under 2 s they land in the measured window as old readings.
+      await Promise.all(live);
+      // Warm-up: JIT settles, and the catch-up readings a new subscriber gets are delivered; under 2 s
+      // they land in the measured window as old readings.
       await sleep(Math.max(settings.warmUpSeconds, MIN_WARM_UP_SECONDS) * 1000);
 
       const pids = { target: target.child.pid!, simulator: simulator.server.child.pid!, workers: workers.map((worker) => worker.pid!) };

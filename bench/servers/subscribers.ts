@@ -6,7 +6,7 @@ import WebSocket from 'ws';
  * BENCH_WS_URL per connectionParams object the parent sends, subscribes each to BENCH_QUERY, and records, per reading, the delay from its `receiveTime` (the simulator's
  * emit time, same machine clock) to its arrival here. Driven over the IPC channel:
  *   parent: connect {connectionParams[]} | subscribe | start | stop | close
- *   worker: ready {connected, failed, connectErrors} | result {...}
+ *   worker: ready {connected, failed, connectErrors} | live (every client has its first result) | result {...}
  * Connecting and subscribing are separate steps, so every client connects before any reading flows:
  * handshakes queued behind deliveries on a busy server would otherwise run into the connect deadline.
  * Delays go into a 1 ms histogram, so a worker's memory does not grow with the readings it receives.
@@ -36,18 +36,33 @@ function describe(error: unknown): string {
 
 type Reading = Record<string, { receiveTime?: string } | undefined>;
 
-const sink = {
-  next: (result: { data?: Reading | null }) => {
-    if (!measuring || !result.data) return;
-    // The subscription's one root field: readings, myReadings, …
-    const receiveTime = Object.values(result.data)[0]?.receiveTime;
-    if (!receiveTime) return;
-    received += 1;
-    histogram[Math.min(MAX_MS, Math.max(0, Date.now() - Date.parse(receiveTime)))]! += 1;
-  },
-  error: (error: unknown) => countError(describe(error)),
-  complete: () => countError('completed'),
-};
+/** The client's subscription, reporting its first result (or end) once, so the parent knows when all are live. */
+function sinkFor(onFirst: () => void) {
+  let first = true;
+  const settle = () => {
+    if (first) onFirst();
+    first = false;
+  };
+  return {
+    next: (result: { data?: Reading | null }) => {
+      settle();
+      if (!measuring || !result.data) return;
+      // The subscription's one root field: readings, myReadings, …
+      const receiveTime = Object.values(result.data)[0]?.receiveTime;
+      if (!receiveTime) return;
+      received += 1;
+      histogram[Math.min(MAX_MS, Math.max(0, Date.now() - Date.parse(receiveTime)))]! += 1;
+    },
+    error: (error: unknown) => {
+      settle();
+      countError(describe(error));
+    },
+    complete: () => {
+      settle();
+      countError('completed');
+    },
+  };
+}
 
 /** A client with its connection acknowledged (connection_init / connection_ack), not yet subscribed. */
 function open(connectionParams: Record<string, unknown>): Promise<Client | undefined> {
@@ -98,7 +113,13 @@ function main(): void {
     if (message.type === 'connect') {
       await connect(message.connectionParams ?? []);
     } else if (message.type === 'subscribe') {
-      for (const client of clients) client.subscribe<Reading>({ query }, sink);
+      let waiting = clients.length;
+      const onFirst = () => {
+        waiting -= 1;
+        if (waiting === 0) process.send!({ type: 'live' });
+      };
+      if (waiting === 0) process.send!({ type: 'live' });
+      for (const client of clients) client.subscribe<Reading>({ query }, sinkFor(onFirst));
     } else if (message.type === 'start') {
       received = 0;
       histogram.fill(0);
