@@ -91,18 +91,16 @@ export function useSharedLiveExecution({ maskError }: SharedLiveExecutionOptions
       if (scope === undefined || context.lastEventId || !sharedLiveField(args.document, args.operationName)) return;
       const key = [scope, documentId(args.document), args.operationName ?? '', JSON.stringify(args.variableValues ?? {})].join('\n');
       setSubscribeFn((memberArgs) => {
-        const member = context.readingHub.liveGroups.join(
-          key,
-          async () => {
-          // The first member's subscription serves the group: same operation, same scope. Its context
-          // is inherited, not shared, so the position noted per result is the group's, not that member's.
+        // The first member's subscription serves the group: same operation, same scope. Its context is
+        // inherited, not shared, so the position noted per result is the group's, not that member's.
+        const openGroup = async () => {
           const contextValue: object = Object.create(memberArgs.contextValue as object);
           const results = await subscribeFn({ ...memberArgs, contextValue });
-          if (!isAsyncIterable<ExecutionResult>(results)) throw results.errors?.[0] ?? new Error('live readings subscription returned no stream');
-          return sharedResults(results[Symbol.asyncIterator](), contextValue, serialize);
-          },
-          context.liveFrames,
-        );
+          // A refused subscription (bad arguments) is one result with errors, then the end, for every member.
+          const stream = isAsyncIterable<ExecutionResult>(results) ? results[Symbol.asyncIterator]() : [results as ExecutionResult][Symbol.iterator]();
+          return sharedResults(stream, contextValue, serialize);
+        };
+        const member = context.readingHub.liveGroups.join(key, openGroup, context.liveFrames);
         return memberResults(member, memberArgs.contextValue as object);
       });
     },
@@ -110,7 +108,7 @@ export function useSharedLiveExecution({ maskError }: SharedLiveExecutionOptions
 }
 
 /** The group's results with the position each one's reading was at (noted by liveReading on the group's context). */
-function sharedResults(results: AsyncIterator<ExecutionResult>, context: object, serialize: (result: ExecutionResult) => string): AsyncIterator<SharedResult> {
+function sharedResults(results: AsyncIterator<ExecutionResult> | Iterator<ExecutionResult>, context: object, serialize: (result: ExecutionResult) => string): AsyncIterator<SharedResult> {
   return {
     next: async () => {
       const next = await results.next();
