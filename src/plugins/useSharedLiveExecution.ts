@@ -92,9 +92,10 @@ export function useSharedLiveExecution({ maskError }: SharedLiveExecutionOptions
       const key = [scope, documentId(args.document), args.operationName ?? '', JSON.stringify(args.variableValues ?? {})].join('\n');
       setSubscribeFn((memberArgs) => {
         // The first member's subscription serves the group: same operation, same scope. Its context is
-        // inherited, not shared, so the position noted per result is the group's, not that member's.
+        // copied, not shared, so the position noted per result is the group's, not that member's. (A copy,
+        // not Object.create: every copy has the same shape, where each prototype would make one of its own.)
         const openGroup = async () => {
-          const contextValue: object = Object.create(memberArgs.contextValue as object);
+          const contextValue: object = { ...(memberArgs.contextValue as object) };
           const results = await subscribeFn({ ...memberArgs, contextValue });
           // A refused subscription (bad arguments) is one result with errors, then the end, for every member.
           const stream = isAsyncIterable<ExecutionResult>(results) ? results[Symbol.asyncIterator]() : [results as ExecutionResult][Symbol.iterator]();
