@@ -98,9 +98,40 @@ describe('operation plans: the direct path answers exactly what delegation does'
     expect(JSON.stringify(body)).not.toContain('injected fault');
   });
 
-  it('stitched and gateway-only operations are delegated as before', async () => {
-    await both('{ provider { installations { externalId customer { name } } } }');
-    await both('{ customers(first: 2) { edges { node { externalId } } } }');
-    await both('{ __schema { queryType { name } } }');
+  describe('stitched operations', () => {
+    const upsert = 'mutation ($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { id } }';
+    beforeAll(async () => {
+      // Each gateway has a database of its own: the same customers in both.
+      for (const stack of [planned, delegated]) {
+        await postGraphQL(stack.gateway.url, upsert, { input: { externalId: 'C-1001', name: 'Ada Lovelace', email: 'ada@example.com' } });
+        await postGraphQL(stack.gateway.url, upsert, { input: { externalId: 'C-1002', name: 'Grace Hopper' } });
+      }
+    });
+
+    it('customer fields are resolved over IOmeter\'s answer: one upstream request, which asks for what they read', async () => {
+      planned.simulator.resetStats();
+      const { body } = await both('{ provider { installations { id customer { name email } } } }');
+      const named = body.data.provider.installations.filter((installation: any) => installation.customer).map((installation: any) => installation.customer.name);
+      expect(named.sort()).toEqual(['Ada Lovelace', 'Grace Hopper']);
+      expect(Object.keys(body.data.provider.installations[0])).toEqual(['id', 'customer']);
+      expect(planned.simulator.stats.queries[0]).toBe('{provider{installations{id externalId}}}');
+    });
+
+    it('aliases, fragments, __typename and @include around a stitched field', async () => {
+      planned.simulator.resetStats();
+      const query = `query S($withCustomer: Boolean!) { provider { all: installations { ext: externalId ...WithCustomer } one: installation(externalId: "C-1001") { externalId c: customer @include(if: $withCustomer) { __typename n: name } } } }
+        fragment WithCustomer on IometerInstallation { __typename customer { name address { city } } }`;
+      const { body } = await both(query, { withCustomer: true });
+      expect(body.data.provider.one.c).toEqual({ __typename: 'Customer', n: 'Ada Lovelace' });
+      expect(planned.simulator.stats.queries[0]).toContain('fragment WithCustomer on Installation{__typename externalId}');
+      await both(query, { withCustomer: false });
+    });
+
+    it('a client field under the response key a stitched field needs, and fields that go back to IOmeter, are delegated', async () => {
+      await both('{ provider { installations { externalId: id customer { name } } } }');
+      await both('{ provider { installation(externalId: "C-1001") { customer { name installation { id } } } } }');
+      await both('{ customers(first: 2) { edges { node { externalId } } } }');
+      await both('{ __schema { queryType { name } } }');
+    });
   });
 });

@@ -3,6 +3,7 @@ import {
   execute,
   getOperationAST,
   GraphQLError,
+  isObjectType,
   responsePathAsArray,
   type ExecutionArgs,
   type GraphQLFieldResolver,
@@ -51,13 +52,19 @@ const typenameOf: GraphQLTypeResolver<unknown, unknown> = (value) => (value as {
  * `__typename`s come back in the gateway's names, and the client's operation is executed over that
  * result against the gateway's own types, so scalars, enums, non-null and error paths are checked and
  * shaped exactly as for a delegated operation. The schema it executes against is the gateway's with
- * every field read from the result by response key: built once, here.
+ * every IOmeter field read from the result by response key, built once, here; the gateway's own fields
+ * of a plan (a stitched `customer`) keep their resolvers, which read what the plan asked IOmeter for.
  */
 export function createDirectExecution(gatewaySchema: GraphQLSchema, source: IometerSource, upstream: Executor) {
+  const fromIometer = (typeName: string, fieldName?: string) => {
+    const type = source.schema.getType(typeName);
+    return fieldName === undefined ? type !== undefined : isObjectType(type) && fieldName in type.getFields();
+  };
   const resultSchema = mapSchema(gatewaySchema, {
-    [MapperKind.OBJECT_FIELD]: (field) => ({ ...field, resolve: readResponseKey, subscribe: undefined }),
+    [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) =>
+      fromIometer(typeName, fieldName) ? { ...field, resolve: readResponseKey, subscribe: undefined } : field,
     [MapperKind.ABSTRACT_TYPE]: (type) => {
-      (type as { resolveType?: GraphQLTypeResolver<unknown, unknown> }).resolveType = typenameOf;
+      if (fromIometer(type.name)) (type as { resolveType?: GraphQLTypeResolver<unknown, unknown> }).resolveType = typenameOf;
       return type;
     },
   });
