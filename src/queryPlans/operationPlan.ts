@@ -14,7 +14,6 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
-  type GraphQLCompositeType,
   type GraphQLSchema,
   type SelectionNode,
   type SelectionSetNode,
@@ -73,7 +72,9 @@ function usedFragments(document: DocumentNode, root: DocumentNode['definitions']
  * spread (its fragment would travel upstream), no variable (the upstream operation would declare it
  * unused) and no directive but @include/@skip.
  */
-function resolvedLocally(gatewaySchema: GraphQLSchema, source: IometerSource, parent: GraphQLCompositeType, field: FieldNode): boolean {
+function resolvedLocally(gatewaySchema: GraphQLSchema, source: IometerSource, parentName: string, field: FieldNode): boolean {
+  const parent = gatewaySchema.getType(parentName);
+  if (!isCompositeType(parent)) return false;
   const typeInfo = new TypeInfo(gatewaySchema, parent);
   let local = true;
   const refuse = () => {
@@ -151,7 +152,7 @@ export function planDirect(
       if (typeInfo.getFieldDef()) return undefined;
       const parent = typeInfo.getParentType();
       const dependencies = parent && source.dependenciesOf(parent.name, node.name.value);
-      if (!parent || !dependencies || !resolvedLocally(gatewaySchema, source, parent, node)) return refuse();
+      if (!parent || !dependencies || !resolvedLocally(gatewaySchema, source, parent.name, node)) return refuse();
       needed.at(-1)!.push(...dependencies);
       return null;
     },
