@@ -1,5 +1,6 @@
 import { startStack, type Stack } from './helpers/stack';
 import { postGraphQL, type GraphQLResponse } from './helpers/clients';
+import { waitFor } from './helpers/simulator';
 
 /**
  * Issue 12: a query that only touches IOmeter takes the direct path (one cached plan, the client's
@@ -96,6 +97,24 @@ describe('operation plans: the direct path answers exactly what delegation does'
     const { body } = await both('query Small { provider { id name } }');
     expect(body.errors?.[0]).toMatchObject({ path: ['provider'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
     expect(JSON.stringify(body)).not.toContain('injected fault');
+  });
+
+  it('identical planned queries in flight together share one IOmeter answer, each shaped as its own', async () => {
+    let release = () => {};
+    planned.simulator.faults.hold = new Promise<void>((resolve) => (release = resolve));
+    planned.simulator.resetStats();
+    const query = '{ provider { installations { __typename id license { __typename status } } } }';
+    const answers = [postGraphQL(planned.gateway.url, query), postGraphQL(planned.gateway.url, query), postGraphQL(planned.gateway.url, `${query} # the same, spelled differently`)];
+    await waitFor(() => planned.simulator.stats.httpRequests === 1);
+    // The others would arrive at IOmeter while it is held, if they were not shared.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    const [first, ...others] = await Promise.all(answers);
+    planned.simulator.faults.hold = undefined;
+    expect(planned.simulator.stats.httpRequests).toBe(1);
+    expect(first!.body.data.provider.installations[0].__typename).toBe('IometerInstallation');
+    for (const other of others) expect(other.text).toBe(first!.text);
+    expect(first!.text).toBe((await postGraphQL(delegated.gateway.url, query)).text);
   });
 
   describe('stitched operations', () => {

@@ -11,6 +11,7 @@ import {
   type GraphQLTypeResolver,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
+import { readOnly } from '../upstream/inFlightQueries';
 import type { IometerSource } from './iometerSource';
 import type { DirectPlan } from './operationPlan';
 
@@ -74,16 +75,19 @@ export function createDirectExecution(gatewaySchema: GraphQLSchema, source: Iome
     const operation = getOperationAST(args.document, args.operationName);
     const variables = args.variableValues ?? {};
     if (operation?.variableDefinitions?.length && 'errors' in getVariableValues(gatewaySchema, operation.variableDefinitions, variables)) return undefined;
-    const answer = (await upstream({
+    // Only read below (the rename of `__typename`s is the same for everyone), so it may share an answer.
+    const request = readOnly({
       document: plan.upstream,
       variables,
       operationName: args.operationName ?? undefined,
       operationType: 'query' as never,
       context: args.contextValue as Record<string, unknown>,
       signal: (args as { signal?: AbortSignal }).signal,
-    })) as ExecutionResult;
+    });
+    const answer = (await upstream(request)) as ExecutionResult;
     const result = plan.selectsTypenames ? source.fromUpstream(answer) : answer;
-    const root = (result.data ?? {}) as object;
+    // This execution's own root (the data may be shared), under which its errors are found.
+    const root = { ...result.data };
     if (result.errors?.length) errorsByRoot.set(root, (result.errors as GraphQLError[]).map((error) => ({ at: error.path ? pathKey(error.path) : '', error })));
     return execute({ ...args, schema: resultSchema, rootValue: root }) as ExecutionResult | Promise<ExecutionResult>;
   };

@@ -1,4 +1,4 @@
-import type { ExecutionResult, Executor } from '@graphql-tools/utils';
+import type { ExecutionRequest, ExecutionResult, Executor } from '@graphql-tools/utils';
 import { print, stripIgnoredCharacters, type DocumentNode } from 'graphql';
 
 const printed = new WeakMap<DocumentNode, string>();
@@ -13,10 +13,18 @@ export function upstreamText(document: DocumentNode): string {
   return text;
 }
 
-/** One IOmeter request on its way, and how many callers wait for its answer. */
+const readOnlyRequests = new WeakSet<ExecutionRequest>();
+
+/** Marks a request whose caller only reads its answer: it may share that answer with other such callers. */
+export function readOnly<Request extends ExecutionRequest>(request: Request): Request {
+  readOnlyRequests.add(request);
+  return request;
+}
+
+/** One IOmeter request on its way, and its callers (true: read-only) by the order they came in. */
 interface Shared {
-  callers: number;
-  /** The answer for each caller, by the order they came in. */
+  readOnly: boolean[];
+  /** The answer for each caller, in that order. */
   results: Promise<ExecutionResult[]>;
 }
 
@@ -24,8 +32,9 @@ interface Shared {
  * In-flight deduplication of identical queries, in place of executor-http's, which deep-copies every
  * result it hands out, shared or not (≈ 5 % of the gateway's CPU for a list of installations). Queries
  * with the same text, operation name, variables and extensions as one on its way to IOmeter wait for
- * its answer. Each caller gets a result of its own: the first the answer itself, every other a copy of
- * its data, all made before any caller runs on, since delegation annotates results in place.
+ * its answer. A lone caller gets the answer itself; so do callers that only read it (readOnly: a
+ * planned operation). Every other caller of a shared answer gets a copy of its data, made before any
+ * caller runs on, since delegation annotates results in place.
  */
 export function deduplicateInFlight(execute: Executor): Executor {
   const inFlight = new Map<string, Shared>();
@@ -35,12 +44,12 @@ export function deduplicateInFlight(execute: Executor): Executor {
     if (!shared) {
       const answer = (async () => (await execute(request)) as ExecutionResult)();
       const started: Shared = {
-        callers: 0,
+        readOnly: [],
         results: answer.then(
           (result) => {
             inFlight.delete(key);
-            const copies = Array.from({ length: started.callers - 1 }, () => ({ ...result, data: structuredClone(result.data) }));
-            return [result, ...copies];
+            if (started.readOnly.length === 1) return [result];
+            return started.readOnly.map((readOnly) => (readOnly ? result : { ...result, data: structuredClone(result.data) }));
           },
           (error: unknown) => {
             inFlight.delete(key);
@@ -50,7 +59,7 @@ export function deduplicateInFlight(execute: Executor): Executor {
       };
       inFlight.set(key, (shared = started));
     }
-    const caller = shared.callers++;
+    const caller = shared.readOnly.push(readOnlyRequests.has(request)) - 1;
     return (await shared.results)[caller]!;
   };
 }
