@@ -146,6 +146,17 @@ describe('operation plans: the direct path answers exactly what delegation does'
       await both(query, { withCustomer: false });
     });
 
+    it('consumption and readingHistory of an installation, their bad arguments included', async () => {
+      planned.simulator.resetStats();
+      const range = 'from: "2026-01-01T00:00:00Z", to: "2026-01-03T00:00:00Z"';
+      const { body } = await both(`{ provider { installation(externalId: "C-1001") {
+        externalId consumption(${range}, resolution: DAY) { start end } readingHistory(${range}, first: 10) { pageInfo { hasNextPage } }
+        bad: readingHistory(${range}, first: 0) { pageInfo { hasNextPage } } } } }`);
+      expect(body.data.provider.installation.consumption.length).toBeGreaterThan(0);
+      expect(body.errors?.[0]).toMatchObject({ path: ['provider', 'installation', 'bad'], extensions: { code: 'BAD_USER_INPUT' } });
+      expect(planned.simulator.stats.queries[0]).toBe('{provider{installation(externalId:"C-1001"){externalId id}}}');
+    });
+
     it('a client field under the response key a stitched field needs, and fields that go back to IOmeter, are delegated', async () => {
       await both('{ provider { installations { externalId: id customer { name } } } }');
       await both('{ provider { installation(externalId: "C-1001") { customer { name installation { id } } } } }');
