@@ -142,6 +142,11 @@ describe.each(backends)('customer store on %s', (_name, backend) => {
     const again = await countQueries(db(), () => Promise.all([store().customersByExternalIds(['R-1', 'R-MISSING']), store().customersByIds([first.id])]));
     expect(again.queries).toBe(backend.name === 'pglite' ? 0 : 2);
     expect(again.result.flat().map((customer) => customer?.name ?? null)).toEqual(['Remembered', null, 'Remembered']);
+    // What is remembered is also answered synchronously (a stitched customer without a promise).
+    const known = ['R-1', 'R-MISSING', 'R-NEVER-LOOKED-UP'].map((externalId) => store().knownByExternalId(externalId));
+    expect(known.map((customer) => (customer === undefined ? 'unknown' : (customer?.name ?? null)))).toEqual(
+      backend.name === 'pglite' ? ['Remembered', null, 'unknown'] : ['unknown', 'unknown', 'unknown'],
+    );
 
     // Another store on the same database (as the sandbox seeder has) writes: both see it.
     const other = new CustomerStore(db());
@@ -149,6 +154,8 @@ describe.each(backends)('customer store on %s', (_name, backend) => {
     await other.upsertCustomer({ externalId: 'R-MISSING', name: 'Now There' });
     const [byExternalId, byId] = await Promise.all([store().customersByExternalIds(['R-1', 'R-MISSING']), store().customersByIds([first.id])]);
     expect([...byExternalId, ...byId].map((customer) => customer?.name)).toEqual(['Renamed', 'Now There', 'Renamed']);
+    await other.upsertCustomer({ externalId: 'R-1', name: 'Renamed Again' });
+    expect(store().knownByExternalId('R-1')).toBeUndefined();
   });
 
   it('a lookup that overlaps an upsert does not remember what it read before the write', async () => {

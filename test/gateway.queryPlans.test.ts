@@ -1,5 +1,6 @@
 import { startStack, type Stack } from './helpers/stack';
 import { postGraphQL, type GraphQLResponse } from './helpers/clients';
+import { pgliteBackend, type TestDatabase } from './helpers/database';
 import { waitFor } from './helpers/simulator';
 
 /**
@@ -163,5 +164,32 @@ describe('operation plans: the direct path answers exactly what delegation does'
       await both('{ customers(first: 2) { edges { node { externalId } } } }');
       await both('{ __schema { queryType { name } } }');
     });
+  });
+});
+
+describe('stitched customers on the embedded database', () => {
+  let stack: Stack;
+  let pglite: TestDatabase;
+  beforeAll(async () => {
+    pglite = await pgliteBackend.open();
+    stack = await startStack({ database: pglite.db, env: { CACHE_TTL: '0' } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await pglite?.cleanup();
+  });
+
+  it('are remembered between upserts, and an upsert is seen by the very next query', async () => {
+    const upsert = 'mutation ($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { id } }';
+    const query = '{ provider { installation(externalId: "C-1001") { customer { name } } } }';
+    const nameNow = async () => (await postGraphQL(stack.gateway.url, query)).body.data.provider.installation.customer?.name ?? null;
+    expect(await nameNow()).toBeNull();
+    await postGraphQL(stack.gateway.url, upsert, { input: { externalId: 'C-1001', name: 'First' } });
+    expect(await nameNow()).toBe('First');
+    const queries = pglite.db.queryCount;
+    expect(await nameNow()).toBe('First');
+    expect(pglite.db.queryCount).toBe(queries);
+    await postGraphQL(stack.gateway.url, upsert, { input: { externalId: 'C-1001', name: 'Second' } });
+    expect(await nameNow()).toBe('Second');
   });
 });

@@ -35,6 +35,11 @@ export class KnownCustomers {
   /** Bumped when a write starts and ends: a lookup that overlapped one remembers nothing it read. */
   private writes = 0;
 
+  /** What is remembered for one key: the customer, null for none, undefined when not known. */
+  peek(key: Key, value: string): Customer | null | undefined {
+    return this.found.get(`${key}:${value}`)?.customer;
+  }
+
   /** Answers `keys` in order, loading only those not known (`load` answers in the order it is asked). */
   async lookup(key: Key, keys: readonly string[], load: (missing: string[]) => Promise<(Customer | null)[]>): Promise<(Customer | null)[]> {
     const known = keys.map((each) => this.found.get(`${key}:${each}`));
