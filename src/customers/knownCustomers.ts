@@ -17,7 +17,8 @@ type Key = 'id' | 'externalId';
  * only. PGlite lives in this process with one connection and runs its WASM on the event loop, so a
  * lookup costs the gateway ≈ 0.5 ms of CPU, which every stitched `customer` paid per request; and
  * every write to its customers goes through CustomerStore.upsertCustomer, which forgets them all, so
- * nothing here is stale. PostgreSQL is shared with other replicas (and with anyone holding psql), so
+ * nothing here is stale. (`npm run import`, a process of its own, writes to an embedded database only
+ * while the gateway is stopped: PGlite serves one process.) PostgreSQL is shared with other replicas (and with anyone holding psql), so
  * there every lookup goes to the database as before.
  */
 export class KnownCustomers {
