@@ -161,6 +161,7 @@ describe('operation plans: the direct path answers exactly what delegation does'
     it('a client field under the response key a stitched field needs, and fields that go back to IOmeter, are delegated', async () => {
       await both('{ provider { installations { externalId: id customer { name } } } }');
       await both('{ provider { installation(externalId: "C-1001") { customer { name installation { id } } } } }');
+      await both('{ provider { installation(externalId: "C-1001") { customer { name forecast(month: "2026-01") { month } } } } }');
       await both('{ customers(first: 2) { edges { node { externalId } } } }');
       await both('{ __schema { queryType { name } } }');
     });

@@ -3,6 +3,7 @@ import {
   getOperationAST,
   isAbstractType,
   isCompositeType,
+  isLeafType,
   Kind,
   OverlappingFieldsCanBeMergedRule,
   TypeInfo,
@@ -32,11 +33,20 @@ export interface DirectPlan {
 const FORWARDED_DIRECTIVES = new Set(['include', 'skip']);
 
 /**
- * Gateway fields whose resolvers go back to IOmeter through delegation (`context.loadInstallation`),
- * which runs against the schema being executed: they need the gateway's own, so operations selecting
- * them are delegated. (A field returning an IOmeter type is recognised by its type.)
+ * What a plan may resolve over IOmeter's answer: gateway fields that read only the gateway's own stores.
+ * Fields that go back to IOmeter (`Customer.installation`, `consumption`, `forecast`: delegation through
+ * `context.loadInstallation`) need the gateway's schema, while a plan executes over a copy of it, so
+ * anything not listed keeps the operation delegated: a new gateway field is delegated until listed here.
+ * Stitched fields onto IOmeter types, first; their dependencies come from Mesh (IometerSource).
  */
-const DELEGATING_FIELDS = new Set(['Customer.installation', 'Customer.consumption']);
+const LOCAL_STITCHED_FIELDS = new Set([
+  'IometerInstallation.customer',
+  'IometerMeterReadingInstallation.customer',
+  'IometerInstallation.consumption',
+  'IometerInstallation.readingHistory',
+]);
+/** Below them, any leaf (scalar or enum) and these fields returning objects, from the same stores. */
+const LOCAL_OBJECT_FIELDS = new Set(['Customer.address', 'Customer.contract', 'Contract.tariff', 'ArchivedReadingConnection.pageInfo']);
 
 const TYPENAME: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } };
 
@@ -68,11 +78,11 @@ function usedFragments(document: DocumentNode, root: DocumentNode['definitions']
 
 /**
  * Whether the gateway resolves a stitched field's whole selection by itself, from its own stores and
- * without going back to IOmeter: no field of an IOmeter type, none of DELEGATING_FIELDS, no fragment
- * spread (its fragment would travel upstream), no variable (the upstream operation would declare it
- * unused) and no directive but @include/@skip.
+ * without going back to IOmeter: a listed stitched field, below it only leaves and LOCAL_OBJECT_FIELDS,
+ * no fragment spread (its fragment would travel upstream), no variable (the upstream operation would
+ * declare it unused) and no directive but @include/@skip.
  */
-function resolvedLocally(gatewaySchema: GraphQLSchema, source: IometerSource, parentName: string, field: FieldNode): boolean {
+function resolvedLocally(gatewaySchema: GraphQLSchema, parentName: string, field: FieldNode): boolean {
   const parent = gatewaySchema.getType(parentName);
   if (!isCompositeType(parent)) return false;
   const typeInfo = new TypeInfo(gatewaySchema, parent);
@@ -88,9 +98,10 @@ function resolvedLocally(gatewaySchema: GraphQLSchema, source: IometerSource, pa
         if (node.name.value === '__typename') return undefined;
         const definition = typeInfo.getFieldDef();
         const owner = typeInfo.getParentType();
-        if (!definition || !owner || node.name.value.startsWith('__') || DELEGATING_FIELDS.has(`${owner.name}.${node.name.value}`)) return refuse();
-        const named = source.schema.getType(getNamedType(definition.type).name);
-        return named && isCompositeType(named) ? refuse() : undefined;
+        if (!definition || !owner) return refuse();
+        const coordinate = `${owner.name}.${node.name.value}`;
+        if (node === field) return LOCAL_STITCHED_FIELDS.has(coordinate) ? undefined : refuse();
+        return isLeafType(getNamedType(definition.type)) || LOCAL_OBJECT_FIELDS.has(coordinate) ? undefined : refuse();
       },
       FragmentSpread: refuse,
       Variable: refuse,
@@ -152,7 +163,7 @@ export function planDirect(
       if (typeInfo.getFieldDef()) return undefined;
       const parent = typeInfo.getParentType();
       const dependencies = parent && source.dependenciesOf(parent.name, node.name.value);
-      if (!parent || !dependencies || !resolvedLocally(gatewaySchema, source, parent.name, node)) return refuse();
+      if (!parent || !dependencies || !resolvedLocally(gatewaySchema, parent.name, node)) return refuse();
       needed.at(-1)!.push(...dependencies);
       return null;
     },
