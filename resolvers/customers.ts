@@ -17,8 +17,12 @@ function exactlyOne(args: Record<string, unknown>, names: string[]): void {
 
 const customerOfInstallation = {
   selectionSet: '{ externalId }',
-  resolve: (installation: { externalId?: string | null }, _args: unknown, context: GatewayContext) =>
-    installation.externalId ? context.customerLoaders.customerByExternalId.load(installation.externalId) : null,
+  resolve: (installation: { externalId?: string | null }, _args: unknown, context: GatewayContext) => {
+    if (!installation.externalId) return null;
+    // A list of installations would otherwise cost a promise per customer, even when all are known.
+    const known = context.customerStore.knownByExternalId(installation.externalId);
+    return known !== undefined ? known : context.customerLoaders.customerByExternalId.load(installation.externalId);
+  },
 };
 
 export const resolvers = {

@@ -21,6 +21,7 @@ import { useMetrics } from './plugins/useMetrics';
 import { useOperationLimits } from './plugins/useOperationLimits';
 import { useQueryPlans } from './plugins/useQueryPlans';
 import { useReadiness, type ReadinessCheck } from './plugins/useReadiness';
+import { useRequestBodyLimit } from './plugins/useRequestBodyLimit';
 import { useRequestSummary } from './plugins/useRequestSummary';
 import { useSchemaVisibility } from './plugins/useSchemaVisibility';
 import { useSharedLiveExecution } from './plugins/useSharedLiveExecution';
@@ -87,6 +88,8 @@ export function requestPipeline(parts: PipelineParts): Array<Plugin<any>> {
       customerIntrospection: config.auth.customerIntrospection,
       pageLoadCounter: config.rateLimit.enabled ? { redis: parts.redis, onRedisError: config.rateLimit.onRedisError } : undefined,
     }),
+    // The body's size, as it is parsed (yoga's maxRequestBodySize is off: this costs less per request).
+    useRequestBodyLimit(),
     // Mesh's stitching and transforms, before the gateway's own rules see the unified schema.
     parts.mesh,
     // @defer and @stream; deferred IOmeter fields come inline. Before the query plans, which see the rewritten document.

@@ -174,6 +174,8 @@ export async function startGateway({ config, logger, database }: GatewayOptions)
     // src/plugins/useGraphiQLPage.ts serves the page, built and compressed once.
     graphiql: false,
     batching: { limit: config.limits.maxBatch },
+    // src/plugins/useRequestBodyLimit.ts bounds the body, with the same limit and errors, for less.
+    maxRequestBodySize: false,
     logging: createYogaLogger(logger),
     maskedErrors: { maskError },
   });

@@ -31,6 +31,8 @@ describe.each(backends)('customer loaders on %s', (_name, backend) => {
   });
 
   it('batches loads by id and caches a customer under both keys', async () => {
+    // An upsert makes the embedded store forget the lookups above, so this batch reaches the database.
+    await store().upsertCustomer({ externalId: 'L-49', name: 'Loader 49' });
     const loaders = createCustomerLoaders(store());
     const { result, queries } = await countQueries(db(), () =>
       Promise.all(customers.map((customer) => loaders.customerById.load(customer.id))),

@@ -1,5 +1,6 @@
 import {
   CustomerInputError,
+  CustomerStore,
   type Customer,
   type Tariff,
 } from '../src/customers';
@@ -133,6 +134,34 @@ describe.each(backends)('customer store on %s', (_name, backend) => {
       });
       await expect(store().customersByExternalIds([])).resolves.toEqual([]);
     });
+  });
+
+  it(`a repeated lookup costs ${'$'}{backend.name === 'pglite' ? 'no query (the embedded database has one writer: this process)' : 'a query (PostgreSQL has other writers)'}, and every upsert is seen at once`, async () => {
+    const first = await store().upsertCustomer({ externalId: 'R-1', name: 'Remembered' });
+    await store().customersByExternalIds(['R-1', 'R-MISSING']);
+    const again = await countQueries(db(), () => Promise.all([store().customersByExternalIds(['R-1', 'R-MISSING']), store().customersByIds([first.id])]));
+    expect(again.queries).toBe(backend.name === 'pglite' ? 0 : 2);
+    expect(again.result.flat().map((customer) => customer?.name ?? null)).toEqual(['Remembered', null, 'Remembered']);
+    // What is remembered is also answered synchronously (a stitched customer without a promise).
+    const known = ['R-1', 'R-MISSING', 'R-NEVER-LOOKED-UP'].map((externalId) => store().knownByExternalId(externalId));
+    expect(known.map((customer) => (customer === undefined ? 'unknown' : (customer?.name ?? null)))).toEqual(
+      backend.name === 'pglite' ? ['Remembered', null, 'unknown'] : ['unknown', 'unknown', 'unknown'],
+    );
+
+    // Another store on the same database (as the sandbox seeder has) writes: both see it.
+    const other = new CustomerStore(db());
+    await other.upsertCustomer({ externalId: 'R-1', name: 'Renamed' });
+    await other.upsertCustomer({ externalId: 'R-MISSING', name: 'Now There' });
+    const [byExternalId, byId] = await Promise.all([store().customersByExternalIds(['R-1', 'R-MISSING']), store().customersByIds([first.id])]);
+    expect([...byExternalId, ...byId].map((customer) => customer?.name)).toEqual(['Renamed', 'Now There', 'Renamed']);
+    await other.upsertCustomer({ externalId: 'R-1', name: 'Renamed Again' });
+    expect(store().knownByExternalId('R-1')).toBeUndefined();
+  });
+
+  it('a lookup that overlaps an upsert does not remember what it read before the write', async () => {
+    await store().upsertCustomer({ externalId: 'O-1', name: 'Before' });
+    await Promise.all([store().customersByExternalIds(['O-1']), store().upsertCustomer({ externalId: 'O-1', name: 'After' })]);
+    expect((await store().customersByExternalIds(['O-1']))[0]?.name).toBe('After');
   });
 
   describe('searchCustomers', () => {

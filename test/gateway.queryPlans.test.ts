@@ -1,5 +1,7 @@
 import { startStack, type Stack } from './helpers/stack';
 import { postGraphQL, type GraphQLResponse } from './helpers/clients';
+import { pgliteBackend, type TestDatabase } from './helpers/database';
+import { waitFor } from './helpers/simulator';
 
 /**
  * Issue 12: a query that only touches IOmeter takes the direct path (one cached plan, the client's
@@ -98,9 +100,97 @@ describe('operation plans: the direct path answers exactly what delegation does'
     expect(JSON.stringify(body)).not.toContain('injected fault');
   });
 
-  it('stitched and gateway-only operations are delegated as before', async () => {
-    await both('{ provider { installations { externalId customer { name } } } }');
-    await both('{ customers(first: 2) { edges { node { externalId } } } }');
-    await both('{ __schema { queryType { name } } }');
+  it('identical planned queries in flight together share one IOmeter answer, each shaped as its own', async () => {
+    let release = () => {};
+    planned.simulator.faults.hold = new Promise<void>((resolve) => (release = resolve));
+    planned.simulator.resetStats();
+    const query = '{ provider { installations { __typename id license { __typename status } } } }';
+    const answers = [postGraphQL(planned.gateway.url, query), postGraphQL(planned.gateway.url, query), postGraphQL(planned.gateway.url, `${query} # the same, spelled differently`)];
+    await waitFor(() => planned.simulator.stats.httpRequests === 1);
+    // The others would arrive at IOmeter while it is held, if they were not shared.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    const [first, ...others] = await Promise.all(answers);
+    planned.simulator.faults.hold = undefined;
+    expect(planned.simulator.stats.httpRequests).toBe(1);
+    expect(first!.body.data.provider.installations[0].__typename).toBe('IometerInstallation');
+    for (const other of others) expect(other.text).toBe(first!.text);
+    expect(first!.text).toBe((await postGraphQL(delegated.gateway.url, query)).text);
+  });
+
+  describe('stitched operations', () => {
+    const upsert = 'mutation ($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { id } }';
+    beforeAll(async () => {
+      // Each gateway has a database of its own: the same customers in both.
+      for (const stack of [planned, delegated]) {
+        await postGraphQL(stack.gateway.url, upsert, { input: { externalId: 'C-1001', name: 'Ada Lovelace', email: 'ada@example.com' } });
+        await postGraphQL(stack.gateway.url, upsert, { input: { externalId: 'C-1002', name: 'Grace Hopper' } });
+      }
+    });
+
+    it('customer fields are resolved over IOmeter\'s answer: one upstream request, which asks for what they read', async () => {
+      planned.simulator.resetStats();
+      const { body } = await both('{ provider { installations { id customer { name email } } } }');
+      const named = body.data.provider.installations.filter((installation: any) => installation.customer).map((installation: any) => installation.customer.name);
+      expect(named.sort()).toEqual(['Ada Lovelace', 'Grace Hopper']);
+      expect(Object.keys(body.data.provider.installations[0])).toEqual(['id', 'customer']);
+      expect(planned.simulator.stats.queries[0]).toBe('{provider{installations{id externalId}}}');
+    });
+
+    it('aliases, fragments, __typename and @include around a stitched field', async () => {
+      planned.simulator.resetStats();
+      const query = `query S($withCustomer: Boolean!) { provider { all: installations { ext: externalId ...WithCustomer } one: installation(externalId: "C-1001") { externalId c: customer @include(if: $withCustomer) { __typename n: name } } } }
+        fragment WithCustomer on IometerInstallation { __typename customer { name address { city } } }`;
+      const { body } = await both(query, { withCustomer: true });
+      expect(body.data.provider.one.c).toEqual({ __typename: 'Customer', n: 'Ada Lovelace' });
+      expect(planned.simulator.stats.queries[0]).toContain('fragment WithCustomer on Installation{__typename externalId}');
+      await both(query, { withCustomer: false });
+    });
+
+    it('consumption and readingHistory of an installation, their bad arguments included', async () => {
+      planned.simulator.resetStats();
+      const range = 'from: "2026-01-01T00:00:00Z", to: "2026-01-03T00:00:00Z"';
+      const { body } = await both(`{ provider { installation(externalId: "C-1001") {
+        externalId consumption(${range}, resolution: DAY) { start end } readingHistory(${range}, first: 10) { pageInfo { hasNextPage } }
+        bad: readingHistory(${range}, first: 0) { pageInfo { hasNextPage } } } } }`);
+      expect(body.data.provider.installation.consumption.length).toBeGreaterThan(0);
+      expect(body.errors?.[0]).toMatchObject({ path: ['provider', 'installation', 'bad'], extensions: { code: 'BAD_USER_INPUT' } });
+      expect(planned.simulator.stats.queries[0]).toBe('{provider{installation(externalId:"C-1001"){externalId id}}}');
+    });
+
+    it('a client field under the response key a stitched field needs, and fields that go back to IOmeter, are delegated', async () => {
+      await both('{ provider { installations { externalId: id customer { name } } } }');
+      await both('{ provider { installation(externalId: "C-1001") { customer { name installation { id } } } } }');
+      await both('{ provider { installation(externalId: "C-1001") { customer { name forecast(month: "2026-01") { month } } } } }');
+      await both('{ customers(first: 2) { edges { node { externalId } } } }');
+      await both('{ __schema { queryType { name } } }');
+    });
+  });
+});
+
+describe('stitched customers on the embedded database', () => {
+  let stack: Stack;
+  let pglite: TestDatabase;
+  beforeAll(async () => {
+    pglite = await pgliteBackend.open();
+    stack = await startStack({ database: pglite.db, env: { CACHE_TTL: '0' } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await pglite?.cleanup();
+  });
+
+  it('are remembered between upserts, and an upsert is seen by the very next query', async () => {
+    const upsert = 'mutation ($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { id } }';
+    const query = '{ provider { installation(externalId: "C-1001") { customer { name } } } }';
+    const nameNow = async () => (await postGraphQL(stack.gateway.url, query)).body.data.provider.installation.customer?.name ?? null;
+    expect(await nameNow()).toBeNull();
+    await postGraphQL(stack.gateway.url, upsert, { input: { externalId: 'C-1001', name: 'First' } });
+    expect(await nameNow()).toBe('First');
+    const queries = pglite.db.queryCount;
+    expect(await nameNow()).toBe('First');
+    expect(pglite.db.queryCount).toBe(queries);
+    await postGraphQL(stack.gateway.url, upsert, { input: { externalId: 'C-1001', name: 'Second' } });
+    expect(await nameNow()).toBe('Second');
   });
 });

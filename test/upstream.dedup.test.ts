@@ -7,8 +7,7 @@ import { createIometerUpstream, type IometerExecutor } from '../src/upstream';
 import { providerIds, waitFor } from './helpers/simulator';
 
 /**
- * In-flight deduplication comes from @graphql-tools/executor-http (deduplicateInflightRequests, on by
- * default, queries only). The upstream request carries only the gateway's own credentials, so two
+ * In-flight deduplication of queries (src/upstream/inFlightQueries.ts; mutations never). The upstream request carries only the gateway's own credentials, so two
  * clients' identical queries are the same IOmeter request and may share one answer.
  */
 describe('in-flight deduplication of identical upstream queries', () => {
@@ -49,6 +48,14 @@ describe('in-flight deduplication of identical upstream queries', () => {
     expect(a).toEqual({ data: { provider: { installation: { externalId: 'C-1001' } } } });
     expect(b).toEqual(a);
     expect(simulator.stats.httpRequests).toBe(1);
+  });
+
+  it('gives every caller of a shared answer data of its own', async () => {
+    const document = 'query Installation($id: String) { provider { installation(externalId: $id) { externalId } } }';
+    const [a, b] = await overlapping(query(document, { id: 'C-1001' }), query(document, { id: 'C-1001' }));
+    expect(simulator.stats.httpRequests).toBe(1);
+    (a.data as any).provider.installation.externalId = 'changed by the first caller';
+    expect(b.data).toEqual({ provider: { installation: { externalId: 'C-1001' } } });
   });
 
   it('does not share between queries whose variables differ', async () => {

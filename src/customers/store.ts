@@ -3,6 +3,7 @@ import { endContract, writeContract } from './contractChanges';
 import { customerCursor } from './cursor';
 import { upsertCustomerRow } from './customerChanges';
 import { explainDatabaseError } from './errors';
+import { KnownCustomers } from './knownCustomers';
 import { today } from './onboarding';
 import {
   CONTRACT_COLUMNS,
@@ -38,25 +39,41 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * number of keys and answers in key order with null for misses, as DataLoader expects.
  */
 export class CustomerStore {
-  constructor(private readonly db: Database) {}
+  /** The embedded database's remembered lookups (knownCustomers.ts); undefined for PostgreSQL. */
+  private readonly known: KnownCustomers | undefined;
+
+  constructor(private readonly db: Database) {
+    this.known = KnownCustomers.of(db);
+  }
+
+  /** Customers for `keys` in key order: remembered ones where the database allows, the rest from `load`. */
+  private lookup(key: 'id' | 'externalId', keys: readonly string[], load: (keys: readonly string[]) => Promise<(Customer | null)[]>) {
+    return this.known ? this.known.lookup(key, keys, load) : load(keys);
+  }
+
+  /**
+   * The customer with this externalId if it is remembered (null: remembered as none), else undefined.
+   * Answered synchronously, so a stitched `customer` that is known costs graphql-js no promise.
+   */
+  knownByExternalId(externalId: string): Customer | null | undefined {
+    return this.known?.peek('externalId', externalId);
+  }
 
   async customersByIds(ids: readonly string[]): Promise<(Customer | null)[]> {
-    const valid = unique(ids.filter((id) => UUID.test(id)));
-    if (valid.length === 0) return ids.map(() => null);
-    const { rows } = await this.db.query<CustomerRow>(
-      `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE id = ANY($1::uuid[])`,
-      [valid],
-    );
-    return inKeyOrder(ids.map(lowerCase), rows.map(toCustomer), (customer) => customer.id);
+    return this.lookup('id', ids.map(lowerCase), async (keys) => {
+      const valid = unique(keys.filter((id) => UUID.test(id)));
+      if (valid.length === 0) return keys.map(() => null);
+      const { rows } = await this.db.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE id = ANY($1::uuid[])`, [valid]);
+      return inKeyOrder(keys, rows.map(toCustomer), (customer) => customer.id);
+    });
   }
 
   async customersByExternalIds(externalIds: readonly string[]): Promise<(Customer | null)[]> {
     if (externalIds.length === 0) return [];
-    const { rows } = await this.db.query<CustomerRow>(
-      `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE external_id = ANY($1::text[])`,
-      [unique(externalIds)],
-    );
-    return inKeyOrder(externalIds, rows.map(toCustomer), (customer) => customer.externalId);
+    return this.lookup('externalId', externalIds, async (keys) => {
+      const { rows } = await this.db.query<CustomerRow>(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE external_id = ANY($1::text[])`, [unique(keys)]);
+      return inKeyOrder(keys, rows.map(toCustomer), (customer) => customer.externalId);
+    });
   }
 
   /** Customers ordered by (name, id); `search` matches name, email or externalId, ignoring case. */
@@ -97,7 +114,8 @@ export class CustomerStore {
   /** Creates or replaces the customer with this externalId (see upsertCustomerRow). */
   async upsertCustomer(input: UpsertCustomerInput): Promise<Customer> {
     const customer = parseInput(upsertCustomerSchema, input);
-    return upsertCustomerRow(this.db, customer).catch(rethrowExplained);
+    const write = () => upsertCustomerRow(this.db, customer);
+    return (this.known ? this.known.write(write) : write()).catch(rethrowExplained);
   }
 
   async tariffsByIds(ids: readonly string[]): Promise<(Tariff | null)[]> {

@@ -30,7 +30,7 @@ export interface QueryPlanOptions {
 export function useQueryPlans({ mesh, sourceName, upstream, maxPlans }: QueryPlanOptions): Plugin {
   if (maxPlans === 0) return {};
   const source = iometerSource(mesh, sourceName);
-  const plans = new PlanCache<DirectPlan>(maxPlans, (document, operationName) => planDirect(source, document, operationName));
+  const plans = new PlanCache<DirectPlan>(maxPlans, (document, operationName) => planDirect(source, mesh.schema, document, operationName));
   const executeDirect = createDirectExecution(mesh.schema, source, upstream);
   return {
     onExecute({ executeFn, setExecuteFn }) {

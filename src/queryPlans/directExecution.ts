@@ -3,6 +3,7 @@ import {
   execute,
   getOperationAST,
   GraphQLError,
+  isObjectType,
   responsePathAsArray,
   type ExecutionArgs,
   type GraphQLFieldResolver,
@@ -10,6 +11,7 @@ import {
   type GraphQLTypeResolver,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
+import { readOnly } from '../upstream/inFlightQueries';
 import type { IometerSource } from './iometerSource';
 import type { DirectPlan } from './operationPlan';
 
@@ -51,13 +53,19 @@ const typenameOf: GraphQLTypeResolver<unknown, unknown> = (value) => (value as {
  * `__typename`s come back in the gateway's names, and the client's operation is executed over that
  * result against the gateway's own types, so scalars, enums, non-null and error paths are checked and
  * shaped exactly as for a delegated operation. The schema it executes against is the gateway's with
- * every field read from the result by response key: built once, here.
+ * every IOmeter field read from the result by response key, built once, here; the gateway's own fields
+ * of a plan (a stitched `customer`) keep their resolvers, which read what the plan asked IOmeter for.
  */
 export function createDirectExecution(gatewaySchema: GraphQLSchema, source: IometerSource, upstream: Executor) {
+  const fromIometer = (typeName: string, fieldName?: string) => {
+    const type = source.schema.getType(typeName);
+    return fieldName === undefined ? type !== undefined : isObjectType(type) && fieldName in type.getFields();
+  };
   const resultSchema = mapSchema(gatewaySchema, {
-    [MapperKind.OBJECT_FIELD]: (field) => ({ ...field, resolve: readResponseKey, subscribe: undefined }),
+    [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) =>
+      fromIometer(typeName, fieldName) ? { ...field, resolve: readResponseKey, subscribe: undefined } : field,
     [MapperKind.ABSTRACT_TYPE]: (type) => {
-      (type as { resolveType?: GraphQLTypeResolver<unknown, unknown> }).resolveType = typenameOf;
+      if (fromIometer(type.name)) (type as { resolveType?: GraphQLTypeResolver<unknown, unknown> }).resolveType = typenameOf;
       return type;
     },
   });
@@ -67,16 +75,19 @@ export function createDirectExecution(gatewaySchema: GraphQLSchema, source: Iome
     const operation = getOperationAST(args.document, args.operationName);
     const variables = args.variableValues ?? {};
     if (operation?.variableDefinitions?.length && 'errors' in getVariableValues(gatewaySchema, operation.variableDefinitions, variables)) return undefined;
-    const answer = (await upstream({
+    // Only read below (the rename of `__typename`s is the same for everyone), so it may share an answer.
+    const request = readOnly({
       document: plan.upstream,
       variables,
       operationName: args.operationName ?? undefined,
       operationType: 'query' as never,
       context: args.contextValue as Record<string, unknown>,
       signal: (args as { signal?: AbortSignal }).signal,
-    })) as ExecutionResult;
+    });
+    const answer = (await upstream(request)) as ExecutionResult;
     const result = plan.selectsTypenames ? source.fromUpstream(answer) : answer;
-    const root = (result.data ?? {}) as object;
+    // This execution's own root (the data may be shared), under which its errors are found.
+    const root = { ...result.data };
     if (result.errors?.length) errorsByRoot.set(root, (result.errors as GraphQLError[]).map((error) => ({ at: error.path ? pathKey(error.path) : '', error })));
     return execute({ ...args, schema: resultSchema, rootValue: root }) as ExecutionResult | Promise<ExecutionResult>;
   };

@@ -1,7 +1,7 @@
 import type { MeshInstance } from '@graphql-mesh/runtime';
 import type { Transform } from '@graphql-tools/delegate';
 import type { ExecutionRequest, ExecutionResult } from '@graphql-tools/utils';
-import type { GraphQLSchema } from 'graphql';
+import type { FieldNode, GraphQLSchema } from 'graphql';
 
 /**
  * The IOmeter source as Mesh wired it: its schema under the gateway's names (after the rename
@@ -16,6 +16,17 @@ export interface IometerSource {
   toUpstream(request: ExecutionRequest): ExecutionRequest;
   /** An IOmeter result, `__typename`s in the gateway's names. */
   fromUpstream(result: ExecutionResult): ExecutionResult;
+  /**
+   * For a gateway field stitched onto an IOmeter type (e.g. `IometerInstallation.customer`), the
+   * IOmeter fields its resolver reads from its parent (`externalId`), as its `selectionSet` declares;
+   * undefined for any other field.
+   */
+  dependenciesOf(typeName: string, fieldName: string): readonly FieldNode[] | undefined;
+}
+
+interface StitchingInfo {
+  subschemaMap: Map<unknown, StitchedSubschema>;
+  fieldNodesByField: Record<string, Record<string, FieldNode[]>>;
 }
 
 interface StitchedSubschema {
@@ -28,14 +39,16 @@ interface StitchedSubschema {
 const NO_CONTEXT = {} as never;
 
 export function iometerSource(mesh: MeshInstance, sourceName: string): IometerSource {
-  const stitching = mesh.schema.extensions?.stitchingInfo as { subschemaMap: Map<unknown, StitchedSubschema> } | undefined;
+  const stitching = mesh.schema.extensions?.stitchingInfo as StitchingInfo | undefined;
   const subschema = [...(stitching?.subschemaMap.values() ?? [])].find((candidate) => candidate.name === sourceName);
   if (!subschema) throw new Error(`the gateway schema has no stitched source named ${sourceName}`);
   const { transforms } = subschema;
+  const dependencies = stitching?.fieldNodesByField ?? {};
   return {
     schema: subschema.transformedSchema,
     // The order delegation applies them in: requests last transform first, results first transform first.
     toUpstream: (request) => transforms.reduceRight((each, transform) => transform.transformRequest?.(each, NO_CONTEXT, NO_CONTEXT) ?? each, request),
     fromUpstream: (result) => transforms.reduce((each, transform) => transform.transformResult?.(each, NO_CONTEXT, NO_CONTEXT) ?? each, result),
+    dependenciesOf: (typeName, fieldName) => dependencies[typeName]?.[fieldName],
   };
 }

@@ -1,14 +1,22 @@
 import {
+  getNamedType,
   getOperationAST,
   isAbstractType,
+  isCompositeType,
+  isLeafType,
   Kind,
+  OverlappingFieldsCanBeMergedRule,
   TypeInfo,
+  validate,
   visit,
   visitWithTypeInfo,
   BREAK,
+  type DirectiveNode,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
 import type { IometerSource } from './iometerSource';
@@ -23,6 +31,22 @@ export interface DirectPlan {
 
 /** Directives IOmeter evaluates exactly as the gateway would; any other keeps the operation delegated. */
 const FORWARDED_DIRECTIVES = new Set(['include', 'skip']);
+
+/**
+ * What a plan may resolve over IOmeter's answer: gateway fields that read only the gateway's own stores.
+ * Fields that go back to IOmeter (`Customer.installation`, `consumption`, `forecast`: delegation through
+ * `context.loadInstallation`) need the gateway's schema, while a plan executes over a copy of it, so
+ * anything not listed keeps the operation delegated: a new gateway field is delegated until listed here.
+ * Stitched fields onto IOmeter types, first; their dependencies come from Mesh (IometerSource).
+ */
+const LOCAL_STITCHED_FIELDS = new Set([
+  'IometerInstallation.customer',
+  'IometerMeterReadingInstallation.customer',
+  'IometerInstallation.consumption',
+  'IometerInstallation.readingHistory',
+]);
+/** Below them, any leaf (scalar or enum) and these fields returning objects, from the same stores. */
+const LOCAL_OBJECT_FIELDS = new Set(['Customer.address', 'Customer.contract', 'Contract.tariff', 'ArchivedReadingConnection.pageInfo']);
 
 const TYPENAME: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } };
 
@@ -53,13 +77,56 @@ function usedFragments(document: DocumentNode, root: DocumentNode['definitions']
 }
 
 /**
- * A query whose every field, fragment type and variable type belongs to IOmeter (no gateway-added
- * field such as `customer` or `consumption`, no introspection, no directive but @include/@skip) goes
- * to IOmeter as it is: the plan is the client's own operation in IOmeter's names. Anything else
- * returns undefined and is delegated field by field as before. Mutations stay delegated too: they are
- * rare, and each of their fields is sent on its own, as clients have been promised.
+ * Whether the gateway resolves a stitched field's whole selection by itself, from its own stores and
+ * without going back to IOmeter: a listed stitched field, below it only leaves and LOCAL_OBJECT_FIELDS,
+ * no fragment spread (its fragment would travel upstream), no variable (the upstream operation would
+ * declare it unused) and no directive but @include/@skip.
  */
-export function planDirect(source: IometerSource, document: DocumentNode, operationName: string | null | undefined): DirectPlan | undefined {
+function resolvedLocally(gatewaySchema: GraphQLSchema, parentName: string, field: FieldNode): boolean {
+  const parent = gatewaySchema.getType(parentName);
+  if (!isCompositeType(parent)) return false;
+  const typeInfo = new TypeInfo(gatewaySchema, parent);
+  let local = true;
+  const refuse = () => {
+    local = false;
+    return BREAK;
+  };
+  visit(
+    field,
+    visitWithTypeInfo(typeInfo, {
+      Field(node) {
+        if (node.name.value === '__typename') return undefined;
+        const definition = typeInfo.getFieldDef();
+        const owner = typeInfo.getParentType();
+        if (!definition || !owner) return refuse();
+        const coordinate = `${owner.name}.${node.name.value}`;
+        if (node === field) return LOCAL_STITCHED_FIELDS.has(coordinate) ? undefined : refuse();
+        return isLeafType(getNamedType(definition.type)) || LOCAL_OBJECT_FIELDS.has(coordinate) ? undefined : refuse();
+      },
+      FragmentSpread: refuse,
+      Variable: refuse,
+      Directive: (node: DirectiveNode) => (FORWARDED_DIRECTIVES.has(node.name.value) ? undefined : refuse()),
+    }),
+  );
+  return local;
+}
+
+/**
+ * A query whose root fields, fragment types and variable types belong to IOmeter (no introspection,
+ * no directive but @include/@skip) is planned once: the client's operation in IOmeter's names goes to
+ * IOmeter as it is. Gateway fields stitched onto IOmeter types (`customer` of an installation) may be
+ * in it when the gateway resolves them by itself (resolvedLocally): they are left out of the upstream
+ * document, which asks for what their resolvers read instead (`externalId`), and are resolved over
+ * IOmeter's answer. Anything else returns undefined and is delegated field by field as before.
+ * Mutations stay delegated too: they are rare, and each of their fields is sent on its own, as clients
+ * have been promised.
+ */
+export function planDirect(
+  source: IometerSource,
+  gatewaySchema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): DirectPlan | undefined {
   const operation = getOperationAST(document, operationName);
   if (!operation || operation.operation !== 'query') return undefined;
   const fragments = usedFragments(document, operation);
@@ -69,16 +136,22 @@ export function planDirect(source: IometerSource, document: DocumentNode, operat
   const typeInfo = new TypeInfo(schema);
   let direct = true;
   let selectsTypenames = false;
+  // Per selection set being visited: the IOmeter fields its stitched fields need.
+  const needed: FieldNode[][] = [];
   const refuse = () => {
     direct = false;
     return BREAK;
   };
-  const addTypename = (node: SelectionSetNode) => {
+  const completeSelectionSet = (node: SelectionSetNode) => {
     const parent = typeInfo.getParentType();
-    const named = node.selections.some((selection) => selection.kind === Kind.FIELD && !selection.alias && selection.name.value === '__typename');
-    if (!parent || !isAbstractType(parent) || named) return undefined;
-    selectsTypenames = true;
-    return { ...node, selections: [...node.selections, TYPENAME] };
+    const selections: SelectionNode[] = [...node.selections];
+    const plain = (name: string) => selections.some((selection) => selection.kind === Kind.FIELD && !selection.alias && !selection.arguments?.length && !selection.directives?.length && selection.name.value === name);
+    for (const dependency of needed.pop()!) if (!plain(dependency.name.value)) selections.push(dependency);
+    if (parent && isAbstractType(parent) && !plain('__typename')) {
+      selectsTypenames = true;
+      selections.push(TYPENAME);
+    }
+    return selections.length === node.selections.length ? undefined : { ...node, selections };
   };
   const check = {
     Field(node: FieldNode) {
@@ -86,8 +159,13 @@ export function planDirect(source: IometerSource, document: DocumentNode, operat
         selectsTypenames = true;
         return undefined;
       }
-      if (node.name.value.startsWith('__') || !typeInfo.getFieldDef()) return refuse();
-      return undefined;
+      if (node.name.value.startsWith('__')) return refuse();
+      if (typeInfo.getFieldDef()) return undefined;
+      const parent = typeInfo.getParentType();
+      const dependencies = parent && source.dependenciesOf(parent.name, node.name.value);
+      if (!parent || !dependencies || !resolvedLocally(gatewaySchema, parent.name, node)) return refuse();
+      needed.at(-1)!.push(...dependencies);
+      return null;
     },
     NamedType(node: { name: { value: string } }) {
       if (!schema.getType(node.name.value)) return refuse();
@@ -97,13 +175,19 @@ export function planDirect(source: IometerSource, document: DocumentNode, operat
       if (!FORWARDED_DIRECTIVES.has(node.name.value)) return refuse();
       return undefined;
     },
-    SelectionSet: { leave: addTypename },
+    SelectionSet: {
+      enter: () => void needed.push([]),
+      leave: completeSelectionSet,
+    },
   };
   const definitions = [operation, ...fragments].map((definition) => {
     if (!direct) return definition;
     return visit(definition, visitWithTypeInfo(typeInfo, check));
   });
   if (!direct) return undefined;
-  const request = source.toUpstream({ document: { kind: Kind.DOCUMENT, definitions }, variables: {} });
+  const planned: DocumentNode = { kind: Kind.DOCUMENT, definitions };
+  // A needed field whose response key the client used for another field cannot be added: delegate.
+  if (validate(schema, planned, [OverlappingFieldsCanBeMergedRule]).length > 0) return undefined;
+  const request = source.toUpstream({ document: planned, variables: {} });
   return { upstream: request.document, selectsTypenames };
 }

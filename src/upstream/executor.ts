@@ -7,6 +7,7 @@ import { ConcurrencyGate } from './concurrencyGate';
 import { credentialRedactor } from './credentials';
 import { rebuiltUpstreamError } from './errors';
 import { createUpstreamFetch, type UpstreamExchange } from './httpFetch';
+import { deduplicateInFlight, upstreamText } from './inFlightQueries';
 
 /** Characters of one IOmeter error message the log keeps. */
 const MAX_LOGGED_MESSAGE = 500;
@@ -70,6 +71,9 @@ export function createIometerExecutor({
   const http = (operationType: 'query' | 'mutation', retries: number) =>
     buildHTTPExecutor({
       endpoint,
+      print: upstreamText,
+      // Queries are deduplicated below, without a copy of every result.
+      deduplicateInflightRequests: false,
       fetch: circuit.guard(
         createUpstreamFetch({
           authorization,
@@ -96,7 +100,7 @@ export function createIometerExecutor({
     (request) =>
       // Queries and mutations only: their result is one ExecutionResult, never a stream.
       mapMaybePromise(execute(request), (result) => rebuildErrors(result as ExecutionResult));
-  const queries = withRebuiltErrors(http('query', protection.retries));
+  const queries = withRebuiltErrors(deduplicateInFlight(http('query', protection.retries)));
   const mutations = withRebuiltErrors(http('mutation', 0));
 
   const executor: Executor = (request: ExecutionRequest) => {
