@@ -33,7 +33,8 @@ async function startReplica(sim: RunningSimulator, prefix: string): Promise<Repl
     REDIS_KEY_PREFIX: prefix,
   });
   started.push(gateway);
-  const url = await gateway.ready(60_000);
+  // Three tsx-compiled processes starting at once take a while on a busy machine.
+  const url = await gateway.ready(120_000);
   return { process: gateway, wsUrl: url.replace(/^http/, 'ws') };
 }
 
@@ -108,5 +109,5 @@ describe('three gateway processes sharing one Redis', () => {
       clearInterval(sampler);
       for (const client of clients.values()) client.close();
     }
-  }, 150_000);
+  }, 300_000);
 });

@@ -40,7 +40,7 @@ export function startGatewayProcess(env: Record<string, string>): GatewayProcess
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as Record<string, any>),
     ready: async (timeoutMs) => {
-      await waitFor(() => READY_URL.test(output) || child.exitCode !== null, timeoutMs);
+      await waitFor(() => READY_URL.test(output) || child.exitCode !== null, timeoutMs, `gateway process ${child.pid} logging that it is ready`);
       const url = READY_URL.exec(output)?.[1];
       if (!url) throw new Error(`the gateway exited before it was ready:\n${output}`);
       return url;
