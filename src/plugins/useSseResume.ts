@@ -1,6 +1,10 @@
 import { getSSEProcessor, isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { takeEventPosition } from '../stitching/liveReading';
 
+function acceptsEventStream(request: Request | undefined): boolean {
+  return request?.headers.get('accept')?.includes('text/event-stream') === true;
+}
+
 /**
  * SSE event ids for live readings, so a reconnecting EventSource sends `Last-Event-ID` and resumes
  * where it left off: the header goes on the context (`context.lastEventId`), for the live-readings
@@ -16,9 +20,11 @@ export function useSseResume(): Plugin<{ lastEventId?: string }> {
       const lastEventId = context.request?.headers.get('last-event-id');
       if (lastEventId) extendContext({ lastEventId });
     },
-    onSubscribe() {
+    onSubscribe({ args }) {
+      // Only an SSE response writes ids: a WebSocket subscription (no request) keeps no hook per result.
+      if (!acceptsEventStream(args.contextValue.request)) return;
       return {
-        onSubscribeResult({ args }) {
+        onSubscribeResult() {
           const context = args.contextValue as object;
           return {
             onNext({ result }) {
@@ -30,7 +36,7 @@ export function useSseResume(): Plugin<{ lastEventId?: string }> {
       };
     },
     onResultProcess({ request, result, setResultProcessor }) {
-      if (!isAsyncIterable(result) || !request.headers.get('accept')?.includes('text/event-stream')) return;
+      if (!isAsyncIterable(result) || !acceptsEventStream(request)) return;
       setResultProcessor(async (results, fetchAPI) => {
         const ids: Array<string | undefined> = [];
         const noted = (async function* () {
