@@ -56,15 +56,19 @@ function scopeOf(identity: Identity | undefined): string | undefined {
   return undefined;
 }
 
-/** The member's results as the subscription's own: each carries its reading's position onto the member's context (SSE ids). */
+/**
+ * The member's results as the subscription's own: each carries its reading's position onto the member's
+ * context (SSE ids). Promise chains, not async functions: a subscriber waits in next() for most of its
+ * life, and a suspended async function holds a generator and its registers per subscriber.
+ */
 function memberResults(member: AsyncIterableIterator<SharedResult>, context: object): AsyncIterableIterator<ExecutionResult> {
   return {
-    next: async () => {
-      const next = await member.next();
-      if (next.done) return next;
-      noteEventPosition(context, next.value.position);
-      return { value: next.value.result, done: false };
-    },
+    next: () =>
+      member.next().then((next): IteratorResult<ExecutionResult> => {
+        if (next.done) return next;
+        noteEventPosition(context, next.value.position);
+        return { value: next.value.result, done: false };
+      }),
     return: async () => (await member.return!(), { value: undefined, done: true }),
     [Symbol.asyncIterator]() {
       return this;
@@ -101,21 +105,23 @@ export function useSharedLiveExecution({ maskError }: SharedLiveExecutionOptions
           const stream = isAsyncIterable<ExecutionResult>(results) ? results[Symbol.asyncIterator]() : [results as ExecutionResult][Symbol.iterator]();
           return sharedResults(stream, contextValue, serialize);
         };
-        const member = context.readingHub.liveGroups.join(key, openGroup, context.liveFrames);
-        return memberResults(member, memberArgs.contextValue as object);
+        const { liveGroups } = context.readingHub;
+        // A member whose transport writes the group's bytes itself yields nothing; it needs no wrapper.
+        if (context.liveFrames) return liveGroups.join(key, openGroup, context.liveFrames);
+        return memberResults(liveGroups.join(key, openGroup), memberArgs.contextValue as object);
       });
     },
   };
 }
 
-/** The group's results with the position each one's reading was at (noted by liveReading on the group's context). */
+/** The group's results with the position each one's reading was at (noted by liveReading on the group's context); a promise chain, as memberResults. */
 function sharedResults(results: AsyncIterator<ExecutionResult> | Iterator<ExecutionResult>, context: object, serialize: (result: ExecutionResult) => string): AsyncIterator<SharedResult> {
   return {
-    next: async () => {
-      const next = await results.next();
-      if (next.done) return next;
-      return { value: new SharedResult(next.value, takeEventPosition(context), serialize), done: false };
-    },
+    next: () =>
+      Promise.resolve(results.next()).then((next): IteratorResult<SharedResult> => {
+        if (next.done) return next;
+        return { value: new SharedResult(next.value, takeEventPosition(context), serialize), done: false };
+      }),
     return: async () => (await results.return?.(), { value: undefined, done: true }),
   };
 }

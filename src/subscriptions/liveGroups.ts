@@ -75,6 +75,8 @@ export class LiveGroups {
    * A member's iterator; return() leaves the group. With a sink, results are written to it and the
    * iterator yields nothing: it only ends (or fails) with the member.
    */
+  join(key: string, open: OpenGroupStream, sink: FrameSink): AsyncIterableIterator<never>;
+  join(key: string, open: OpenGroupStream): AsyncIterableIterator<SharedResult>;
   join(key: string, open: OpenGroupStream, sink?: FrameSink): AsyncIterableIterator<SharedResult> {
     let group = this.groups.get(key);
     const isNew = !group;
