@@ -57,8 +57,8 @@ function scopeOf(identity: Identity | undefined): string | undefined {
 }
 
 /**
- * The member's results as the subscription's own: each carries its reading's position onto the member's
- * context (SSE ids). Promise chains, not async functions: a subscriber waits in next() for most of its
+ * The member's results as the subscription's own (SSE): each carries its reading's position onto the
+ * member's context (SSE ids), and yoga writes the group's one serialization of it. Promise chains, not async functions: a subscriber waits in next() for most of its
  * life, and a suspended async function holds a generator and its registers per subscriber.
  */
 function memberResults(member: AsyncIterableIterator<SharedResult>, context: object): AsyncIterableIterator<ExecutionResult> {
@@ -67,7 +67,7 @@ function memberResults(member: AsyncIterableIterator<SharedResult>, context: obj
       member.next().then((next): IteratorResult<ExecutionResult> => {
         if (next.done) return next;
         noteEventPosition(context, next.value.position);
-        return { value: next.value.result, done: false };
+        return { value: next.value.forYoga, done: false };
       }),
     return: async () => (await member.return!(), { value: undefined, done: true }),
     [Symbol.asyncIterator]() {

@@ -3,9 +3,13 @@ import { ClientQueue } from './clientQueue';
 import { slowConsumerError } from './clientSubscription';
 import { OverLimit } from './overLimit';
 
+/** A result yoga's result processors (SSE, multipart) serialize with its own `stringify` (yoga's ExecutionResultWithSerializer). */
+export type SelfSerializingResult = ExecutionResult & { stringify(result: ExecutionResult): string };
+
 /** What every member of a group receives for one reading: the result executed once, its position, and its JSON serialized once. */
 export class SharedResult {
   private serialized?: string;
+  private selfSerializing?: SelfSerializingResult;
 
   constructor(
     readonly result: ExecutionResult,
@@ -18,6 +22,16 @@ export class SharedResult {
   get json(): string {
     this.serialized ??= this.serialize(this.result);
     return this.serialized;
+  }
+
+  /**
+   * The result for members whose transport is yoga's (SSE): one object for all of them, which yoga
+   * serializes to the group's JSON. A copy that a plugin made on the way (yoga's own, for errors) is
+   * not this object and is serialized as yoga would.
+   */
+  get forYoga(): SelfSerializingResult {
+    this.selfSerializing ??= { ...this.result, stringify: (result) => (result === this.selfSerializing ? this.json : JSON.stringify(result)) };
+    return this.selfSerializing;
   }
 }
 
