@@ -1,7 +1,7 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { apiKeyEnv } from './helpers/apiKeys';
-import { subscribeSse, subscribeWs, type Subscribed } from './helpers/clients';
+import { readSseEvents, subscribeSse, subscribeWs, type Subscribed } from './helpers/clients';
 import { startStack, type Stack } from './helpers/stack';
 
 /*
@@ -107,6 +107,20 @@ describe('live readings shared by subscribers of the same operation', () => {
       expect(results).toHaveLength(1);
       expect(results[0].errors[0]).toMatchObject({ message: 'Only a customer can use this field.', extensions: { code: 'FORBIDDEN' } });
     }
+  });
+
+  it('writes SSE members of one group the same events, each reading with its id, as a single SSE subscriber got them', async () => {
+    const read = () => readSseEvents(stack.gateway.url, READINGS, 6, STAFF);
+    const [first, second] = await Promise.all([read(), read()]);
+    const byId = new Map(second.map((event) => [event.id, event.data]));
+    const both = first.filter((event) => byId.has(event.id));
+    expect(both.length).toBeGreaterThan(0);
+    for (const event of [...first, ...second]) {
+      expect(event.id).toMatch(/\S/);
+      expect(Object.keys(event.data)).toEqual(['data']);
+      expect(Object.keys(event.data.data.readings).sort()).toEqual(['installation', 'meter', 'time', 'values']);
+    }
+    for (const event of both) expect(byId.get(event.id)).toEqual(event.data);
   });
 
   it('keeps delivering to the others when a member leaves mid-stream', async () => {
