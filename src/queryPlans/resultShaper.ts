@@ -55,7 +55,7 @@ function collectFields(
   return fields;
 }
 
-/** The check of a value of `type`; `selections` are the merged selection sets of its field nodes. */
+/** The check of a value of `type`, selected by `nodes` (one response key: their selection sets merge). */
 function checkOf(source: IometerSource, type: GraphQLOutputType, nodes: readonly FieldNode[], fragments: ReadonlyMap<string, FragmentDefinitionNode>): Check {
   if (isNonNullType(type)) {
     const inner = checkOf(source, type.ofType, nodes, fragments);
