@@ -77,6 +77,11 @@ describe('operation plans: the direct path answers exactly what delegation does'
     expect(other.body.data.provider.installation).not.toHaveProperty('license');
   });
 
+  it('lists in lists, scalars with arguments and the same field under two aliases', async () => {
+    const { body } = await both(`{ provider { installations { id meters { number latestReadings { time code: obisCode hex: obisCode(format: hex) value unit } } devices { id } } } }`);
+    expect(body.data.provider.installations.some((installation: any) => installation.meters.some((meter: any) => meter.latestReadings.length > 0))).toBe(true);
+  });
+
   it('an installation IOmeter does not have', async () => {
     await both('{ provider { installation(externalId: "NO-SUCH-INSTALLATION") { id } } }');
   });
