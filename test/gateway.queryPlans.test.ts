@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startStack, type Stack } from './helpers/stack';
 import { postGraphQL, type GraphQLResponse } from './helpers/clients';
 import { pgliteBackend, type TestDatabase } from './helpers/database';
@@ -73,6 +75,12 @@ describe('operation plans: the direct path answers exactly what delegation does'
     expect(withDefault.body.data.provider.installation.externalId).toBe('C-1001');
     const other = await both(query, { ext: 'C-1002', withLicense: false });
     expect(other.body.data.provider.installation).not.toHaveProperty('license');
+  });
+
+  it('lists in lists, scalars with arguments and the same field under two aliases', async () => {
+    // Not a reading's time or value: the simulator's live readings move on between the two requests.
+    const { body } = await both(`{ provider { installations { id meters { number latestReadings { code: obisCode hex: obisCode(format: hex) unit } } devices { id } } } }`);
+    expect(body.data.provider.installations.some((installation: any) => installation.meters.some((meter: any) => meter.latestReadings.length > 0))).toBe(true);
   });
 
   it('an installation IOmeter does not have', async () => {
@@ -165,6 +173,91 @@ describe('operation plans: the direct path answers exactly what delegation does'
       await both('{ customers(first: 2) { edges { node { externalId } } } }');
       await both('{ __schema { queryType { name } } }');
     });
+  });
+});
+
+/**
+ * A planned operation's result is IOmeter's answer itself when that answer is exactly what executing
+ * the operation over it would return; anything else is executed as before. IOmeter answers what it was
+ * asked, so these cases change its answer on the way back (a proxy between the gateways and the
+ * simulator) to one that executing would change or reject: both gateways must still answer alike.
+ */
+describe('operation plans: an answer that is not already the result is executed', () => {
+  let planned: Stack;
+  let delegated: Stack;
+  let proxy: Server;
+  let rewrite: ((answer: any) => void) | undefined;
+  beforeAll(async () => {
+    proxy = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', async () => {
+        const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => ['authorization', 'content-type', 'accept'].includes(name))) as Record<string, string>;
+        const answer = await fetch(planned.simulator.url, { method: 'POST', headers, body: Buffer.concat(chunks) });
+        const body = await answer.json();
+        rewrite?.(body);
+        response.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/v1/query`;
+    planned = await startStack({ env: { CACHE_TTL: '0' }, upstream: { endpoint } });
+    delegated = await startStack({ sharedSimulator: planned.simulator, env: { CACHE_TTL: '0', QUERY_PLAN_CACHE_SIZE: '0' }, upstream: { endpoint } });
+  });
+  afterAll(async () => {
+    await delegated?.close();
+    await planned?.close();
+    proxy?.closeAllConnections();
+    proxy?.close();
+  });
+  afterEach(() => {
+    rewrite = undefined;
+  });
+
+  async function both(query: string): Promise<GraphQLResponse> {
+    const [direct, reference] = [await postGraphQL(planned.gateway.url, query), await postGraphQL(delegated.gateway.url, query)];
+    expect({ status: direct.status, text: direct.text }).toEqual({ status: reference.status, text: reference.text });
+    return direct;
+  }
+
+  it('as it is: the same answer as delegation', async () => {
+    const { body } = await both('{ provider { id installations { id license { startTime endTime } currentDevice { core { batteryLevel } } } } }');
+    expect(body.data.provider.installations.length).toBeGreaterThan(0);
+  });
+
+  it('an invalid DateTime: the same masked error at the same path', async () => {
+    rewrite = (answer) => (answer.data.provider.installations[0].license.startTime = '2026-02-30T00:00:00Z');
+    const { body } = await both('{ provider { installations { id license { startTime } } } }');
+    expect(body.errors?.[0]?.path).toEqual(['provider', 'installations', 0, 'license', 'startTime']);
+    expect(JSON.stringify(body)).not.toContain('2026-02-30');
+  });
+
+  it('null in a non-null field: the same error, the null carried up to the nearest nullable field', async () => {
+    rewrite = (answer) => (answer.data.provider.installations[0].currentDevice.core.batteryLevel = null);
+    const { body } = await both('{ provider { installations { id currentDevice { core { batteryLevel } } } } }');
+    expect(body.errors?.[0]?.path).toEqual(['provider', 'installations', 0, 'currentDevice', 'core', 'batteryLevel']);
+  });
+
+  it('a value execution converts (an Int as a numeric string) is not passed on as it came', async () => {
+    rewrite = (answer) => (answer.data.provider.installations[0].currentDevice.core.batteryLevel = '42');
+    // Only the planned gateway: delegation refuses this value where execution converts it (as before).
+    const { body } = await postGraphQL(planned.gateway.url, '{ provider { installations { currentDevice { core { batteryLevel } } } } }');
+    expect(body.data.provider.installations[0].currentDevice.core.batteryLevel).toBe(42);
+  });
+
+  it('keys the client did not select, or in another order, are not passed on', async () => {
+    rewrite = (answer) => {
+      const { id, name } = answer.data.provider;
+      answer.data.provider = { name, id, extra: 'not selected' };
+    };
+    const { body } = await both('{ provider { id name } }');
+    expect(Object.keys(body.data.provider)).toEqual(['id', 'name']);
+  });
+
+  it('a __typename IOmeter got wrong is the gateway\'s own', async () => {
+    rewrite = (answer) => (answer.data.provider.__typename = 'Installation');
+    const { body } = await both('{ provider { __typename id } }');
+    expect(body.data.provider.__typename).toBe('IometerProvider');
   });
 });
 

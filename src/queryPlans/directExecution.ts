@@ -52,7 +52,8 @@ const typenameOf: GraphQLTypeResolver<unknown, unknown> = (value) => (value as {
  * Runs a direct plan: the plan's document goes to IOmeter with the client's variables, IOmeter's
  * `__typename`s come back in the gateway's names, and the client's operation is executed over that
  * result against the gateway's own types, so scalars, enums, non-null and error paths are checked and
- * shaped exactly as for a delegated operation. The schema it executes against is the gateway's with
+ * shaped exactly as for a delegated operation (unless the plan's compiled check finds that the answer
+ * already is that result). The schema it executes against is the gateway's with
  * every IOmeter field read from the result by response key, built once, here; the gateway's own fields
  * of a plan (a stitched `customer`) keep their resolvers, which read what the plan asked IOmeter for.
  */
@@ -86,6 +87,8 @@ export function createDirectExecution(gatewaySchema: GraphQLSchema, source: Iome
     });
     const answer = (await upstream(request)) as ExecutionResult;
     const result = plan.selectsTypenames ? source.fromUpstream(answer) : answer;
+    // IOmeter answered exactly what executing the operation over its answer would return: skip that.
+    if (!result.errors?.length && plan.isResult?.(result.data)) return { data: result.data };
     // This execution's own root (the data may be shared), under which its errors are found.
     const root = { ...result.data };
     if (result.errors?.length) errorsByRoot.set(root, (result.errors as GraphQLError[]).map((error) => ({ at: error.path ? pathKey(error.path) : '', error })));

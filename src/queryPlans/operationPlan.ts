@@ -20,6 +20,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { IometerSource } from './iometerSource';
+import { compileResultShaper } from './resultShaper';
 
 /** An operation that only IOmeter can answer: what to send it, in IOmeter's names. */
 export interface DirectPlan {
@@ -27,6 +28,11 @@ export interface DirectPlan {
   upstream: DocumentNode;
   /** Whether the answer holds `__typename`s to map to the gateway's names (else it is passed on as it is). */
   selectsTypenames: boolean;
+  /**
+   * Whether an answer's data (`__typename`s mapped) is already the result, so the client's operation
+   * need not be executed over it (src/queryPlans/resultShaper.ts); undefined: it always is executed.
+   */
+  isResult: ((data: unknown) => boolean) | undefined;
 }
 
 /** Directives IOmeter evaluates exactly as the gateway would; any other keeps the operation delegated. */
@@ -189,5 +195,5 @@ export function planDirect(
   // A needed field whose response key the client used for another field cannot be added: delegate.
   if (validate(schema, planned, [OverlappingFieldsCanBeMergedRule]).length > 0) return undefined;
   const request = source.toUpstream({ document: planned, variables: {} });
-  return { upstream: request.document, selectsTypenames };
+  return { upstream: request.document, selectsTypenames, isResult: compileResultShaper(source, gatewaySchema, document, operationName) };
 }
