@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashApiKey } from '../src/identity';
-import { jose } from '../src/identity/jose';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { OUT_OF_SANDBOX_ENV, startStack, type Stack } from './helpers/stack';
+import { customerHeaders } from './helpers/tokens';
 
 /*
  * Automatic persisted queries (APQ) through HTTP, as Apollo's clients speak it: a hash alone first,
@@ -20,14 +20,7 @@ const staff = { 'x-api-key': STAFF_KEY };
 const sha256 = (document: string) => createHash('sha256').update(document).digest('hex');
 const persisted = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash } });
 
-async function customer(externalId: string): Promise<Record<string, string>> {
-  const token = await new jose.SignJWT({ role: 'customer', externalId })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(`user-${externalId}`)
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(SECRET));
-  return { authorization: `Bearer ${token}` };
-}
+const customer = (externalId: string) => customerHeaders(SECRET, externalId);
 
 async function send(url: string, body: Record<string, unknown>, headers: Record<string, string>): Promise<{ status: number; body: any }> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });

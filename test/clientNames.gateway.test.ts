@@ -3,6 +3,7 @@ import { subscribeWs } from './helpers/clients';
 import { waitFor } from './helpers/simulator';
 import { MAX_CLIENT_FIELD_LENGTH } from '../src/shared/graphqlClient';
 import { OUT_OF_SANDBOX_ENV, startStack, type Stack } from './helpers/stack';
+import { sampleSum } from './helpers/metrics';
 
 /*
  * Client names and versions (graphql-client-name/-version and Apollo's apollographql- spellings)
@@ -11,14 +12,6 @@ import { OUT_OF_SANDBOX_ENV, startStack, type Stack } from './helpers/stack';
 
 const STAFF_KEY = 'client-names-staff-key';
 const METRICS_TOKEN = 'client-names-metrics-token';
-
-function sampleSum(text: string, metric: string, labels: Record<string, string>): number {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${metric}{`))
-    .filter((line) => Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`)))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-}
 
 function labelValues(text: string, metric: string, label: string): Set<string> {
   const pattern = new RegExp(`${label}="([^"]*)"`);

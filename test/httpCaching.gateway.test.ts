@@ -1,8 +1,8 @@
 import { hashApiKey } from '../src/identity';
-import { jose } from '../src/identity/jose';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { waitFor } from './helpers/simulator';
 import { OUT_OF_SANDBOX_ENV, startStack, type Stack } from './helpers/stack';
+import { customerHeaders } from './helpers/tokens';
 
 /*
  * HTTP caching through the gateway's HTTP surface: Cache-Control from the response cache's TTL and
@@ -22,14 +22,7 @@ const ENV = {
 };
 const ETAG = /^"[0-9a-z]+:[0-9a-f]{64}@\d+"$/;
 
-async function customer(externalId: string): Promise<Record<string, string>> {
-  const token = await new jose.SignJWT({ role: 'customer', externalId })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(`user-${externalId}`)
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(SECRET));
-  return { authorization: `Bearer ${token}` };
-}
+const customer = (externalId: string) => customerHeaders(SECRET, externalId);
 
 function getUrl(url: string, query: string, variables?: Record<string, unknown>): string {
   const search = new URLSearchParams({ query, ...(variables ? { variables: JSON.stringify(variables) } : {}) });

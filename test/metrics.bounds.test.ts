@@ -1,6 +1,7 @@
 import { jose } from '../src/identity/jose';
 import { MAX_OPERATION_NAME_SERIES } from '../src/metrics/operationLabels';
 import { OUT_OF_SANDBOX_ENV, startStack, type Stack } from './helpers/stack';
+import { sampleSum } from './helpers/metrics';
 
 const SECRET = 'metrics-bounds-secret-with-32-characters';
 const METRICS_TOKEN = 'metrics-bounds-scrape-token';
@@ -36,14 +37,6 @@ function labelValues(text: string, metric: string, label: string): Set<string> {
     if (match) values.add(match[1]!);
   }
   return values;
-}
-
-function sampleSum(text: string, metric: string, labels: Record<string, string>): number {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${metric}{`))
-    .filter((line) => Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`)))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 describe('/metrics stays bounded whatever clients name their operations', () => {
