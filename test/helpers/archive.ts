@@ -13,6 +13,21 @@ const key = (meterId: string, timeMs: number) => `${meterId}@${timeMs}`;
  * [fromMs, toMs]: none missing, none extra, and (by the primary key) none twice.
  */
 export async function expectArchiveMatches(db: Database, sim: RunningSimulator, fromMs: number, toMs: number): Promise<number> {
+  const { expected, archived } = await archiveAgainstStore(db, sim, fromMs, toMs);
+  const archivedSet = new Set(archived);
+  expect([...expected].filter((k) => !archivedSet.has(k))).toEqual([]);
+  expect(archived.filter((k) => !expected.has(k))).toEqual([]);
+  return expected.size;
+}
+
+/** Whether every reading the simulator stored with a receive time in [fromMs, toMs] is archived. */
+export async function archiveHoldsAll(db: Database, sim: RunningSimulator, fromMs: number, toMs: number): Promise<boolean> {
+  const { expected, archived } = await archiveAgainstStore(db, sim, fromMs, toMs);
+  const archivedSet = new Set(archived);
+  return [...expected].every((k) => archivedSet.has(k));
+}
+
+async function archiveAgainstStore(db: Database, sim: RunningSimulator, fromMs: number, toMs: number): Promise<{ expected: Set<string>; archived: string[] }> {
   const stored = await storedReadings(sim, iso(fromMs));
   const inRange = (reading: MeterReading) => Date.parse(reading.receiveTime) <= toMs;
   const expected = new Set(stored.filter(inRange).map((r) => key(r.meter.id, Date.parse(r.time))));
@@ -20,21 +35,12 @@ export async function expectArchiveMatches(db: Database, sim: RunningSimulator, 
     'SELECT meter_id, reading_time FROM reading_archive WHERE receive_time BETWEEN $1 AND $2',
     [iso(fromMs), iso(toMs)],
   );
-  const archived = rows.map((row) => key(row.meter_id, new Date(row.reading_time).getTime()));
-  const archivedSet = new Set(archived);
-  expect([...expected].filter((k) => !archivedSet.has(k))).toEqual([]);
-  expect(archived.filter((k) => !expected.has(k))).toEqual([]);
-  return expected.size;
+  return { expected, archived: rows.map((row) => key(row.meter_id, new Date(row.reading_time).getTime())) };
 }
 
 export async function firstArchivedReceiveMs(db: Database): Promise<number> {
   const { rows } = await db.query<{ first: Date | null }>('SELECT min(receive_time) AS first FROM reading_archive');
   return new Date(rows[0]!.first!).getTime();
-}
-
-export async function newestArchivedReceiveMs(db: Database): Promise<number> {
-  const { rows } = await db.query<{ newest: Date | null }>('SELECT max(receive_time) AS newest FROM reading_archive');
-  return rows[0]!.newest ? new Date(rows[0]!.newest).getTime() : 0;
 }
 
 export async function archivedCount(db: Database): Promise<number> {
