@@ -414,13 +414,14 @@ describe.each(backends)('consumption and reading history through the gateway (%s
     it('keeps closed ranges and caps a range that is still open at the short TTL', async () => {
       const now = Date.now();
       const open = { from: new Date(now - 3_600_000).toISOString(), to: new Date(now + 3_600_000).toISOString(), resolution: 'HOUR' };
-      const closed = JAN_15_HOURS;
+      // A range no other test asks for: an entry cached earlier could be close to its own TTL by now.
+      const closed = { ...JAN_15_HOURS, from: '2026-01-15T04:00:00+01:00', to: '2026-01-15T06:00:00+01:00' };
       const cacheOf = async (range: Record<string, string>) => {
         const response = await query(gql.installationConsumption, { externalId: 'C-1001', ...range });
         expect(response.body.errors).toBeUndefined();
         return response.headers.get('x-cache');
       };
-      expect([await cacheOf(open), await cacheOf(closed)]).toEqual(['MISS', expect.stringMatching(/HIT|MISS/)]);
+      expect([await cacheOf(open), await cacheOf(closed)]).toEqual(['MISS', 'MISS']);
       expect([await cacheOf(open), await cacheOf(closed)]).toEqual(['HIT', 'HIT']);
       await sleep(OPEN_RANGE_TTL_MS + 500);
       expect([await cacheOf(open), await cacheOf(closed)]).toEqual(['MISS', 'HIT']);
