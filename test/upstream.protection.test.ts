@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import type { ExecutionResult } from 'graphql';
 import { parse } from 'graphql';
 import { createLogger } from '../src/logging/logger';
@@ -15,6 +16,10 @@ interface Reply {
   headers?: Record<string, string>;
   body?: unknown;
   delayMs?: number;
+  /** The body compressed with this Content-Encoding. */
+  encoding?: 'gzip' | 'br';
+  /** Half the body is sent, then the connection is cut. */
+  cutOff?: boolean;
 }
 
 const PROVIDER_ID = '578936dc-8020-4022-a560-2f59d2dca9ee';
@@ -60,8 +65,15 @@ class FakeUpstream {
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     this.inFlight -= 1;
-    response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-    response.end(JSON.stringify(reply.body ?? { errors: [{ message: 'busy' }] }));
+    const text = JSON.stringify(reply.body ?? { errors: [{ message: 'busy' }] });
+    const payload = reply.encoding === 'gzip' ? gzipSync(text) : reply.encoding === 'br' ? brotliCompressSync(text) : Buffer.from(text);
+    const encoding = reply.encoding ? { 'content-encoding': reply.encoding } : {};
+    response.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': String(payload.length), ...encoding, ...reply.headers });
+    if (reply.cutOff) {
+      response.write(payload.subarray(0, payload.length >> 1), () => response.socket?.destroy());
+      return;
+    }
+    response.end(payload);
   }
 }
 
@@ -82,6 +94,20 @@ describe('upstream protection (executor against a fake IOmeter)', () => {
   }
 
   const codeOf = (result: ExecutionResult) => result.errors?.[0]?.extensions?.code;
+
+  it('reads answers IOmeter compressed with gzip or brotli', async () => {
+    for (const encoding of ['gzip', 'br'] as const) {
+      upstream.answer({ ...OK, encoding });
+      const result = await run('{ provider { id } }');
+      expect(result).toEqual({ data: { provider: { id: PROVIDER_ID } } });
+    }
+  });
+
+  it('answers UPSTREAM_UNAVAILABLE when IOmeter cuts the connection in the middle of its answer', async () => {
+    upstream.answer({ ...OK, cutOff: true });
+    const result = await run('{ provider { id } }', { retries: 0 });
+    expect(codeOf(result)).toBe('UPSTREAM_UNAVAILABLE');
+  });
 
   it('retries a query after 503, not before the Retry-After it was given', async () => {
     upstream.answer({ status: 503, headers: { 'retry-after': '1' } }, OK);

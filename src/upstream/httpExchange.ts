@@ -32,8 +32,9 @@ const ACCEPT_ENCODING = 'gzip, deflate, br';
  * One HTTP exchange with IOmeter over node:http(s) and its global keep-alive agent: the request in a
  * single write (headers and body, Content-Length set), the answer's chunks gathered and joined once.
  * The fetch of @whatwg-node/fetch did the same through a Request and a Response object, a
- * PassThrough stream piped per answer and a read of that stream: at one connection that was ≈ 12 % of
- * the gateway's CPU per request. Bodies are decoded as that fetch decoded them (gzip, deflate, br).
+ * PassThrough stream piped per answer and a read of that stream: ≈ 12 % of the gateway's JavaScript
+ * time per request at one connection, and 1.2–1.4× this exchange's CPU (docs/benchmarks.md, "The query
+ * path at one connection"). Bodies are decoded as that fetch decoded them (gzip, deflate, br).
  */
 export function exchangeOverHttp(url: string, { method, headers, body, signal }: HttpExchangeRequest): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
