@@ -1,15 +1,15 @@
-import type { ExecutionResult } from 'graphql';
 import type Redis from 'ioredis';
 import type { Logger } from '../logging/logger';
 import type { RedisConnection } from '../redis/connection';
 import { withTimeout } from '../shared/timeout';
+import { decodeEntry, encodeEntry } from './servedEntry';
 import type { CacheStats } from './stats';
 import type { CacheEntity, ResponseStore } from './store';
 
 /*
  * Response cache in Redis, shared by every gateway replica. Keys, all under REDIS_KEY_PREFIX + "cache:":
  *
- *   cache:r:<response id>   the serialised response, with its TTL (PX)
+ *   cache:r:<response id>   the response as a hit serves it (src/cache/servedEntry.ts), with its TTL (PX)
  *   cache:t:<tag>           sorted set of the response keys carrying the tag, scored by their expiry time
  *   cache:index             sorted set of every key above, scored by expiry, so the whole cache can be
  *                           dropped (flush) without KEYS or SCAN
@@ -198,7 +198,7 @@ export function createRedisResponseStore({ redis, logger, stats }: RedisResponse
       try {
         const raw = await timeout(client.get(responseKey(id)));
         succeeded();
-        return raw === null ? null : (JSON.parse(raw) as ExecutionResult);
+        return raw === null ? null : (decodeEntry(raw) ?? null);
       } catch (error) {
         failed(error);
         return null;
@@ -207,7 +207,7 @@ export function createRedisResponseStore({ redis, logger, stats }: RedisResponse
 
     async set(id, result, entities, ttl) {
       if (!redis.isReady() || !(ttl > 0) || !Number.isFinite(ttl)) return;
-      const payload = JSON.stringify(result);
+      const payload = encodeEntry(result);
       if (payload.length > MAX_ENTRY_CHARS) return;
       const tags = tagsOf(entities).map(tagKey);
       try {

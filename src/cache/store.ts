@@ -1,4 +1,5 @@
 import { createInMemoryCache, type Cache } from '@graphql-yoga/plugin-response-cache';
+import { servedEntryOf } from './servedEntry';
 
 /** `{ typename, id? }` as the response cache collects it: `Customer` + id, or a bare type name. */
 export type CacheEntity = Parameters<Cache['invalidate']>[0] extends Iterable<infer Entity> ? Entity : never;
@@ -21,7 +22,7 @@ export function createMemoryResponseStore(): ResponseStore {
   const cache = createInMemoryCache({ max: IN_MEMORY_MAX_ENTRIES });
   return {
     get: (id) => cache.get(id),
-    set: (id, result, entities, ttl) => cache.set(id, result, entities, ttl),
+    set: (id, result, entities, ttl) => cache.set(id, servedEntryOf(result), entities, ttl),
     invalidate: (entities) => cache.invalidate(entities),
     settled: async () => {},
   };
