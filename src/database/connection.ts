@@ -1,5 +1,5 @@
 import { migrate } from './migrate';
-import { openPgliteDatabase } from './pglite';
+import { openPgliteInWorker } from './pgliteThread';
 import { openPostgresDatabase } from './postgres';
 import type { Database, DatabaseLocation, OpenDatabaseOptions } from './types';
 
@@ -7,13 +7,13 @@ import type { Database, DatabaseLocation, OpenDatabaseOptions } from './types';
 export const IN_MEMORY = 'memory://';
 
 /**
- * PostgreSQL when `url` is set, otherwise the embedded PGlite: file-backed in `embeddedDir`,
- * or in memory when `embeddedDir` is `memory://`. Migrations are applied before it is returned.
+ * PostgreSQL when `url` is set, otherwise the embedded PGlite, on a worker thread: file-backed in
+ * `embeddedDir`, or in memory when `embeddedDir` is `memory://`. Migrations are applied before it is returned.
  */
 export async function openDatabase(location: DatabaseLocation, options: OpenDatabaseOptions = {}): Promise<Database> {
   const db = location.url
     ? openPostgresDatabase(location.url, options)
-    : await openPgliteDatabase(location.embeddedDir === IN_MEMORY ? undefined : location.embeddedDir);
+    : await openPgliteInWorker(location.embeddedDir === IN_MEMORY ? undefined : location.embeddedDir);
   if (options.migrate === false) return db;
   try {
     await migrate(db);
