@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { fanOutMeasurement, runFanOut, staffLoad, type FanOutLevel } from './lib/fanOut';
 import { staffAuthorizations } from './lib/identities';
+import { archiveStallTable, runArchiveStall } from './lib/archiveStall';
 import { measureLoad } from './lib/load';
 import { withServers } from './lib/processes';
 import { PASSTHROUGH, runQueryPath } from './lib/queryPath';
@@ -15,12 +16,16 @@ import { answeredFromCache, redisEnv, withGateway } from './lib/stack';
  *      vs the same queries straight at the simulator, saturated and at one connection, CPU per request,
  *      and a stitched query vs the same without the stitched field;
  *   2. a response cache hit vs bare graphql-yoga answering a static resolver;
- *   3. live readings fan-out: subscribers on the gateway vs the same subscribers on a minimal ws server.
+ *   3. queries while the reading archive writes to the embedded database vs the same without the
+ *      archive, with the gateway's event-loop delay (bench/lib/archiveStall.ts);
+ *   4. live readings fan-out: subscribers on the gateway vs the same subscribers on a minimal ws server.
  * Every server runs in a process of its own. A full run records its tables in docs/benchmarks.md;
  * `--smoke` only proves the harness works and records nothing.
  */
 const RESULTS_FILE = join(__dirname, '..', 'docs', 'benchmarks.md');
 const CACHE_HIT_TARGET = 0.8;
+/** Issue 12 §5: archive batches must not block the event loop for milliseconds at a time. */
+const ARCHIVE_ADDED_DELAY_TARGET_MS = 1;
 
 async function main(): Promise<void> {
   const settings = readSettings([1000]);
@@ -39,9 +44,20 @@ async function main(): Promise<void> {
     measureLoad('bare graphql-yoga, static resolver', await start('bench/servers/staticYoga.ts'), { query: '{ hello }' }, settings),
   );
   const cacheRatio = cacheHit.throughputPerSecond / staticYoga.throughputPerSecond;
+
+  step('archive writes and the event loop');
+  const archiveStall = await runArchiveStall(settings, staff);
+  const addedDelay = archiveStall.archiveOn.delay.p99Ms - archiveStall.archiveOff.delay.p99Ms;
   const targets = [
     ...queryPath.targets,
     { figure: 'cache hit / bare yoga static resolver', value: cacheRatio, shown: `${cacheRatio.toFixed(2)}×`, target: `≥ ${CACHE_HIT_TARGET.toFixed(2)}×`, met: cacheRatio >= CACHE_HIT_TARGET },
+    {
+      figure: 'event-loop delay p99 added by archive writes (PGlite)',
+      value: addedDelay,
+      shown: `${addedDelay >= 0 ? '+' : ''}${addedDelay.toFixed(2)} ms`,
+      target: `≤ +${ARCHIVE_ADDED_DELAY_TARGET_MS} ms`,
+      met: addedDelay <= ARCHIVE_ADDED_DELAY_TARGET_MS,
+    },
   ];
 
   step('fan-out');
@@ -51,6 +67,7 @@ async function main(): Promise<void> {
   const rows: Comparison[] = [
     ...queryPath.saturated,
     { scenario: cacheHit, baseline: staticYoga },
+    { scenario: archiveStall.archiveOn.measurement, baseline: archiveStall.archiveOff.measurement },
     { scenario: { ...fanOutScenario, name: `fan-out: ${fanOutScenario.name}` }, baseline: fanOutMeasurement(fanOutLevel.baseline) },
   ];
 
@@ -84,6 +101,13 @@ async function main(): Promise<void> {
     '',
     'One client on one keep-alive connection, each request sent when the previous answer arrived; latency measured to the microsecond.',
     ...(problems.length > 0 ? ['', 'Not comparable (errors or failed checks):', ...problems.map((problem) => `- ${problem}`)] : []),
+    '',
+    '### Archive writes and the event loop',
+    '',
+    archiveStallTable(archiveStall),
+    '',
+    'The gateway\'s event-loop delay (perf_hooks, 1 ms resolution) over each measured run, from a probe in its process ' +
+      '(bench/servers/gatewayWithEventLoopProbe.ts); one staff client held a `readings` subscription in both runs.',
     '',
     '### Fan-out detail',
     '',

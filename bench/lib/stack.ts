@@ -38,10 +38,16 @@ export async function startSimulatorProcess(start: typeof startServerProcess, en
  * The gateway (src/main.ts) in a process of its own, fronting the simulator at `endpoint` (not sandbox
  * mode, so the simulator's work is not in the gateway's CPU and RSS). It accepts staff JWTs from
  * bench/lib/identities.ts; rate limits are off unless `env` turns them on, because one load generator
- * on one loopback address would exhaust any per-client budget at once.
+ * on one loopback address would exhaust any per-client budget at once. `entry` may wrap src/main.ts
+ * (bench/servers/gatewayWithEventLoopProbe.ts).
  */
-export function startGatewayProcess(start: typeof startServerProcess, endpoint: SimulatorEndpoint, env: Record<string, string> = {}): Promise<ServerProcess> {
-  return start('src/main.ts', {
+export function startGatewayProcess(
+  start: typeof startServerProcess,
+  endpoint: SimulatorEndpoint,
+  env: Record<string, string> = {},
+  entry = 'src/main.ts',
+): Promise<ServerProcess> {
+  return start(entry, {
     IOMETER_ENDPOINT: endpoint.url,
     IOMETER_TOKEN: endpoint.token,
     IOMETER_SECRET: endpoint.secret,
