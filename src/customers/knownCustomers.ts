@@ -14,8 +14,8 @@ type Key = 'id' | 'externalId';
 
 /**
  * Customers by id and by externalId (or that there is none), remembered for the embedded database
- * only. PGlite lives in this process with one connection and runs its WASM on the event loop, so a
- * lookup costs the gateway ≈ 0.5 ms of CPU, which every stitched `customer` paid per request; and
+ * only. PGlite lives in this process (on a worker thread) with one connection, and a lookup costs
+ * ≈ 0.5 ms of its CPU, which every stitched `customer` paid per request; and
  * every write to its customers goes through CustomerStore.upsertCustomer, which forgets them all, so
  * nothing here is stale. (`npm run import`, a process of its own, writes to an embedded database only
  * while the gateway is stopped: PGlite serves one process.) PostgreSQL is shared with other replicas (and with anyone holding psql), so
