@@ -2,7 +2,7 @@ import { staffAuthorizations } from './lib/identities';
 import { measureLoad } from './lib/load';
 import { comparisonTable, failedMeasurements } from './lib/report';
 import { readSettings } from './lib/settings';
-import { answeredFromCache, redisEnv, withGateway } from './lib/stack';
+import { answeredFromCache, withGateway, withRedisPrefix } from './lib/stack';
 
 /**
  * `npm run bench:cache`: the response cache and the rate limiter, each as a ratio to a baseline
@@ -15,19 +15,20 @@ const QUERY = '{ provider { installations { id externalId license { status endTi
 
 async function main(): Promise<void> {
   const settings = readSettings([]);
-  const redis = redisEnv(settings.redisUrl);
   const measure = (name: string, env: Record<string, string>, authorizations: string[]) =>
-    withGateway({ ...redis, ...env }, (gateway) =>
-      measureLoad(
-        name,
-        gateway,
-        {
-          query: QUERY,
-          headerSets: authorizations.map((authorization) => ({ authorization })),
-          // Every run but the uncached baseline serves the query from the cache.
-          checkAnswer: env.CACHE_TTL === '0' ? undefined : answeredFromCache,
-        },
-        settings,
+    withRedisPrefix(settings.redisUrl, (redis) =>
+      withGateway({ ...redis, ...env }, (gateway) =>
+        measureLoad(
+          name,
+          gateway,
+          {
+            query: QUERY,
+            headerSets: authorizations.map((authorization) => ({ authorization })),
+            // Every run but the uncached baseline serves the query from the cache.
+            checkAnswer: env.CACHE_TTL === '0' ? undefined : answeredFromCache,
+          },
+          settings,
+        ),
       ),
     );
 

@@ -7,7 +7,7 @@ import { withServers } from './lib/processes';
 import { PASSTHROUGH, runQueryPath } from './lib/queryPath';
 import { comparisonTable, failedMeasurements, latencyTable, machineFacts, recordSection, targetTable, type Comparison } from './lib/report';
 import { readSettings } from './lib/settings';
-import { answeredFromCache, redisEnv, withGateway } from './lib/stack';
+import { answeredFromCache, withGateway, withRedisPrefix } from './lib/stack';
 
 /**
  * `npm run bench`: the whole suite in one run on one machine, every scenario as a ratio to a baseline
@@ -37,8 +37,10 @@ async function main(): Promise<void> {
   const queryPath = await runQueryPath(settings, staff, step);
 
   step('cache hit');
-  const cacheHit = await withGateway(redisEnv(settings.redisUrl), (gateway) =>
-    measureLoad('cache hit (Redis), installations query', gateway, { query: PASSTHROUGH, headerSets: [{ authorization: staff }], checkAnswer: answeredFromCache }, settings),
+  const cacheHit = await withRedisPrefix(settings.redisUrl, (redis) =>
+    withGateway(redis, (gateway) =>
+      measureLoad('cache hit (Redis), installations query', gateway, { query: PASSTHROUGH, headerSets: [{ authorization: staff }], checkAnswer: answeredFromCache }, settings),
+    ),
   );
   const staticYoga = await withServers(async (start) =>
     measureLoad('bare graphql-yoga, static resolver', await start('bench/servers/staticYoga.ts'), { query: '{ hello }' }, settings),

@@ -1,3 +1,4 @@
+import { deleteKeysWithPrefix } from '../../scripts/redisKeys';
 import { CACHE_HEADER } from '../../src/plugins/useGatewayResponseCache';
 import { benchJwtSecret } from './identities';
 import type { GraphQLAnswer } from './load';
@@ -67,9 +68,17 @@ export function withGateway<T>(env: Record<string, string>, use: (gateway: Serve
   });
 }
 
-/** Gateway variables for a Redis-backed response cache or rate limit, under a key prefix no other run shares. */
-export function redisEnv(redisUrl: string): Record<string, string> {
-  return { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bench-${process.pid}-${Date.now()}:` };
+/**
+ * Runs `use` with gateway variables for a Redis-backed response cache or rate limit, under a key prefix
+ * no other run shares, and deletes that prefix's keys afterwards (readings streams, cache entries, counters).
+ */
+export async function withRedisPrefix<T>(redisUrl: string, use: (env: Record<string, string>) => Promise<T>): Promise<T> {
+  const prefix = `bench-${process.pid}-${Date.now()}:`;
+  try {
+    return await use({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix });
+  } finally {
+    await deleteKeysWithPrefix(redisUrl, prefix);
+  }
 }
 
 /** A cache run measures the cache only if the warmed-up query is answered from it. */

@@ -14,39 +14,7 @@ export function uniqueKeyPrefix(label = 'test'): string {
   return `${label}-${process.pid}-${randomBytes(4).toString('hex')}:`;
 }
 
-/*
- * keysWithPrefix / deleteKeysWithPrefix walk the keyspace with SCAN MATCH <prefix>*: fine for a test's
- * own prefix on the shared Redis, never in the gateway.
- */
-
-/** Every key under the prefix on the given Redis. */
-export async function keysWithPrefix(url: string, prefix: string): Promise<string[]> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      keys.push(...batch);
-      cursor = next;
-    } while (cursor !== '0');
-    return [...new Set(keys)].sort();
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/** Deletes every key under the prefix. */
-export async function deleteKeysWithPrefix(url: string, prefix: string): Promise<void> {
-  const keys = await keysWithPrefix(url, prefix);
-  if (keys.length === 0) return;
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    for (let index = 0; index < keys.length; index += 500) await redis.unlink(...keys.slice(index, index + 500));
-  } finally {
-    redis.disconnect();
-  }
-}
+export { deleteKeysWithPrefix, keysWithPrefix } from '../../scripts/redisKeys';
 
 /**
  * Private servers get ports below the kernel's ephemeral range (32768 and up). A port from that range
