@@ -8,7 +8,7 @@ import type { Measurement } from './measurement';
 import { cpuSeconds, openFileLimit, rssMiB } from './procStats';
 import { spawnTypeScript, withServers } from './processes';
 import type { BenchSettings } from './settings';
-import { startGatewayProcess, startSimulatorProcess } from './stack';
+import { startGatewayProcess, startSimulatorProcess, withGatewayDatabase } from './stack';
 
 /**
  * Live readings fan-out: N WebSocket subscribers on one gateway process, which should hold exactly one
@@ -151,12 +151,16 @@ function percentile(delays: Array<[number, number]>, total: number, fraction: nu
 }
 
 function run(mode: FanOutRun['mode'], subscribers: number, load: FanOutLoad, settings: BenchSettings): Promise<FanOutRun> {
+  return mode === 'gateway' ? withGatewayDatabase((database) => serve(mode, subscribers, load, settings, database)) : serve(mode, subscribers, load, settings, {});
+}
+
+function serve(mode: FanOutRun['mode'], subscribers: number, load: FanOutLoad, settings: BenchSettings, database: Record<string, string>): Promise<FanOutRun> {
   return withServers(async (start) => {
     const simulator = await startSimulatorProcess(start, load.simulatorEnv(subscribers));
     const target =
       mode === 'gateway'
-        ? // The reading archive has a bench of its own (bench:archive); here it would measure PGlite's inserts.
-          await startGatewayProcess(start, simulator.endpoint, { ARCHIVE_ENABLED: 'false' })
+        ? // The reading archive has a bench of its own (bench:archive).
+          await startGatewayProcess(start, simulator.endpoint, { ARCHIVE_ENABLED: 'false', ...database })
         : await start('bench/servers/wsBaseline.ts', {
             BENCH_UPSTREAM_WS_URL: simulator.endpoint.wsUrl,
             BENCH_UPSTREAM_AUTHORIZATION: basicAuthorization(simulator.endpoint.token, simulator.endpoint.secret),
