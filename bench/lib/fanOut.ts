@@ -181,6 +181,8 @@ function serve(mode: FanOutRun['mode'], subscribers: number, load: FanOutLoad, s
           BENCH_CONNECT_TIMEOUT: String(settings.connectTimeoutSeconds),
           BENCH_WS_URL: wsUrl,
           BENCH_QUERY: load.query,
+          BENCH_UPSTREAM_WS_URL: simulator.endpoint.wsUrl,
+          BENCH_UPSTREAM_AUTHORIZATION: basicAuthorization(simulator.endpoint.token, simulator.endpoint.secret),
         },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       }),
@@ -217,7 +219,8 @@ function serve(mode: FanOutRun['mode'], subscribers: number, load: FanOutLoad, s
       );
       const elapsed = (performance.now() - started) / 1000;
       const after = cpu();
-      const upstreamSubscriptions = await simulator.activeSubscriptions();
+      // Each worker holds one of its own, to note when readings are emitted.
+      const upstreamSubscriptions = (await simulator.activeSubscriptions()) - workerCount;
 
       const delays = new Map<number, number>();
       const errors: Record<string, number> = {};
@@ -321,7 +324,8 @@ export async function runFanOut(settings: BenchSettings, loads: Array<{ load: Fa
   const markdown = [
     'Staff: the installations read at once (SIMULATOR_READING_SCHEDULE=aligned), received 50 ms later, every reading to every subscriber; ' +
       'customers: each installation at its own phase, each reading to its one customer. ' +
-      'Delays are receiveTime → client receipt and include up to 250 ms of simulator tick. ' +
+      'Delays are from the simulator emitting a reading (its arrival at the subscriber worker straight from the simulator) to its arrival through the server under test: ' +
+      'what the server adds, without the simulator tick (a reading is emitted up to 250 ms after its receiveTime). ' +
       `CPU % is of one core (this machine has ${cpus().length}); load average ${loadavg().map((n) => n.toFixed(2)).join(' / ')} at the end.`,
     ...(capped.length > 0 ? ['', `Capped at ${maxSubscribers} subscribers by the open-file limit (${openFileLimit()}); asked for ${capped.join(', ')}.`] : []),
     '',
