@@ -47,6 +47,18 @@ export function staffLoad(settings: BenchSettings): FanOutLoad {
 }
 
 /**
+ * Issue 13's throughput target, one process sustaining 200,000 deliveries/s to clients sharing a document:
+ * staff on `readings` while 20 installations read at once every second, 20 readings/s to every subscriber.
+ */
+export function sharedDocumentThroughputLoad(settings: BenchSettings): FanOutLoad {
+  return {
+    ...staffLoad(settings),
+    name: 'staff on readings, 20 readings/s each',
+    simulatorEnv: () => ({ SIMULATOR_INSTALLATIONS: '20', SIMULATOR_READING_INTERVAL: '1s', SIMULATOR_READING_SCHEDULE: 'aligned' }),
+  };
+}
+
+/**
  * The mobile app's shape (issue 13): N customers on `myReadings`, each with an installation of their own
  * (the simulator's C-1001, C-1002, …), every installation reading every 10 s at its own phase: N/10
  * readings/s in all, each delivered to one subscriber.
