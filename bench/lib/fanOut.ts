@@ -313,13 +313,22 @@ export async function runFanOut(settings: BenchSettings, loads: Array<{ load: Fa
   const capped = loads.flatMap(({ subscribers }) => subscribers).filter((n) => n > maxSubscribers);
 
   const levels: FanOutLevel[] = [];
+  const failed: string[] = [];
   for (const { load, subscribers: counts } of loads) {
     for (const subscribers of counts.map((n) => Math.min(n, maxSubscribers))) {
       const simulatorConfig = loadSimulatorConfig(load.simulatorEnv(subscribers));
-      process.stderr.write(`fan-out: ${load.name}, ws baseline, ${subscribers} subscribers…\n`);
-      const baseline = await run('baseline', subscribers, load, settings);
-      process.stderr.write(`fan-out: ${load.name}, gateway, ${subscribers} subscribers…\n`);
-      const gateway = await run('gateway', subscribers, load, settings);
+      let baseline: FanOutRun;
+      let gateway: FanOutRun;
+      try {
+        process.stderr.write(`fan-out: ${load.name}, ws baseline, ${subscribers} subscribers…\n`);
+        baseline = await run('baseline', subscribers, load, settings);
+        process.stderr.write(`fan-out: ${load.name}, gateway, ${subscribers} subscribers…\n`);
+        gateway = await run('gateway', subscribers, load, settings);
+      } catch (error) {
+        // A level that cannot be measured (subscribers never all live) is reported; the other levels still are.
+        failed.push(`${load.name}, ${subscribers} subscribers: ${error instanceof Error ? error.message : String(error)}`);
+        continue;
+      }
       const readingsPerSecond = simulatorConfig.installations / (simulatorConfig.readingIntervalMs / 1000);
       levels.push({
         load: load.name,
@@ -339,6 +348,7 @@ export async function runFanOut(settings: BenchSettings, loads: Array<{ load: Fa
       'Delays are from the simulator emitting a reading (its arrival at the subscriber worker straight from the simulator) to its arrival through the server under test: ' +
       'what the server adds, without the simulator tick (a reading is emitted up to 250 ms after its receiveTime). ' +
       `CPU % is of one core (this machine has ${cpus().length}); load average ${loadavg().map((n) => n.toFixed(2)).join(' / ')} at the end.`,
+    ...(failed.length > 0 ? ['', `Not measured: ${failed.join('; ')}.`] : []),
     ...(capped.length > 0 ? ['', `Capped at ${maxSubscribers} subscribers by the open-file limit (${openFileLimit()}); asked for ${capped.join(', ')}.`] : []),
     '',
     table(levels),
@@ -349,6 +359,7 @@ export async function runFanOut(settings: BenchSettings, loads: Array<{ load: Fa
   const runs = levels.flatMap((level) => [level.baseline, level.gateway]);
   const named = (r: FanOutRun) => `${r.load}, ${r.mode} ${r.subscribers}`;
   const problems = [
+    ...failed,
     ...runs.filter((r) => r.connected < r.subscribers).map((r) => `${named(r)}: ${r.subscribers - r.connected} subscribers did not connect`),
     ...runs.filter((r) => Object.keys(r.errors).length > 0).map((r) => `${named(r)}: errors ${JSON.stringify(r.errors)}`),
     ...runs.filter((r) => r.upstreamSubscriptions !== 1).map((r) => `${named(r)}: ${r.upstreamSubscriptions} upstream subscriptions`),

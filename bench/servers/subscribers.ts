@@ -149,6 +149,9 @@ async function connect(all: Array<Record<string, unknown>>): Promise<void> {
 }
 
 function main(): void {
+  // A client whose socket the server closes may reject a promise nobody awaits (graphql-ws's close
+  // event): it counts as an error of the run instead of ending the worker and the whole bench with it.
+  process.on('unhandledRejection', (reason) => countError(`unhandled: ${describe(reason)}`));
   process.on('message', async (message: { type: string; connectionParams?: Array<Record<string, unknown>> }) => {
     if (message.type === 'connect') {
       await connect(message.connectionParams ?? []);
