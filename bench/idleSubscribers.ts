@@ -4,7 +4,7 @@ import { basicAuthorization } from '../src/upstream/credentials';
 import { mobileLoad } from './lib/fanOut';
 import { rssMiB } from './lib/procStats';
 import { spawnTypeScript, withServers, type ServerProcess } from './lib/processes';
-import { startGatewayProcess, startSimulatorProcess } from './lib/stack';
+import { startGatewayProcess, startSimulatorProcess, withGatewayDatabase } from './lib/stack';
 
 /**
  * `npm run bench:idle-subscribers`: RSS per idle subscriber (issue 13 §4, target ≤ 20 KiB). N customers
@@ -28,12 +28,13 @@ async function snapshot(server: ServerProcess, dir: string | undefined): Promise
 async function measure(mode: 'gateway' | 'baseline', customers: number): Promise<{ idle: number; subscribed: number }> {
   const load = mobileLoad();
   const snapshotDir = mode === 'gateway' ? process.env.BENCH_HEAP_SNAPSHOT_DIR : undefined;
-  return withServers(async (start) => {
+  const serve = (database: Record<string, string>) => withServers(async (start) => {
     const simulator = await startSimulatorProcess(start, { ...load.simulatorEnv(customers), SIMULATOR_READING_INTERVAL: '1h' });
     const target =
       mode === 'gateway'
         ? await startGatewayProcess(start, simulator.endpoint, {
             ARCHIVE_ENABLED: 'false',
+            ...database,
             ...(snapshotDir ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshotDir}` } : {}),
           })
         : await start('bench/servers/wsBaseline.ts', {
@@ -60,6 +61,7 @@ async function measure(mode: 'gateway' | 'baseline', customers: number): Promise
     if (connected !== customers) throw new Error(`${mode}: ${connected} of ${customers} connected`);
     return { idle, subscribed };
   });
+  return mode === 'gateway' ? withGatewayDatabase(serve) : serve({});
 }
 
 async function main(): Promise<void> {

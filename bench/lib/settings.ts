@@ -19,6 +19,8 @@ export interface BenchSettings {
   subscriberLevels: number[];
   /** Customers on myReadings in the mobile-shaped fan-out (BENCH_MOBILE_CUSTOMERS; default 10,000, quick 1,000, smoke 20). */
   mobileCustomers: number;
+  /** Staff subscribers of the throughput row, 20 readings/s each (BENCH_THROUGHPUT_SUBSCRIBERS; default 10,000, quick 1,000, smoke 20). */
+  throughputSubscribers: number;
   /** Redis for the response cache and rate limit runs (BENCH_REDIS_URL, default redis://127.0.0.1:6379). */
   redisUrl: string;
   /** Seconds the fan-out gives subscribers to connect (BENCH_CONNECT_TIMEOUT, default 60). */
@@ -52,6 +54,7 @@ export function readSettings(defaultSubscriberLevels: number[]): BenchSettings {
     warmUpSeconds: smoke ? 0.5 : 5,
     subscriberLevels: levels,
     mobileCustomers: number('BENCH_MOBILE_CUSTOMERS', smoke ? SMOKE_SUBSCRIBERS[0]! : quick ? 1000 : 10_000),
+    throughputSubscribers: number('BENCH_THROUGHPUT_SUBSCRIBERS', smoke ? SMOKE_SUBSCRIBERS[0]! : quick ? 1000 : 10_000),
     redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
     connectTimeoutSeconds: number('BENCH_CONNECT_TIMEOUT', 60),
     readingSimulatorEnv: (subscribers) => ({

@@ -1,4 +1,5 @@
 import { deleteKeysWithPrefix } from '../../scripts/redisKeys';
+import { createScratchDatabase } from '../../scripts/scratchDatabase';
 import { CACHE_HEADER } from '../../src/plugins/useGatewayResponseCache';
 import { benchJwtSecret } from './identities';
 import type { GraphQLAnswer } from './load';
@@ -58,6 +59,24 @@ export function startGatewayProcess(
     LOG_LEVEL: 'info',
     ...env,
   });
+}
+
+/** PostgreSQL server the gateway's scratch databases go on (BENCH_PG_SERVER), as in production. */
+const PG_SERVER = process.env.BENCH_PG_SERVER ?? 'postgres://postgres@127.0.0.1:5432';
+let scratchDatabases = 0;
+
+/**
+ * Runs `use` with the variables of a fresh, empty PostgreSQL database for a gateway, dropped afterwards.
+ * Without DATABASE_URL a gateway runs the embedded PGlite in its own process, a development convenience
+ * whose hundreds of MiB would count as the gateway's.
+ */
+export async function withGatewayDatabase<T>(use: (env: { DATABASE_URL: string }) => Promise<T>): Promise<T> {
+  const scratch = await createScratchDatabase(PG_SERVER, `iometer_bench_gateway_${process.pid}_${scratchDatabases++}`, 'postgres');
+  try {
+    return await use({ DATABASE_URL: scratch.url });
+  } finally {
+    await scratch.drop();
+  }
 }
 
 /** Runs `use` with a fresh simulator and a gateway in front of it, both stopped afterwards. */

@@ -3,8 +3,8 @@ import WebSocket from 'ws';
 
 /**
  * Subscriber load for the fan-out (bench/lib/fanOut.ts): opens one graphql-ws client (one WebSocket each) to
- * BENCH_WS_URL per connectionParams object the parent sends, subscribes each to BENCH_QUERY, and records, per reading, the delay from its `receiveTime` (the simulator's
- * emit time, same machine clock) to its arrival here. Driven over the IPC channel:
+ * BENCH_WS_URL per connectionParams object the parent sends, subscribes each to BENCH_QUERY, and records, per reading, the delay from its
+ * emission by the simulator (Emissions) to its arrival here. Driven over the IPC channel:
  *   parent: connect {connectionParams[]} | subscribe | start | stop | close
  *   worker: ready {connected, failed, connectErrors} | live (every client has its first result) | result {...}
  * Connecting and subscribing are separate steps, so every client connects before any reading flows:
@@ -35,7 +35,47 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-type Reading = Record<string, { receiveTime?: string } | undefined>;
+type Reading = Record<string, { time?: string; meter?: { id?: string } } | undefined>;
+
+/**
+ * When the simulator emitted each reading: the worker's own subscription straight to the simulator
+ * (BENCH_UPSTREAM_WS_URL, BENCH_UPSTREAM_AUTHORIZATION) notes when each one arrives, so a delay is what
+ * the server under test adds, not the simulator's tick (a reading is emitted up to 250 ms after its receiveTime).
+ * A copy through the server that comes first (both in one event-loop turn) counts as no delay.
+ */
+class Emissions {
+  private readonly arrivals = new Map<string, number>();
+  // Long enough for any copy through the server under test; short enough to stay small.
+  private static readonly KEEP_MS = MAX_MS;
+
+  constructor(upstreamUrl: string, authorization: string) {
+    const upstream = createClient({ url: upstreamUrl, webSocketImpl: WebSocket, connectionParams: { authorization }, retryAttempts: Infinity });
+    upstream.subscribe<Reading>(
+      { query: 'subscription { readings { time meter { id } } }' },
+      { next: (result) => this.emittedAt(result.data), error: (error) => countError(`upstream probe: ${describe(error)}`), complete: () => undefined },
+    );
+    setInterval(() => {
+      const oldest = Date.now() - Emissions.KEEP_MS;
+      for (const [key, at] of this.arrivals) {
+        if (at >= oldest) break;
+        this.arrivals.delete(key);
+      }
+    }, 10_000).unref();
+  }
+
+  /** When the reading in `data` was emitted (now, if this is its first copy). */
+  emittedAt(data: Reading | null | undefined): number | undefined {
+    const reading = data ? Object.values(data)[0] : undefined;
+    if (!reading?.time || !reading.meter?.id) return undefined;
+    const key = `${reading.meter.id}@${Date.parse(reading.time)}`;
+    let at = this.arrivals.get(key);
+    if (at === undefined) this.arrivals.set(key, (at = Date.now()));
+    return at;
+  }
+}
+
+// Only runs that measure delays have one (the fan-out; not bench:idle-subscribers).
+const emissions = process.env.BENCH_UPSTREAM_WS_URL ? new Emissions(process.env.BENCH_UPSTREAM_WS_URL, process.env.BENCH_UPSTREAM_AUTHORIZATION ?? '') : undefined;
 
 /** The client's subscription, reporting its first result (or end) once, so the parent knows when all are live. */
 function sinkFor(onFirst: () => void) {
@@ -48,11 +88,10 @@ function sinkFor(onFirst: () => void) {
     next: (result: { data?: Reading | null }) => {
       settle();
       if (!measuring || !result.data) return;
-      // The subscription's one root field: readings, myReadings, …
-      const receiveTime = Object.values(result.data)[0]?.receiveTime;
-      if (!receiveTime) return;
+      const emittedAt = emissions?.emittedAt(result.data);
+      if (emittedAt === undefined) return;
       received += 1;
-      histogram[Math.min(MAX_MS, Math.max(0, Date.now() - Date.parse(receiveTime)))]! += 1;
+      histogram[Math.min(MAX_MS, Math.max(0, Date.now() - emittedAt))]! += 1;
     },
     error: (error: unknown) => {
       settle();
@@ -110,6 +149,9 @@ async function connect(all: Array<Record<string, unknown>>): Promise<void> {
 }
 
 function main(): void {
+  // A client whose socket the server closes may reject a promise nobody awaits (graphql-ws's close
+  // event): it counts as an error of the run instead of ending the worker and the whole bench with it.
+  process.on('unhandledRejection', (reason) => countError(`unhandled: ${describe(reason)}`));
   process.on('message', async (message: { type: string; connectionParams?: Array<Record<string, unknown>> }) => {
     if (message.type === 'connect') {
       await connect(message.connectionParams ?? []);

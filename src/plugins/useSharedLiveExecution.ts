@@ -95,11 +95,13 @@ export function useSharedLiveExecution({ maskError }: SharedLiveExecutionOptions
       if (scope === undefined || context.lastEventId || !sharedLiveField(args.document, args.operationName)) return;
       const key = [scope, documentId(args.document), args.operationName ?? '', JSON.stringify(args.variableValues ?? {})].join('\n');
       setSubscribeFn((memberArgs) => {
-        // The first member's subscription serves the group: same operation, same scope. Its context is
-        // copied, not shared, so the position noted per result is the group's, not that member's. (A copy,
-        // not Object.create: every copy has the same shape, where each prototype would make one of its own.)
+        // The first member's subscription serves the group: same operation, same scope. A member whose
+        // results go through yoga (SSE) notes each result's position on its own context, so the group gets a
+        // copy of it (not Object.create: every copy has the same shape, where each prototype would make one
+        // of its own). A member writing to its sink never reads its context again: the group takes it as is,
+        // one context per group of one (a customer on myReadings) instead of two.
         const openGroup = async () => {
-          const contextValue: object = { ...(memberArgs.contextValue as object) };
+          const contextValue: object = context.liveFrames ? (memberArgs.contextValue as object) : { ...(memberArgs.contextValue as object) };
           const results = await subscribeFn({ ...memberArgs, contextValue });
           // A refused subscription (bad arguments) is one result with errors, then the end, for every member.
           const stream = isAsyncIterable<ExecutionResult>(results) ? results[Symbol.asyncIterator]() : [results as ExecutionResult][Symbol.iterator]();

@@ -115,14 +115,15 @@ export class LiveGroups {
       member = { queue, deliver: (shared) => queue.push(shared) };
     }
     joined.members.add(member);
-    if (isNew) void this.pump(key, joined, open);
+    // The group holds the stream, not the function that opened it: that closes over the first member's context.
+    if (isNew) void this.pump(key, joined, open());
     return queue;
   }
 
   /** Reads the group's stream and hands each result to every member. */
-  private async pump(key: string, group: Group, open: OpenGroupStream): Promise<void> {
+  private async pump(key: string, group: Group, opening: ReturnType<OpenGroupStream>): Promise<void> {
     try {
-      const stream = await open();
+      const stream = await opening;
       group.stream = stream;
       if (group.closed) {
         await stream.return?.();

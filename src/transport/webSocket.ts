@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, Server } from 'node:http';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -84,6 +84,13 @@ function boundedValidationError(error: GraphQLError): GraphQLError {
   return message === error.message ? error : new GraphQLError(message, { nodes: error.nodes, extensions: error.extensions });
 }
 
+/** An operation between graphql-ws's onSubscribe and its execution: yoga's envelop functions and the operation's context. */
+interface PendingOperation {
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+  contextValue: { requestId: string };
+}
+
 /**
  * graphql-transport-ws on the GraphQL path, the way yoga's docs wire graphql-ws: every operation runs
  * through yoga's envelop (yoga.getEnveloped), i.e. the request pipeline's own context, parse, validate,
@@ -96,9 +103,18 @@ export function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Serv
   const identities = new WeakMap<object, Identity>();
   const clients = new WeakMap<object, GraphQLClient>();
   const operationLog = new WebSocketOperationLog(options.logger);
-  type OperationArgs = { rootValue: { execute: any; subscribe: any }; contextValue: { requestId: string } };
-  const inRequest = (run: 'execute' | 'subscribe') => (args: OperationArgs) =>
-    runWithRequestId(args.contextValue.requestId, () => args.rootValue[run](args));
+  /**
+   * graphql-ws keeps the arguments it executes with until the operation ends (hours, for a
+   * subscription), so they do not carry the operation's context: it is handed over once, here, and
+   * from then on only what the execution itself needs of it stays alive (for a live-readings member,
+   * nothing: its group's subscription executes).
+   */
+  const pendingOperations = new WeakMap<object, PendingOperation>();
+  const inRequest = (run: 'execute' | 'subscribe') => (args: ExecutionArgs) => {
+    const operation = pendingOperations.get(args)!;
+    pendingOperations.delete(args);
+    return runWithRequestId(operation.contextValue.requestId, () => operation[run]({ ...args, contextValue: operation.contextValue }));
+  };
 
   return useServer(
     {
@@ -161,14 +177,9 @@ export function serveWebSockets(yoga: YogaServerInstance<any, any>, server: Serv
         const errors = validate(schema, document);
         if (errors.length) return errors.map(boundedValidationError);
         operationLog.begin(ctx.extra, id, { requestId, identity, document, operationName: payload.operationName, client: clients.get(ctx.extra) ?? {} });
-        return {
-          schema,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
+        const executionArgs = { schema, operationName: payload.operationName, document, variableValues: payload.variables };
+        pendingOperations.set(executionArgs, { execute, subscribe, contextValue: (await contextFactory()) as PendingOperation['contextValue'] });
+        return executionArgs;
       },
       onNext: (ctx, id) => operationLog.result(ctx.extra, id),
       onError: (ctx, id, _payload, errors) => operationLog.end(ctx.extra, id, errors),
