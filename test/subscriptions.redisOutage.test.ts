@@ -20,17 +20,18 @@ describe('a Redis outage under the cluster feed', () => {
     await redisServer?.stop();
   });
 
-  const replica = (name: string) => {
-    const redis = openRedis(redisServer.url, 'outage:', testLogger().logger);
+  const replica = (name: string, logger = testLogger().logger) => {
+    const redis = openRedis(redisServer.url, 'outage:', logger);
     connections.push(redis);
-    return hubFor(sim(), { source: createClusterFeed({ redis, replicaId: name, lockTtlMs: 1_500, renewMs: 500, idleMs: 500 }), retryBudgetMs: 10_000 }, hubs);
+    return hubFor(sim(), { source: createClusterFeed({ redis, replicaId: name, lockTtlMs: 1_500, renewMs: 500, idleMs: 500 }), retryBudgetMs: 10_000, logger }, hubs);
   };
 
   it('keeps delivering to the leader\'s clients, and loses no reading IOmeter stored on any replica once Redis is back', async () => {
     const client = new Collector(replica('leader').subscribe());
     await client.until((items) => items.length >= 50);
     // Joins once the first replica leads: it reads the stream only.
-    const followerClient = new Collector(replica('follower').subscribe());
+    const followerLog = testLogger();
+    const followerClient = new Collector(replica('follower', followerLog.logger).subscribe());
     await followerClient.until((items) => items.length >= 50);
 
     await redisServer.kill();
@@ -46,6 +47,9 @@ describe('a Redis outage under the cluster feed', () => {
 
     // ~60 readings/s: the leader's own client went on receiving while Redis was away.
     expect(duringOutage).toBeGreaterThan(50);
+    // Redis came back empty, without the lock: the follower left the leader, who still had its
+    // subscription and the readings it held, the time to retake it, instead of opening a second one.
+    expect(followerLog.lines.filter((line) => line.includes('leading the cluster readings feed'))).toEqual([]);
     expect(await expectNoGapNoDuplicate(sim(), client.items)).toBeGreaterThan(300);
     // The follower got the held readings once the leader could publish them again.
     expect(await expectNoGapNoDuplicate(sim(), followerClient.items)).toBeGreaterThan(300);

@@ -16,13 +16,16 @@ export interface RedisConnection {
   close(): Promise<void>;
 }
 
+/** The longest wait between two reconnect attempts: a replica may find Redis back this much later than another. */
+export const MAX_RECONNECT_DELAY_MS = 2_000;
+
 export function openRedis(url: string, keyPrefix: string, logger: Logger): RedisConnection {
   const client = new Redis(url, {
     lazyConnect: false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    retryStrategy: (attempt) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS),
   });
   let down = false;
   client.on('ready', () => {

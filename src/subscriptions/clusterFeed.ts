@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { GraphQLError } from 'graphql';
-import type { RedisConnection } from '../redis/connection';
+import { MAX_RECONNECT_DELAY_MS, type RedisConnection } from '../redis/connection';
 import { upstreamError, type UpstreamErrorCode } from '../upstream/errors';
 import { LeaderLock } from './leaderLock';
 import { toHubReading, type MeterReading } from './payload';
@@ -88,6 +88,12 @@ export class ClusterReadingFeed implements ReadingSource {
   private ticking?: Promise<void>;
   private idleSinceMs?: number;
   private failedAtMs?: number;
+  /** A tick or the stream reader has reached Redis: a later failure is an outage, not a connection still being made. */
+  private reachedRedis = false;
+  /** A follower's tick could not reach Redis: when it can again, it first leaves the old leader time to retake the lock. */
+  private missedRedis = false;
+  /** Until then a follower does not contend for the lock (see tick). */
+  private contendAfterMs = 0;
   /** Between winning the lead and opening the upstream subscription (the consumer's beforeOpen, the resume point). */
   private opening?: Promise<void>;
   /** Set while publishing fails: readings go to this hub directly and wait in the backlog. */
@@ -190,13 +196,29 @@ export class ClusterReadingFeed implements ReadingSource {
     const { logger } = this.feed;
     const replica = this.settings.replicaId;
     try {
-      if (this.started) await this.presence.refresh();
+      if (this.started) {
+        await this.presence.refresh();
+        this.reachedRedis = true;
+      }
+      if (this.missedRedis) {
+        // Redis is back, maybe restarted empty, without the lock. The leader kept its upstream
+        // subscription and a backlog meanwhile; taking the lead from it now would open a second one
+        // whose readings overtake that backlog in the stream, and the hubs' dedup would then drop the
+        // older held readings as repeats. So it gets a lease's time to retake the lock, as if its lease
+        // had run on through the outage, plus the time its own connection may take to find Redis back;
+        // a leader that died meanwhile is replaced after that.
+        this.missedRedis = false;
+        this.contendAfterMs = Date.now() + this.settings.lockTtlMs + MAX_RECONNECT_DELAY_MS;
+      }
       if (this.leader) {
         // A lapsed lock (Redis restarted empty) is taken straight back; one another replica holds is not.
         if (!(await this.lock.renew()) && !(await this.lock.acquire())) return this.depose('another replica holds the lock');
       } else {
         // Only replicas with clients (or a consumer) contend: others have no reason to hold the upstream.
-        if (!(this.started || this.consumer) || !(await this.lock.acquire())) return;
+        if (!(this.started || this.consumer) || Date.now() < this.contendAfterMs) return;
+        const acquired = await this.lock.acquire();
+        this.reachedRedis = true;
+        if (!acquired) return;
         this.leader = true;
         this.idleSinceMs = undefined;
         logger.info({ upstream: 'iometer', replica }, 'leading the cluster readings feed');
@@ -205,6 +227,7 @@ export class ClusterReadingFeed implements ReadingSource {
     } catch (error) {
       // Redis unreachable: no other replica can take the lock either, so the leader keeps leading and
       // serves its own clients directly (see publish); the next tick that reaches Redis renews or retakes it.
+      if (!this.leader && this.reachedRedis) this.missedRedis = true;
       logger.debug({ upstream: 'iometer', replica, leader: this.leader, err: error }, 'cluster feed tick failed');
     }
   }
@@ -292,10 +315,12 @@ export class ClusterReadingFeed implements ReadingSource {
     if (this.streamDown) return;
     this.streamDown = true;
     this.feed.logger.warn({ upstream: 'iometer', err: error }, 'cannot publish readings to Redis: serving this replica directly and holding them for the stream');
-    // Published just before, maybe not read back yet: the hub's dedup drops what it already has.
+    // Published just before, maybe not read back yet by this replica or any other, and lost if Redis
+    // comes back empty (it need not persist anything): this hub gets them directly and the stream
+    // again; every hub's dedup drops the copies it already has.
     const inFlight = this.recentlyPublished.slice(-RECENTLY_PUBLISHED);
     this.recentlyPublished = [];
-    for (const reading of inFlight) this.deliverDirectly(reading);
+    for (const reading of inFlight) this.holdBack(reading);
     clearInterval(this.backlogTimer);
     this.backlogTimer = setInterval(() => void this.publishBacklog(), BACKLOG_RETRY_MS);
   }
@@ -341,6 +366,7 @@ export class ClusterReadingFeed implements ReadingSource {
   }
 
   private consume(entry: StreamEntry): void {
+    this.reachedRedis = true;
     if (entry.kind === 'reading') {
       const reading = streamHubReading(entry.id, entry.reading);
       if (reading && this.backlog.takeDeliveredDirectly(reading.key)) return;

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { listLeftover } from './runLeftovers';
+import { listLeftover, type Leftover } from './runLeftovers';
 
 /* Every process a test spawns is listed (runLeftovers) until it exits. */
 
@@ -39,13 +39,13 @@ export async function kill(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** SIGKILLs each listed pid still running; returns those it killed. */
-export function killLeftovers(pids: string[]): number[] {
-  const killed: number[] = [];
-  for (const pid of pids) {
+/** SIGKILLs each listed process still running; returns those it killed. */
+export function killLeftovers(processes: Leftover[]): Leftover[] {
+  const killed: Leftover[] = [];
+  for (const leftover of processes) {
     try {
-      process.kill(Number(pid), 'SIGKILL');
-      killed.push(Number(pid));
+      process.kill(Number(leftover.name), 'SIGKILL');
+      killed.push(leftover);
     } catch {
       // already gone
     }
