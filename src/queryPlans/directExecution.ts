@@ -1,7 +1,6 @@
 import { mapSchema, MapperKind, type ExecutionResult, type Executor } from '@graphql-tools/utils';
 import {
   execute,
-  getOperationAST,
   GraphQLError,
   isObjectType,
   responsePathAsArray,
@@ -73,9 +72,8 @@ export function createDirectExecution(gatewaySchema: GraphQLSchema, source: Iome
 
   /** The result, or undefined when the variables are invalid: the delegated path then reports them as always. */
   return async function executeDirect(args: ExecutionArgs, plan: DirectPlan): Promise<ExecutionResult | undefined> {
-    const operation = getOperationAST(args.document, args.operationName);
     const variables = args.variableValues ?? {};
-    if (operation?.variableDefinitions?.length && 'errors' in getVariableValues(gatewaySchema, operation.variableDefinitions, variables)) return undefined;
+    if (plan.variableDefinitions.length > 0 && 'errors' in getVariableValues(gatewaySchema, plan.variableDefinitions, variables)) return undefined;
     // Only read below (the rename of `__typename`s is the same for everyone), so it may share an answer.
     const request = readOnly({
       document: plan.upstream,

@@ -18,6 +18,7 @@ import {
   type GraphQLSchema,
   type SelectionNode,
   type SelectionSetNode,
+  type VariableDefinitionNode,
 } from 'graphql';
 import type { IometerSource } from './iometerSource';
 import { compileResultShaper } from './resultShaper';
@@ -33,6 +34,8 @@ export interface DirectPlan {
    * need not be executed over it (src/queryPlans/resultShaper.ts); undefined: it always is executed.
    */
   isResult: ((data: unknown) => boolean) | undefined;
+  /** The operation's variable definitions, which each request's variables are checked against (none: nothing to check). */
+  variableDefinitions: readonly VariableDefinitionNode[];
 }
 
 /** Directives IOmeter evaluates exactly as the gateway would; any other keeps the operation delegated. */
@@ -195,5 +198,10 @@ export function planDirect(
   // A needed field whose response key the client used for another field cannot be added: delegate.
   if (validate(schema, planned, [OverlappingFieldsCanBeMergedRule]).length > 0) return undefined;
   const request = source.toUpstream({ document: planned, variables: {} });
-  return { upstream: request.document, selectsTypenames, isResult: compileResultShaper(source, gatewaySchema, document, operationName) };
+  return {
+    upstream: request.document,
+    selectsTypenames,
+    isResult: compileResultShaper(source, gatewaySchema, document, operationName),
+    variableDefinitions: operation.variableDefinitions ?? [],
+  };
 }
