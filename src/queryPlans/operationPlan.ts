@@ -21,7 +21,7 @@ import {
   type VariableDefinitionNode,
 } from 'graphql';
 import type { IometerSource } from './iometerSource';
-import { compileResultShaper } from './resultShaper';
+import { compileResultShaper, type ResultShaper } from './resultShaper';
 
 /** An operation that only IOmeter can answer: what to send it, in IOmeter's names. */
 export interface DirectPlan {
@@ -30,10 +30,11 @@ export interface DirectPlan {
   /** Whether the answer holds `__typename`s to map to the gateway's names (else it is passed on as it is). */
   selectsTypenames: boolean;
   /**
-   * Whether an answer's data (`__typename`s mapped) is already the result, so the client's operation
-   * need not be executed over it (src/queryPlans/resultShaper.ts); undefined: it always is executed.
+   * An answer's data (`__typename`s mapped) shaped into the result, the gateway's fields resolved, so
+   * the client's operation need not be executed over it (src/queryPlans/resultShaper.ts); undefined:
+   * it always is executed.
    */
-  isResult: ((data: unknown) => boolean) | undefined;
+  shape: ResultShaper | undefined;
   /** The operation's variable definitions, which each request's variables are checked against (none: nothing to check). */
   variableDefinitions: readonly VariableDefinitionNode[];
 }
@@ -201,7 +202,7 @@ export function planDirect(
   return {
     upstream: request.document,
     selectsTypenames,
-    isResult: compileResultShaper(source, gatewaySchema, document, operationName),
+    shape: compileResultShaper(source, gatewaySchema, document, operationName),
     variableDefinitions: operation.variableDefinitions ?? [],
   };
 }
