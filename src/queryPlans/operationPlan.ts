@@ -202,7 +202,7 @@ export function planDirect(
   return {
     upstream: request.document,
     selectsTypenames,
-    shape: compileResultShaper(source, gatewaySchema, document, operationName),
+    shape: compileResultShaper(source, gatewaySchema, operation, fragments),
     variableDefinitions: operation.variableDefinitions ?? [],
   };
 }

@@ -1,16 +1,14 @@
 import {
-  getOperationAST,
   isLeafType,
   isListType,
   isNonNullType,
   isObjectType,
-  Kind,
-  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLSchema,
+  type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
 import type { Path } from 'graphql/jsutils/Path';
@@ -148,7 +146,7 @@ function objectPartOf(scope: OperationScope, source: IometerSource, type: GraphQ
 }
 
 /**
- * For a planned operation, IOmeter's answer shaped into the result, compiled once per plan, so that
+ * For a planned operation (and the fragments it uses), IOmeter's answer shaped into the result, compiled once per plan, so that
  * `execute` is skipped: IOmeter's values are passed on where they already are, value for value and key
  * for key, what executing the client's operation over them would return (the gateway's scalar and enum
  * serialize, non-null fields, `__typename`s in the gateway's names, nothing but the selected response
@@ -161,14 +159,12 @@ function objectPartOf(scope: OperationScope, source: IometerSource, type: GraphQ
 export function compileResultShaper(
   source: IometerSource,
   gatewaySchema: GraphQLSchema,
-  document: DocumentNode,
-  operationName: string | null | undefined,
+  operation: OperationDefinitionNode,
+  usedFragments: readonly FragmentDefinitionNode[],
 ): ResultShaper | undefined {
-  const operation = getOperationAST(document, operationName);
   const root = gatewaySchema.getQueryType();
-  if (!operation || operation.operation !== 'query' || !root || operation.directives?.length) return undefined;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  if (!root) return undefined;
+  const fragments = new Map(usedFragments.map((fragment) => [fragment.name.value, fragment]));
   let part: Part;
   try {
     part = objectPartOf({ schema: gatewaySchema, operation, fragments }, source, root, operation.selectionSet);
