@@ -211,6 +211,7 @@ const gatewaySchema = z
       retryMaxDelayMs: fromEnv('IOMETER_RETRY_MAX_DELAY', durationMs.default('5s')),
       breakerFailures: fromEnv('IOMETER_BREAKER_FAILURES', z.coerce.number().int().min(1).default(5)),
       breakerCooldownMs: fromEnv('IOMETER_BREAKER_COOLDOWN', durationMs.default('30s')),
+      maxResponseBytes: fromEnv('IOMETER_MAX_RESPONSE_BYTES', z.coerce.number().int().min(1_024).default(8 * 1_024 * 1_024)),
     }),
     /** Response compression (src/plugins/useCompression.ts): smaller bodies stay plain. */
     compression: z.object({

@@ -133,6 +133,10 @@ describe('operation plans: the direct path answers exactly what delegation does'
       for (const stack of [planned, delegated]) {
         await postGraphQL(stack.gateway.url, upsert, { input: { externalId: 'C-1001', name: 'Ada Lovelace', email: 'ada@example.com' } });
         await postGraphQL(stack.gateway.url, upsert, { input: { externalId: 'C-1002', name: 'Grace Hopper' } });
+        const tariff = { name: 'Basic', energyPriceCtPerKwh: 30, feedInCtPerKwh: 8, basePriceEurPerMonth: 10 };
+        const { body } = await postGraphQL(stack.gateway.url, 'mutation ($input: UpsertTariffInput!) { upsertTariff(input: $input) { id } }', { input: tariff });
+        const contract = { customerExternalId: 'C-1001', tariffId: body.data.upsertTariff.id, startDate: '2026-01-01' };
+        await postGraphQL(stack.gateway.url, 'mutation ($input: UpsertContractInput!) { upsertContract(input: $input) { id } }', { input: contract });
       }
     });
 
@@ -153,6 +157,24 @@ describe('operation plans: the direct path answers exactly what delegation does'
       expect(body.data.provider.one.c).toEqual({ __typename: 'Customer', n: 'Ada Lovelace' });
       expect(planned.simulator.stats.queries[0]).toContain('fragment WithCustomer on Installation{__typename externalId}');
       await both(query, { withCustomer: false });
+    });
+
+    it('below a stitched customer: its scalars through their resolvers, address, contract and tariff; installations without a customer', async () => {
+      planned.simulator.resetStats();
+      // Ids and timestamps differ between the two gateways' databases: compared apart.
+      const { body } = await both(`{ provider { installations { externalId
+        customer { __typename externalId name address { city } contract { startDate endDate tariff { name energyPriceCtPerKwh } } ... on Customer { email } } } } }`);
+      const customers = body.data.provider.installations.map((installation: any) => installation.customer);
+      expect(customers).toContain(null);
+      expect(customers.find((customer: any) => customer?.externalId === 'C-1001')).toMatchObject({
+        __typename: 'Customer',
+        name: 'Ada Lovelace',
+        email: 'ada@example.com',
+        contract: { startDate: '2026-01-01', endDate: null, tariff: { name: 'Basic', energyPriceCtPerKwh: 30 } },
+      });
+      expect(planned.simulator.stats.queries[0]).toBe('{provider{installations{externalId}}}');
+      const stamps = await postGraphQL(planned.gateway.url, '{ provider { installation(externalId: "C-1002") { customer { id createdAt updatedAt } } } }');
+      expect(stamps.body).toEqual({ data: { provider: { installation: { customer: { id: expect.any(String), createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), updatedAt: expect.any(String) } } } } });
     });
 
     it('consumption and readingHistory of an installation, their bad arguments included', async () => {
@@ -252,6 +274,13 @@ describe('operation plans: an answer that is not already the result is executed'
     };
     const { body } = await both('{ provider { id name } }');
     expect(Object.keys(body.data.provider)).toEqual(['id', 'name']);
+  });
+
+  it('beside a stitched field: an invalid value reported at its path, the stitched field resolved', async () => {
+    rewrite = (answer) => (answer.data.provider.installations[0].license.startTime = '2026-02-30T00:00:00Z');
+    const { body } = await both('{ provider { installations { id license { startTime } customer { name } } } }');
+    expect(body.errors?.[0]?.path).toEqual(['provider', 'installations', 0, 'license', 'startTime']);
+    expect(body.data.provider.installations[0]).toHaveProperty('customer');
   });
 
   it('a __typename IOmeter got wrong is the gateway\'s own', async () => {

@@ -54,7 +54,7 @@ describe('RATE_LIMIT_FIELDS', () => {
       maxSubscriptions: 20,
       subscriptionLeaseMs: 30_000,
     });
-    expect(config.upstreamProtection).toEqual({ maxConcurrency: 32, queueTimeoutMs: 5_000, retries: 2, retryMaxDelayMs: 5_000, breakerFailures: 5, breakerCooldownMs: 30_000 });
+    expect(config.upstreamProtection).toEqual({ maxConcurrency: 32, queueTimeoutMs: 5_000, retries: 2, retryMaxDelayMs: 5_000, breakerFailures: 5, breakerCooldownMs: 30_000, maxResponseBytes: 8_388_608 });
     expect(loadGatewayConfig({ RATE_LIMIT_ENABLED: 'false' }).rateLimit.enabled).toBe(false);
     expect(() => loadGatewayConfig({ RATE_LIMIT_ON_REDIS_ERROR: 'maybe' })).toThrow(/RATE_LIMIT_ON_REDIS_ERROR/);
     expect(() => loadGatewayConfig({ IOMETER_RETRIES: '-1' })).toThrow(/IOMETER_RETRIES/);

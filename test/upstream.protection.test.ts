@@ -77,7 +77,7 @@ class FakeUpstream {
   }
 }
 
-const PROTECTION: UpstreamProtection = { maxConcurrency: 32, queueTimeoutMs: 5_000, retries: 2, retryMaxDelayMs: 5_000, breakerFailures: 1_000, breakerCooldownMs: 30_000 };
+const PROTECTION: UpstreamProtection = { maxConcurrency: 32, queueTimeoutMs: 5_000, retries: 2, retryMaxDelayMs: 5_000, breakerFailures: 1_000, breakerCooldownMs: 30_000, maxResponseBytes: 1_048_576 };
 const logger = createLogger({ level: 'silent' });
 
 describe('upstream protection (executor against a fake IOmeter)', () => {
@@ -252,6 +252,28 @@ describe('upstream protection through the gateway', () => {
       );
       expect(mutation.body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
       expect(upstream.calls).toHaveLength(1);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('refuses an answer larger than IOMETER_MAX_RESPONSE_BYTES, sent plain or compressed: UPSTREAM_ERROR, none of its text', async () => {
+    const stack = await startStack({ env: { CACHE_TTL: '0', IOMETER_MAX_RESPONSE_BYTES: '4096' }, upstream: { endpoint: upstream.url } });
+    try {
+      const huge = { status: 200, body: { data: { provider: { id: PROVIDER_ID, name: `upstream text ${'x'.repeat(8_192)}` } } } };
+      for (const encoding of [undefined, 'gzip', 'br'] as const) {
+        upstream.answer({ ...huge, encoding });
+        const { status, body, text } = await postGraphQL(stack.gateway.url, '{ provider { id name } }');
+        expect({ encoding, status, errors: body.errors }).toEqual({
+          encoding,
+          status: 200,
+          errors: [expect.objectContaining({ message: 'The IOmeter API returned an unexpected response.', path: ['provider'], extensions: { code: 'UPSTREAM_ERROR' } })],
+        });
+        expect(text).not.toContain('upstream text');
+      }
+      // A small answer is still read.
+      upstream.answer(OK);
+      expect((await postGraphQL(stack.gateway.url, '{ provider { id } }')).body).toEqual({ data: { provider: { id: PROVIDER_ID } } });
     } finally {
       await stack.close();
     }

@@ -17,12 +17,15 @@ export interface QueryPlanOptions {
 }
 
 /**
- * The operation plan cache (issue 12). A query that only touches IOmeter is planned once: the client's
- * operation in IOmeter's names (src/queryPlans/operationPlan.ts). Each time it runs, that document goes
- * to IOmeter with the client's variables, and the answer is the result when a check compiled with the
- * plan finds it already is (src/queryPlans/resultShaper.ts), else it is shaped by executing the client's
- * operation over it (src/queryPlans/directExecution.ts), skipping Mesh's per-field delegation: no request building, document
- * transforms or result proxies per request. Every other operation executes as before.
+ * The operation plan cache (issue 12). A query that only touches IOmeter, or IOmeter and the gateway
+ * fields stitched onto it that the gateway resolves from its own stores (an installation's `customer`),
+ * is planned once: the client's operation in IOmeter's names (src/queryPlans/operationPlan.ts). Each
+ * time it runs, that document goes to IOmeter with the client's variables, and a shaper compiled with
+ * the plan turns the answer into the result, resolving only the stitched fields
+ * (src/queryPlans/resultShaper.ts); an answer it does not shape (errors) is shaped by executing the
+ * client's operation over it (src/queryPlans/directExecution.ts). Either way Mesh's per-field
+ * delegation is skipped: no request building, document transforms or result proxies per request.
+ * Every other operation executes as before.
  *
  * It only replaces the execute function, so everything around execution stays as it is: authentication,
  * authorization and limits before it; rate limits and the response cache around it (this plugin sits

@@ -1,7 +1,6 @@
 import { mapSchema, MapperKind, type ExecutionResult, type Executor } from '@graphql-tools/utils';
 import {
   execute,
-  getOperationAST,
   GraphQLError,
   isObjectType,
   responsePathAsArray,
@@ -46,14 +45,19 @@ const readResponseKey: GraphQLFieldResolver<unknown, unknown> = (source, _args, 
   return value;
 };
 
+/** What coercing an operation without variable definitions gives. */
+const NO_VARIABLES = { coerced: {} as Record<string, unknown> };
+
 const typenameOf: GraphQLTypeResolver<unknown, unknown> = (value) => (value as { __typename?: string } | null)?.__typename;
 
 /**
  * Runs a direct plan: the plan's document goes to IOmeter with the client's variables, IOmeter's
- * `__typename`s come back in the gateway's names, and the client's operation is executed over that
- * result against the gateway's own types, so scalars, enums, non-null and error paths are checked and
- * shaped exactly as for a delegated operation (unless the plan's compiled check finds that the answer
- * already is that result). The schema it executes against is the gateway's with
+ * `__typename`s come back in the gateway's names, and the plan's compiled shaper turns that answer
+ * into the result, resolving only the gateway's own fields (a stitched `customer`). An answer the
+ * shaper leaves (IOmeter reported errors, a value execution would change or report, a gateway field
+ * that failed) has the client's operation executed over it against the gateway's own types, so
+ * scalars, enums, non-null and error paths are checked and shaped exactly as for a delegated
+ * operation, with partial results. The schema it executes against is the gateway's with
  * every IOmeter field read from the result by response key, built once, here; the gateway's own fields
  * of a plan (a stitched `customer`) keep their resolvers, which read what the plan asked IOmeter for.
  */
@@ -73,9 +77,9 @@ export function createDirectExecution(gatewaySchema: GraphQLSchema, source: Iome
 
   /** The result, or undefined when the variables are invalid: the delegated path then reports them as always. */
   return async function executeDirect(args: ExecutionArgs, plan: DirectPlan): Promise<ExecutionResult | undefined> {
-    const operation = getOperationAST(args.document, args.operationName);
     const variables = args.variableValues ?? {};
-    if (operation?.variableDefinitions?.length && 'errors' in getVariableValues(gatewaySchema, operation.variableDefinitions, variables)) return undefined;
+    const coerced = plan.variableDefinitions.length > 0 ? getVariableValues(gatewaySchema, plan.variableDefinitions, variables) : NO_VARIABLES;
+    if ('errors' in coerced) return undefined;
     // Only read below (the rename of `__typename`s is the same for everyone), so it may share an answer.
     const request = readOnly({
       document: plan.upstream,
@@ -87,8 +91,12 @@ export function createDirectExecution(gatewaySchema: GraphQLSchema, source: Iome
     });
     const answer = (await upstream(request)) as ExecutionResult;
     const result = plan.selectsTypenames ? source.fromUpstream(answer) : answer;
-    // IOmeter answered exactly what executing the operation over its answer would return: skip that.
-    if (!result.errors?.length && plan.isResult?.(result.data)) return { data: result.data };
+    // The answer shaped into the result by the plan, the gateway's fields resolved: no execute.
+    if (!result.errors?.length && plan.shape) {
+      const shaped = plan.shape(result.data, args.contextValue, coerced.coerced);
+      const data = shaped instanceof Promise ? await shaped : shaped;
+      if (data !== undefined) return { data } as ExecutionResult;
+    }
     // This execution's own root (the data may be shared), under which its errors are found.
     const root = { ...result.data };
     if (result.errors?.length) errorsByRoot.set(root, (result.errors as GraphQLError[]).map((error) => ({ at: error.path ? pathKey(error.path) : '', error })));

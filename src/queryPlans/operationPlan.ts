@@ -18,9 +18,10 @@ import {
   type GraphQLSchema,
   type SelectionNode,
   type SelectionSetNode,
+  type VariableDefinitionNode,
 } from 'graphql';
 import type { IometerSource } from './iometerSource';
-import { compileResultShaper } from './resultShaper';
+import { compileResultShaper, type ResultShaper } from './resultShaper';
 
 /** An operation that only IOmeter can answer: what to send it, in IOmeter's names. */
 export interface DirectPlan {
@@ -29,10 +30,13 @@ export interface DirectPlan {
   /** Whether the answer holds `__typename`s to map to the gateway's names (else it is passed on as it is). */
   selectsTypenames: boolean;
   /**
-   * Whether an answer's data (`__typename`s mapped) is already the result, so the client's operation
-   * need not be executed over it (src/queryPlans/resultShaper.ts); undefined: it always is executed.
+   * An answer's data (`__typename`s mapped) shaped into the result, the gateway's fields resolved, so
+   * the client's operation need not be executed over it (src/queryPlans/resultShaper.ts); undefined:
+   * it always is executed.
    */
-  isResult: ((data: unknown) => boolean) | undefined;
+  shape: ResultShaper | undefined;
+  /** The operation's variable definitions, which each request's variables are checked against (none: nothing to check). */
+  variableDefinitions: readonly VariableDefinitionNode[];
 }
 
 /** Directives IOmeter evaluates exactly as the gateway would; any other keeps the operation delegated. */
@@ -195,5 +199,10 @@ export function planDirect(
   // A needed field whose response key the client used for another field cannot be added: delegate.
   if (validate(schema, planned, [OverlappingFieldsCanBeMergedRule]).length > 0) return undefined;
   const request = source.toUpstream({ document: planned, variables: {} });
-  return { upstream: request.document, selectsTypenames, isResult: compileResultShaper(source, gatewaySchema, document, operationName) };
+  return {
+    upstream: request.document,
+    selectsTypenames,
+    shape: compileResultShaper(source, gatewaySchema, operation, fragments),
+    variableDefinitions: operation.variableDefinitions ?? [],
+  };
 }

@@ -26,6 +26,8 @@ export interface UpstreamProtection {
   breakerFailures: number;
   /** How long an open circuit fails fast before one probe request may try IOmeter again. */
   breakerCooldownMs: number;
+  /** Longest answer body read from IOmeter, compressed or decoded (UPSTREAM_ERROR beyond it). */
+  maxResponseBytes: number;
 }
 
 export interface IometerExecutor {
@@ -82,6 +84,7 @@ export function createIometerExecutor({
           queueTimeoutMs: protection.queueTimeoutMs,
           retries,
           retryMaxDelayMs: protection.retryMaxDelayMs,
+          maxResponseBytes: protection.maxResponseBytes,
           logger,
           onExchange: observers.exchange?.(operationType),
         }),

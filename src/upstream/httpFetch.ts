@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger';
 import { startDeadline, type Deadline } from './deadline';
 import type { ConcurrencyGate } from './concurrencyGate';
 import { upstreamError } from './errors';
-import { exchangeOverHttp, type HttpAnswer } from './httpExchange';
+import { AnswerTooLargeError, exchangeOverHttp, type HttpAnswer } from './httpExchange';
 
 export interface UpstreamFetchOptions {
   authorization: string;
@@ -17,6 +17,8 @@ export interface UpstreamFetchOptions {
   retries: number;
   /** A Retry-After (or back-off) longer than this is not waited for: the request fails instead. */
   retryMaxDelayMs: number;
+  /** Longest answer body read from IOmeter, compressed or decoded; a longer one fails with UPSTREAM_ERROR. */
+  maxResponseBytes: number;
   logger: Logger;
   /** Told about every attempt that reached IOmeter or failed on the way (metrics). */
   onExchange?: (exchange: UpstreamExchange) => void;
@@ -65,7 +67,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * validation errors) pass through untouched.
  */
 export function createUpstreamFetch(options: UpstreamFetchOptions): typeof fetch {
-  const { authorization, timeoutMs, gate, queueTimeoutMs, retries, retryMaxDelayMs, logger, onExchange } = options;
+  const { authorization, timeoutMs, gate, queueTimeoutMs, retries, retryMaxDelayMs, maxResponseBytes, logger, onExchange } = options;
 
   return async function upstreamFetch(input, init = {}) {
     const deadline = startDeadline(timeoutMs, init.signal);
@@ -95,9 +97,11 @@ export function createUpstreamFetch(options: UpstreamFetchOptions): typeof fetch
       try {
         // Straight over node:http: less work per request than the built-in fetch (undici's streams,
         // a body sent as an async iterable) and than whatwg-node's (src/upstream/httpExchange.ts).
-        response = await exchangeOverHttp(url, { method: init.method ?? 'GET', headers, body: init.body as string | undefined, signal });
+        response = await exchangeOverHttp(url, { method: init.method ?? 'GET', headers, body: init.body as string | undefined, signal, maxBodyBytes: maxResponseBytes });
       } catch (error) {
         onExchange?.({ status: 'error', durationMs: Date.now() - sentAt });
+        // A bad answer, not an outage: it does not count towards the circuit breaker.
+        if (error instanceof AnswerTooLargeError) throw upstreamError('UPSTREAM_ERROR', error);
         throw upstreamError(deadline.expired ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE', error);
       } finally {
         release();
