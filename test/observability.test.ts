@@ -66,8 +66,7 @@ describe('/readyz', () => {
       expect(text).not.toContain(String(stack.simulator.port));
       expect(text).not.toContain(stack.simulator.secret);
     } finally {
-      await stack.gateway.close();
-      await stack.database.close();
+      await stack.close();
     }
   }, STACK_MS);
 

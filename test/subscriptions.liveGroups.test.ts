@@ -169,7 +169,9 @@ describe('a shared live reading subscriber that stops reading', () => {
     slow.send(JSON.stringify({ type: 'connection_init' }));
     await waitFor(() => messages.some((message) => message.type === 'connection_ack'), 30_000, 'connection_ack');
     slow.send(JSON.stringify({ id: 'slow', type: 'subscribe', payload: { query: READINGS } }));
-    await waitFor(() => messages.some((message) => message.type === 'next'), 30_000, 'a first reading for the slow member');
+    await waitFor(() => messages.some((message) => message.type === 'next'), 60_000, 'a first reading for the slow member').catch((error: Error) => {
+      throw new Error(`${error.message}; it got ${JSON.stringify(messages.slice(0, 5))}`);
+    });
 
     slow.pause();
     // The gateway's verdict, in its log: the paused member's socket stayed backed up (its kernel buffers,
