@@ -205,6 +205,17 @@ describe('RecentReadings', () => {
     aging.add(at(10));
     expect(aging.retainedSeq(old)).toBeUndefined();
   });
+
+  it('stays exact while full: every retained position resumes with the readings after it, however many were evicted before', () => {
+    const recent = new RecentReadings(4, 60_000);
+    const positions = Array.from({ length: 11 }, (_, n) => recent.add(at(n + 1)));
+    expect(positions.slice(0, 7).map((position) => recent.retainedSeq(position))).toEqual(Array(7).fill(undefined));
+    for (const [n, position] of positions.entries()) {
+      if (n < 7) continue;
+      const times = [...recent.rounds(recent.retainedSeq(position)!, evicted)()].map((each) => each.payload.time);
+      expect(times).toEqual(positions.slice(n + 1).map((_, k) => at(n + 2 + k).payload.time));
+    }
+  });
 });
 
 describe('positions', () => {

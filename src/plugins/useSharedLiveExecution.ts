@@ -2,6 +2,7 @@ import { Kind, type DocumentNode, type ExecutionResult, type OperationDefinition
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Identity } from '../identity';
 import { noteEventPosition, takeEventPosition } from '../stitching/liveReading';
+import { compiledLiveSubscription } from './compiledLiveSubscription';
 import { SharedResult, type FrameSink, type LiveGroups } from '../subscriptions';
 
 /** The live-readings fields whose events depend only on the reading, the document and the subscriber's scope. */
@@ -80,8 +81,12 @@ function memberResults(member: AsyncIterableIterator<SharedResult>, context: obj
  * Shared execution of live readings (issue 13): subscribers of the same operation (document, operation
  * name, variables) in the same scope (staff, or one customer's installation) join one group, whose one
  * subscription executes each reading once (stitched fields through the process's expiring loaders,
- * useLiveLookups) for all of them. Each member's results still pass through the other plugins' hooks,
- * and its transport sends them with its own operation id. A resume (Last-Event-ID) or a startTime
+ * useLiveLookups) for all of them, where it can by the operation compiled once (compiledLiveSubscription):
+ * a customer on myReadings is a group of one, so that is the cost of each delivery. A compiled group
+ * stands in for the subscribe function of the plugins before this one: the engine's, and the rate
+ * limits' slot release on a throw, which each member's own result still triggers at its end. Each
+ * member's results still pass through the other plugins' hooks, and its transport sends them with its
+ * own operation id. A resume (Last-Event-ID) or a startTime
  * replay is per client and runs on its own, as does anything not a live-readings field.
  */
 export function useSharedLiveExecution({ maskError }: SharedLiveExecutionOptions): Plugin<SharedLiveContext> {
@@ -102,7 +107,10 @@ export function useSharedLiveExecution({ maskError }: SharedLiveExecutionOptions
         // one context per group of one (a customer on myReadings) instead of two.
         const openGroup = async () => {
           const contextValue: object = context.liveFrames ? (memberArgs.contextValue as object) : { ...(memberArgs.contextValue as object) };
-          const results = await subscribeFn({ ...memberArgs, contextValue });
+          const compiled = compiledLiveSubscription(memberArgs.schema, memberArgs.document, memberArgs.operationName);
+          const results = compiled
+            ? await compiled.subscribe(memberArgs.rootValue, contextValue, memberArgs.variableValues)
+            : await subscribeFn({ ...memberArgs, contextValue });
           // A refused subscription (bad arguments) is one result with errors, then the end, for every member.
           const stream = isAsyncIterable<ExecutionResult>(results) ? results[Symbol.asyncIterator]() : [results as ExecutionResult][Symbol.iterator]();
           return sharedResults(stream, contextValue, serialize);

@@ -2,11 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { HubReading } from './payload';
 import { formatPosition, parsePosition } from './positions';
 
-interface RecentReading {
-  readonly seq: number;
-  readonly reading: HubReading;
-}
-
 /**
  * The hub's last readings in the order it routed them, each with a position a client can resume
  * after (SSE `Last-Event-ID`). Positions read `<receiveMs>.<epoch>.<seq>`: the epoch names this hub,
@@ -15,8 +10,15 @@ interface RecentReading {
  */
 export class RecentReadings {
   private readonly epoch = randomBytes(4).toString('hex');
-  private readonly entries: RecentReading[] = [];
-  /** Index 0 of `entries` holds this seq; entries are contiguous. */
+  /**
+   * Retained readings from index `head` on; the array's front is dropped in one copy once it is as
+   * long as what is retained. Once full, every add evicts one reading: dropping it with splice moved
+   * every retained entry (20,000 by default) once per routed reading, a fifth of the gateway's CPU
+   * at 1,000 readings/s.
+   */
+  private entries: HubReading[] = [];
+  private head = 0;
+  /** entries[head] holds this seq; entries are contiguous. */
   private firstSeq = 1;
   private nextSeq = 1;
 
@@ -28,13 +30,15 @@ export class RecentReadings {
   /** Retains the reading and returns its position. */
   add(reading: HubReading): string {
     const seq = this.nextSeq++;
-    this.entries.push({ seq, reading });
+    this.entries.push(reading);
     const oldestKeptMs = reading.receiveMs - this.maxAgeMs;
-    let drop = Math.max(0, this.entries.length - this.maxEntries);
-    while (drop < this.entries.length && this.entries[drop]!.reading.receiveMs < oldestKeptMs) drop += 1;
-    if (drop > 0) {
-      this.entries.splice(0, drop);
-      this.firstSeq += drop;
+    let head = Math.max(this.head, this.entries.length - this.maxEntries);
+    while (head < this.entries.length && this.entries[head]!.receiveMs < oldestKeptMs) head += 1;
+    this.firstSeq += head - this.head;
+    this.head = head;
+    if (head > 0 && head >= this.entries.length - head) {
+      this.entries = this.entries.slice(head);
+      this.head = 0;
     }
     return formatPosition({ receiveMs: reading.receiveMs, source: this.epoch, place: String(seq) });
   }
@@ -57,9 +61,9 @@ export class RecentReadings {
     const recent = this;
     return function* () {
       for (; after + 1 < recent.nextSeq; after += 1) {
-        const entry = recent.entries[after + 1 - recent.firstSeq];
-        if (!entry) throw evicted();
-        yield entry.reading;
+        const reading = after + 1 < recent.firstSeq ? undefined : recent.entries[recent.head + after + 1 - recent.firstSeq];
+        if (!reading) throw evicted();
+        yield reading;
       }
     };
   }
