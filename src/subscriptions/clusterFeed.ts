@@ -322,7 +322,9 @@ export class ClusterReadingFeed implements ReadingSource {
     this.recentlyPublished = [];
     for (const reading of inFlight) this.holdBack(reading);
     clearInterval(this.backlogTimer);
-    this.backlogTimer = setInterval(() => void this.publishBacklog(), BACKLOG_RETRY_MS);
+    // A publish that fails while the feed closes (its Redis connection gone first) must not start a
+    // timer that close() has already cleared: nothing would stop it.
+    if (!this.closed) this.backlogTimer = setInterval(() => void this.publishBacklog(), BACKLOG_RETRY_MS);
   }
 
   private holdBack(reading: MeterReading): void {
