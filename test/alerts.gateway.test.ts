@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import { signAlert } from '../src/alerts/webhook';
 import { CustomerStore } from '../src/customers/store';
 import { apiKeyEnv } from './helpers/apiKeys';
-import { postGraphQL, subscribeSse, subscribeWs, type Subscribed } from './helpers/clients';
+import { postGraphQL, subscribeSse, subscribeWs, UNTIL_CLOSED, type Subscribed } from './helpers/clients';
 import { postgresBackend, type TestDatabase } from './helpers/database';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { waitFor } from './helpers/simulator';
@@ -24,7 +24,7 @@ const READINGS = 'subscription { myReadings { values { obisCode value } } }';
 
 /** Resolves once the customer's live readings report this power: the evaluator has seen such a reading by then. */
 async function readingWithPower(wsUrl: string, powerW: number): Promise<void> {
-  const readings = subscribeWs(wsUrl, READINGS, 1_000, { connectionParams: CUSTOMER });
+  const readings = subscribeWs(wsUrl, READINGS, UNTIL_CLOSED, { connectionParams: CUSTOMER });
   try {
     const reports = (result: any) => result.data?.myReadings.values.some((value: any) => value.obisCode === '1-0:16.7.0' && value.value === powerW);
     await waitFor(() => readings.results.some(reports), 10_000, `a live reading with ${powerW} W`);

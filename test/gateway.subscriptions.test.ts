@@ -2,7 +2,7 @@ import { CustomerStore } from '../src/customers/store';
 import { seedSandboxCustomers } from '../src/customers/sandboxSeed';
 import { resetStats } from '../src/simulator/stats';
 import { METER_READING_FIELDS } from '../src/subscriptions/payload';
-import { postGraphQL, subscribeSse, subscribeWs } from './helpers/clients';
+import { postGraphQL, subscribeSse, subscribeWs, UNTIL_CLOSED } from './helpers/clients';
 import { waitFor } from './helpers/simulator';
 import { startStack, type Stack } from './helpers/stack';
 
@@ -20,7 +20,7 @@ describe('subscriptions through the gateway', () => {
     ['SSE', (query: string, count: number) => subscribeSse(stack.gateway.url, query, count)],
   ])('streams live readings over %s', async (_transport, subscribe) => {
     // A subscriber that opens the upstream feed first: the measured one joins a running feed.
-    const holder = subscribeWs(stack.gateway.wsUrl, 'subscription { readings { time } }', 1_000_000);
+    const holder = subscribeWs(stack.gateway.wsUrl, 'subscription { readings { time } }', UNTIL_CLOSED);
     await waitFor(() => holder.results.length > 0, 10_000, 'a first reading for the holder');
     const started = Date.now();
     const results = await subscribe(READINGS, 5).done.finally(() => holder.close());
@@ -66,7 +66,7 @@ describe('subscriptions through the gateway', () => {
     const upsert = `mutation($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { name } }`;
     const rename = (name: string) => postGraphQL(stack.gateway.url, upsert, { input: { externalId: 'C-1001', name } });
     expect((await rename('Ada Before')).body.data.upsertCustomer.name).toBe('Ada Before');
-    const live = subscribeWs(stack.gateway.wsUrl, 'subscription { readings { installation { externalId customer { name } } } }', 1_000_000);
+    const live = subscribeWs(stack.gateway.wsUrl, 'subscription { readings { installation { externalId customer { name } } } }', UNTIL_CLOSED);
     live.done.catch(() => undefined);
     const namesOfC1001 = () =>
       live.results

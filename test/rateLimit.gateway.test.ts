@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { identityHash } from '../src/identity';
 import { jose } from '../src/identity/jose';
-import { postGraphQL, subscribeSse, subscribeWs, type Subscribed } from './helpers/clients';
+import { postGraphQL, subscribeSse, subscribeWs, UNTIL_CLOSED, type Subscribed } from './helpers/clients';
 import { deleteKeysWithPrefix, keysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { waitFor } from './helpers/simulator';
 import { startStack, type Stack } from './helpers/stack';
@@ -155,8 +155,8 @@ describe('rate limits with Redis, on two gateways sharing it', () => {
     const redis = new Redis(SHARED_REDIS_URL);
     const leases = () => redis.zcard(`${prefix}rl:subscriptions:${staffKey('grace')}`);
     try {
-      const onFirst = subscribeWs(first.gateway.wsUrl, READINGS_SUBSCRIPTION, 1_000, { connectionParams });
-      const onSecond = subscribeWs(second.gateway.wsUrl, READINGS_SUBSCRIPTION, 1_000, { connectionParams });
+      const onFirst = subscribeWs(first.gateway.wsUrl, READINGS_SUBSCRIPTION, UNTIL_CLOSED, { connectionParams });
+      const onSecond = subscribeWs(second.gateway.wsUrl, READINGS_SUBSCRIPTION, UNTIL_CLOSED, { connectionParams });
       open.push(onFirst, onSecond);
       await waitFor(() => onFirst.results.length > 0 && onSecond.results.length > 0, 15_000, 'a reading on both replicas');
       expect(await leases()).toBe(2);
@@ -226,7 +226,7 @@ describe('rate limits without Redis (in-memory, per process), with the response 
 
   it('caps concurrent subscriptions and frees the slot when the subscription ends', async () => {
     const ida = await bearer('ida');
-    const held = subscribeWs(stack.gateway.wsUrl, READINGS_SUBSCRIPTION, 1_000, { connectionParams: ida });
+    const held = subscribeWs(stack.gateway.wsUrl, READINGS_SUBSCRIPTION, UNTIL_CLOSED, { connectionParams: ida });
     await waitFor(() => held.results.length > 0, 15_000, 'a first reading for the held subscription');
     const [refused] = await subscribeWs(stack.gateway.wsUrl, READINGS_SUBSCRIPTION, 1, { connectionParams: ida }).done;
     expect(refused.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { subscribeWs } from './helpers/clients';
+import { subscribeWs, UNTIL_CLOSED } from './helpers/clients';
 import { sleep, within } from './helpers/simulator';
 import { startStack, type Stack } from './helpers/stack';
 
@@ -11,7 +11,7 @@ describe('WebSocket keepalive towards clients', () => {
   afterAll(() => stack.close());
 
   it('disconnects a client that stops answering pings, and keeps one that answers', async () => {
-    const healthy = subscribeWs(stack.gateway.wsUrl, 'subscription { readings { time } }', 1_000_000);
+    const healthy = subscribeWs(stack.gateway.wsUrl, 'subscription { readings { time } }', UNTIL_CLOSED);
     healthy.done.catch(() => undefined);
     // A client whose network vanished: its socket is open but it never answers a ping.
     const silent = new WebSocket(stack.gateway.wsUrl, 'graphql-transport-ws', { autoPong: false });

@@ -1,7 +1,7 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { apiKeyEnv } from './helpers/apiKeys';
-import { readSseEvents, subscribeSse, subscribeWs, type Subscribed } from './helpers/clients';
+import { readSseEvents, subscribeSse, subscribeWs, UNTIL_CLOSED, type Subscribed } from './helpers/clients';
 import { waitFor } from './helpers/simulator';
 import { startStack, type Stack } from './helpers/stack';
 
@@ -31,7 +31,7 @@ describe('live readings shared by subscribers of the same operation', () => {
   let stack: Stack;
   const open: Array<Subscribed<any>> = [];
   const live = (query: string, connectionParams: Record<string, string>) => {
-    const subscription = subscribeWs(stack.gateway.wsUrl, query, 1_000_000, { connectionParams });
+    const subscription = subscribeWs(stack.gateway.wsUrl, query, UNTIL_CLOSED, { connectionParams });
     subscription.done.catch(() => undefined);
     open.push(subscription);
     return subscription;
@@ -122,7 +122,7 @@ describe('live readings shared by subscribers of the same operation', () => {
   it('keeps delivering to the others when a member leaves mid-stream', async () => {
     const staying = live(READINGS, STAFF);
     const leaving = live(READINGS, STAFF);
-    const sse = subscribeSse(stack.gateway.url, READINGS, 1_000_000, { headers: STAFF });
+    const sse = subscribeSse(stack.gateway.url, READINGS, UNTIL_CLOSED, { headers: STAFF });
     sse.done.catch(() => undefined);
     open.push(sse);
     await waitFor(() => leaving.results.length >= 3 && sse.results.length >= 3, 30_000, 'three readings for the leaving and the SSE member');
@@ -137,12 +137,16 @@ describe('live readings shared by subscribers of the same operation', () => {
   });
 });
 
+/** A reading's values many times over (aliases, within LIMIT_MAX_ALIASES): bytes at little cost per message. */
+const WIDE_READINGS = `subscription { readings { time ${Array.from({ length: 19 }, (_, i) => `v${i}: values { obisCode value unit }`).join(' ')} } }`;
+
 describe('a shared live reading subscriber that stops reading', () => {
   let stack: Stack;
   beforeAll(async () => {
-    // 1,000 readings a second fill a paused loopback socket's buffers (a few MB) within seconds, and
-    // are few enough for the member that keeps up, in a test process on a busy machine, to keep up.
-    stack = await startStack({ simulator: { installations: 100, readingIntervalMs: 100 }, env: { SUBSCRIPTION_BUFFER: '10' } });
+    // 200 readings a second, each a few KB (WIDE_READINGS), fill a paused loopback socket's buffers (a
+    // few MB) within seconds, and are few enough for the member that keeps up to keep up: it shares this
+    // process with the simulator and the gateway, on a machine that may be busy.
+    stack = await startStack({ simulator: { installations: 100, readingIntervalMs: 500 } });
   });
   afterAll(() => stack.close());
 
@@ -160,16 +164,22 @@ describe('a shared live reading subscriber that stops reading', () => {
     await new Promise((resolve) => fast.once('open', resolve));
     fast.send(JSON.stringify({ type: 'connection_init' }));
     await waitFor(() => fastAcknowledged, 30_000, 'connection_ack for the member that keeps up');
-    fast.send(JSON.stringify({ id: 'fast', type: 'subscribe', payload: { query: READINGS } }));
+    fast.send(JSON.stringify({ id: 'fast', type: 'subscribe', payload: { query: WIDE_READINGS } }));
     await waitFor(() => fastReadings > 0, 30_000, 'a first reading for the member that keeps up');
     const slow = new WebSocket(stack.gateway.wsUrl, 'graphql-transport-ws');
+    // Its readings are only counted too: once resumed it drains megabytes of them before the error.
     const messages: Array<{ id?: string; type: string; payload?: any }> = [];
-    slow.on('message', (data) => messages.push(JSON.parse(String(data))));
+    let slowReadings = 0;
+    slow.on('message', (data) => {
+      const text = String(data);
+      if (text.includes('"type":"next"')) slowReadings += 1;
+      else messages.push(JSON.parse(text));
+    });
     await new Promise((resolve) => slow.once('open', resolve));
     slow.send(JSON.stringify({ type: 'connection_init' }));
     await waitFor(() => messages.some((message) => message.type === 'connection_ack'), 30_000, 'connection_ack');
-    slow.send(JSON.stringify({ id: 'slow', type: 'subscribe', payload: { query: READINGS } }));
-    await waitFor(() => messages.some((message) => message.type === 'next'), 60_000, 'a first reading for the slow member').catch((error: Error) => {
+    slow.send(JSON.stringify({ id: 'slow', type: 'subscribe', payload: { query: WIDE_READINGS } }));
+    await waitFor(() => slowReadings > 0, 60_000, 'a first reading for the slow member').catch((error: Error) => {
       throw new Error(`${error.message}; it got ${JSON.stringify(messages.slice(0, 5))}`);
     });
 
@@ -178,9 +188,12 @@ describe('a shared live reading subscriber that stops reading', () => {
     // a few MB on loopback, full and its unwritten messages over SUBSCRIPTION_BUFFER for the grace).
     const slowVerdict = () => stack.logs.some((line) => line.includes('SLOW_CONSUMER') && line.includes('/slow"'));
     await waitFor(slowVerdict, 100_000, 'the paused member to be judged a slow consumer');
-    slow.resume();
-    await waitFor(() => messages.some((message) => message.type === 'error'), 30_000, 'the error message on the slow socket');
+    const fastReadingsAtVerdict = fastReadings;
+    await waitFor(() => fastReadings > fastReadingsAtVerdict, 30_000, 'a reading for the member that keeps up, after the verdict');
+    // The member that kept up leaves first, so the slow socket drains its backlog without more arriving behind it.
     fast.terminate();
+    slow.resume();
+    await waitFor(() => messages.some((message) => message.type === 'error'), 120_000, 'the error message on the slow socket');
     slow.terminate();
 
     const error = messages.find((message) => message.type === 'error');

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { hashApiKey } from '../src/identity/apiKeys';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
-import { subscribeWs, type Subscribed } from './helpers/clients';
+import { subscribeWs, UNTIL_CLOSED, type Subscribed } from './helpers/clients';
 import { frontingEnv, startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { waitFor } from './helpers/simulator';
@@ -59,7 +59,7 @@ describe('three gateway processes sharing one Redis', () => {
   it('holds one upstream subscription at a time, and a SIGKILLed leader costs the other processes no reading', async () => {
     const gateways = await Promise.all([1, 2, 3].map(() => startReplica(sim, prefix)));
     const subscribe = (gateway: Replica): Subscribed<any> => {
-      const client = subscribeWs(gateway.wsUrl, READINGS, 1_000_000, { connectionParams: { 'x-api-key': STAFF_KEY } });
+      const client = subscribeWs(gateway.wsUrl, READINGS, UNTIL_CLOSED, { connectionParams: { 'x-api-key': STAFF_KEY } });
       // The leader's clients lose their socket with it; what they received is not asserted.
       client.done.catch(() => undefined);
       return client;

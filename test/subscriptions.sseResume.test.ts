@@ -1,4 +1,4 @@
-import { readSseEvents, subscribeWs, type SseEvent, type Subscribed } from './helpers/clients';
+import { readSseEvents, subscribeWs, type SseEvent, UNTIL_CLOSED, type Subscribed } from './helpers/clients';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './helpers/redis';
 import { sleep, waitFor } from './helpers/simulator';
 import { startStack, type Stack } from './helpers/stack';
@@ -41,7 +41,7 @@ describe('SSE resume with Last-Event-ID', () => {
 
   it('gives every reading event an id, and a reconnect with Last-Event-ID continues with no gap and no repeat', async () => {
     // A subscriber that stays connected throughout: the sequence the resumed client must match.
-    const reference = subscribeWs(stack.gateway.wsUrl, READINGS, 100_000);
+    const reference = subscribeWs(stack.gateway.wsUrl, READINGS, UNTIL_CLOSED);
     await waitFor(() => reference.results.length > 0, 15_000, 'a first reading for the reference client');
 
     await expectSeamless(reference, stack.gateway.url, stack.gateway.url);
@@ -77,7 +77,7 @@ describe('SSE resume across replicas sharing a Redis', () => {
   });
 
   it('continues exactly on another replica from the stream position in Last-Event-ID', async () => {
-    const reference = subscribeWs(first.gateway.wsUrl, READINGS, 100_000);
+    const reference = subscribeWs(first.gateway.wsUrl, READINGS, UNTIL_CLOSED);
     await waitFor(() => reference.results.length > 0, 15_000, 'a first reading for the reference client');
     const ids = await expectSeamless(reference, first.gateway.url, second.gateway.url);
     // Positions are entries of the cluster's Redis stream, which every replica can read.

@@ -33,6 +33,12 @@ export interface Subscribed<T> {
 
 type Sink<T> = { next: (value: T) => void; error: (error: unknown) => void; complete: () => void };
 
+/**
+ * A count for a subscription held open until the test closes it: a finite one ends it (and frees its
+ * slot, leaves its group) once that many readings arrived, which a busy machine reaches mid-test.
+ */
+export const UNTIL_CLOSED = Number.POSITIVE_INFINITY;
+
 function collect<T>(count: number, subscribe: (sink: Sink<T>) => () => void, dispose: () => void): Subscribed<T> {
   const results: T[] = [];
   let unsubscribe = () => {};
