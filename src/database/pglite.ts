@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PGlite as PGliteInstance, Transaction } from '@electric-sql/pglite';
+import { countingDatabase } from './counting';
 import type { Database, Queryable } from './types';
 
 type PGliteModule = typeof import('@electric-sql/pglite');
@@ -28,29 +29,21 @@ export async function openPgliteDatabase(dataDir?: string): Promise<Database> {
   const PGlite = loadPGlite();
   const pglite: PGliteInstance = await PGlite.create(location ? { dataDir: location } : {});
 
-  let queryCount = 0;
   const queryable = (target: PGliteInstance | Transaction): Queryable => ({
     async query<T>(sql: string, params?: readonly unknown[]) {
-      queryCount += 1;
       const result = await target.query<T>(sql, params as unknown[] | undefined);
       return { rows: result.rows };
     },
     async exec(sql: string) {
-      queryCount += 1;
       await target.exec(sql);
     },
   });
-  const root = queryable(pglite);
 
-  return {
+  return countingDatabase({
     kind: 'pglite',
-    get queryCount() {
-      return queryCount;
-    },
-    query: root.query,
-    exec: root.exec,
+    root: queryable(pglite),
     // PGlite has one connection: top-level statements wait until a running transaction ends.
     transaction: (fn) => pglite.transaction((tx) => fn(queryable(tx))),
     close: () => pglite.close(),
-  };
+  });
 }

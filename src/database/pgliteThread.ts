@@ -1,5 +1,6 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { countingDatabase } from './counting';
 import type { Database, Queryable, QueryResult } from './types';
 
 /** What the worker (src/database/pgliteWorker.ts) is started with. */
@@ -45,7 +46,6 @@ export async function openPgliteInWorker(dataDir?: string): Promise<Database> {
   const worker = startWorker({ dataDir });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
-  let queryCount = 0;
   let exited: Error | undefined;
 
   await new Promise<void>((resolve, reject) => {
@@ -86,23 +86,16 @@ export async function openPgliteInWorker(dataDir?: string): Promise<Database> {
 
   const queryable = (tx?: number): Queryable => ({
     async query<T>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
-      queryCount += 1;
       return { rows: (await call({ op: 'query', sql, params, tx })) as T[] };
     },
     async exec(sql: string) {
-      queryCount += 1;
       await call({ op: 'exec', sql, tx });
     },
   });
-  const root = queryable();
 
-  return {
+  return countingDatabase({
     kind: 'pglite',
-    get queryCount() {
-      return queryCount;
-    },
-    query: root.query,
-    exec: root.exec,
+    root: queryable(),
     async transaction(fn) {
       // The transaction is known by the id of the request that opened it.
       const tx = nextId++;
@@ -121,5 +114,5 @@ export async function openPgliteInWorker(dataDir?: string): Promise<Database> {
       if (!exited) await call({ op: 'close' });
       await worker.terminate();
     },
-  };
+  });
 }

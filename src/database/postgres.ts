@@ -1,4 +1,5 @@
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { countingDatabase } from './counting';
 import type { Database, OpenDatabaseOptions, Queryable } from './types';
 
 type Run = (sql: string, params?: readonly unknown[]) => Promise<{ rows: QueryResultRow[] }>;
@@ -12,20 +13,15 @@ export function openPostgresDatabase(url: string, options: OpenDatabaseOptions =
   });
   pool.on('error', (error) => options.onError?.(error));
 
-  let queryCount = 0;
   const queryable = (run: Run): Queryable => ({
     async query<T>(sql: string, params?: readonly unknown[]) {
-      queryCount += 1;
       const result = await run(sql, params);
       return { rows: result.rows as T[] };
     },
     async exec(sql: string) {
-      queryCount += 1;
       await run(sql);
     },
   });
-
-  const poolQueryable = queryable((sql, params) => pool.query(sql, params as unknown[] | undefined));
 
   async function transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client: PoolClient = await pool.connect();
@@ -47,14 +43,10 @@ export function openPostgresDatabase(url: string, options: OpenDatabaseOptions =
     }
   }
 
-  return {
+  return countingDatabase({
     kind: 'postgres',
-    get queryCount() {
-      return queryCount;
-    },
-    query: poolQueryable.query,
-    exec: poolQueryable.exec,
+    root: queryable((sql, params) => pool.query(sql, params as unknown[] | undefined)),
     transaction,
     close: () => pool.end(),
-  };
+  });
 }
