@@ -1,7 +1,9 @@
 /**
  * A first-in, first-out buffer that takes from a moving head rather than with Array#shift, which
- * moves every remaining item on each take; the array is let go whenever the head catches up.
- * Shared by the gateway's client queues and the simulator's subscriptions.
+ * moves every remaining item on each take. The taken front is let go in one copy once it is as long
+ * as what is left (or at once when the head catches up), so a buffer that never runs empty stays
+ * bounded by what it holds. Shared by the gateway's client queues, its resume buffer and the
+ * simulator's subscriptions.
  */
 export class Fifo<T> {
   private items: T[] = [];
@@ -20,10 +22,19 @@ export class Fifo<T> {
     return this.items[this.head] as T;
   }
 
+  /** The item `index` places after the oldest, left in place, or undefined past the newest. */
+  at(index: number): T | undefined {
+    return index >= 0 && index < this.size ? this.items[this.head + index] : undefined;
+  }
+
   /** The oldest item; only call it while size > 0. */
   take(): T {
     const item = this.items[this.head++] as T;
     if (this.head === this.items.length) this.clear();
+    else if (this.head >= this.items.length - this.head) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
     return item;
   }
 
