@@ -189,7 +189,10 @@ describe('a shared live reading subscriber that stops reading', () => {
     const slowVerdict = () => stack.logs.some((line) => line.includes('SLOW_CONSUMER') && line.includes('/slow"'));
     await waitFor(slowVerdict, 100_000, 'the paused member to be judged a slow consumer');
     const fastReadingsAtVerdict = fastReadings;
-    await waitFor(() => fastReadings > fastReadingsAtVerdict, 30_000, 'a reading for the member that keeps up, after the verdict');
+    await waitFor(() => fastReadings > fastReadingsAtVerdict, 30_000, 'a reading for the member that keeps up, after the verdict').catch((error: Error) => {
+      const verdicts = stack.logs.filter((line) => line.includes('SLOW_CONSUMER') && line.includes('requestId'));
+      throw new Error(`${error.message}; the gateway's slow-consumer verdicts: ${verdicts.join(' ')}`);
+    });
     // The member that kept up leaves first, so the slow socket drains its backlog without more arriving behind it.
     fast.terminate();
     slow.resume();
